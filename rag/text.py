@@ -1,0 +1,107 @@
+"""Small text helpers shared by several stages: language detection, script folding, sentences.
+
+- `detect_language(text)` -> "en" | "zh-hans" | "zh-hant" | "other"
+- `fold(text)` -> text for *matching only*: NFKC (full-width to half-width), Traditional to
+  Simplified (OpenCC), lower case. Displayed text is never folded.
+- `split_sentences(text)` -> [(start, end)] spans of sentences, for Chinese and English ends.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import opencc
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_OTHER_SCRIPT = re.compile(r"[\u0400-\u04ff\u0590-\u06ff\u0e00-\u0e7f\uac00-\ud7af]")
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+@lru_cache(maxsize=1)
+def _s2t() -> opencc.OpenCC:
+    return opencc.OpenCC("s2t")
+
+
+def to_simplified(text: str) -> str:
+    return _t2s().convert(text)
+
+
+def to_traditional(text: str) -> str:
+    return _s2t().convert(text)
+
+
+def fold(text: str) -> str:
+    """Normalise text for matching: NFKC, Traditional -> Simplified, lower case."""
+    return to_simplified(unicodedata.normalize("NFKC", text)).lower()
+
+
+def detect_language(text: str) -> str:
+    """Guess the language/script of `text`: "en", "zh-hans", "zh-hant" or "other".
+
+    Chinese wins when Han characters are a real share of the letters; the script is Traditional
+    when converting to Simplified changes a noticeable share of the Han characters.
+    """
+    han = _HAN.findall(text)
+    latin_words = _LATIN_WORD.findall(text)
+    if _KANA.search(text) and len(_KANA.findall(text)) * 4 >= len(han):
+        return "other"
+    if len(han) >= max(2, len(latin_words)) or (han and not latin_words):
+        sample = "".join(han[:4000])
+        changed = sum(a != b for a, b in zip(sample, to_simplified(sample), strict=False))
+        simplified_back = sum(a != b for a, b in zip(sample, to_traditional(sample), strict=False))
+        # Traditional text changes under t2s; Simplified text changes under s2t.
+        return "zh-hant" if changed > simplified_back else "zh-hans"
+    if latin_words:
+        return "en"
+    if _OTHER_SCRIPT.search(text):
+        return "other"
+    return "en"
+
+
+def is_chinese(lang: str) -> bool:
+    return lang.startswith("zh")
+
+
+# A sentence ends at Chinese 。！？；… (plus closing quotes/brackets) or at . ! ? ; followed by space,
+# but not inside numbers like 3.8 or abbreviations directly followed by a digit.
+_SENTENCE_END = re.compile(
+    r"(?:[。！？；!?;]|\.{3}|…+)[”’\"'）)」』】]*"
+    r"|(?<=[A-Za-z\)\]\"”’'])(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bNo)\.[”’\"')]*(?=\s)"
+    r"|\n+"
+)
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Split `text` into sentence spans (start, end), trimmed of surrounding whitespace."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        _append_trimmed(text, start, m.end(), spans)
+        start = m.end()
+    _append_trimmed(text, start, len(text), spans)
+    return spans
+
+
+def _append_trimmed(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        spans.append((start, end))
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:\.\d+)?")
+
+
+def numbers_in(text: str) -> list[str]:
+    """Digit sequences in `text`, with thousands separators removed (`11,265` -> `11265`)."""
+    return [m.group().replace(",", "") for m in _NUMBER.finditer(unicodedata.normalize("NFKC", text))]

@@ -1,0 +1,145 @@
+"""The data that flows between stages: plain, typed dataclasses.
+
+Document (ingest) -> Chunk (chunk) -> Passage (retrieve) -> Answer with Citations (compose).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Document:
+    """One article, as segmented out of a file (or one line of a .jsonl corpus).
+
+    `text` is the cleaned text that gets indexed; `original` is the article as it stood in the
+    file, for display. `span` is (start, end) of the article in the decoded file text.
+    """
+
+    id: str
+    title: str
+    text: str
+    original: str = ""
+    date: str | None = None
+    source: str | None = None
+    lang: str = "zh-hans"
+    path: str = ""
+    span: tuple[int, int] = (0, 0)
+    duplicate_of: str | None = None
+    url: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Document:
+        data = dict(data)
+        data["span"] = tuple(data.get("span") or (0, 0))
+        return cls(**data)
+
+
+@dataclass
+class Chunk:
+    """A piece of a document's cleaned text; `span` is (start, end) in `Document.text`."""
+
+    id: str
+    doc_id: str
+    text: str
+    span: tuple[int, int]
+    lang: str
+    title: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Chunk:
+        data = dict(data)
+        data["span"] = tuple(data["span"])
+        return cls(**data)
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk, widened to its paragraph for reading, with the document's metadata.
+
+    `span` is (start, end) of `text` in the document's cleaned text; `hit_span` is the matched
+    chunk's span inside `text`. `scores` holds each retrieval leg's score; `also_in` lists the ids
+    of duplicate documents (the same story in another file or script) collapsed into this one.
+    """
+
+    chunk_id: str
+    doc_id: str
+    text: str
+    title: str
+    source: str | None
+    date: str | None
+    lang: str
+    path: str
+    span: tuple[int, int]
+    score: float
+    hit_span: tuple[int, int] = (0, 0)
+    scores: dict[str, float] = field(default_factory=dict)
+    also_in: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Citation:
+    """One numbered source of an answer: marker `n` in the answer text refers to it.
+
+    `support_span` is (start, end) of the supporting sentence inside `text`.
+    """
+
+    n: int
+    text: str
+    doc_id: str
+    title: str
+    source: str | None
+    date: str | None
+    path: str
+    span: tuple[int, int]
+    score: float
+    lang: str = ""
+    support_span: tuple[int, int] = (0, 0)
+    also_in: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    """What `ask()` returns: a short answer with numbered citations, or an honest abstention.
+
+    `passages` are the nearest passages found, shown even when the answer abstains.
+    `timings` are seconds per stage.
+    """
+
+    question: str
+    text: str
+    citations: list[Citation]
+    abstained: bool
+    language: str
+    rewritten_question: str | None = None
+    passages: list[Passage] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def _repr_markdown_(self) -> str:
+        lines = [self.text, ""]
+        for c in self.citations:
+            meta = " · ".join(x for x in (c.source, c.date, c.path) if x)
+            lines.append(f"**[{c.n}] {c.title}** ({meta})  ")
+            lines.append(f"> {c.text}")
+            lines.append("")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self._repr_markdown_()
