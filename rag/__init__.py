@@ -1,6 +1,23 @@
 """Bilingual (Chinese + English) question answering over news articles, every claim cited.
 
     from rag import ask, RAG
-    a = ask("厦门有多少持证社工？")          # default index over seeds/, built on first use
-    r = RAG.build(["articles/"], index_dir="idx"); r.ask("...")
+    a = ask("厦门有多少持证社工？")          # default index over seeds/, built into index/ on first use
+    a.text, a.abstained, a.language, a.citations
+    r = RAG.build(["articles/", "more.jsonl"], index_dir="idx")   # or RAG.open("idx")
+    r.search("question", k=10); r.ask("question", k=5); r.add([...]); r.remove([doc_id]); r.documents()
 """
+
+import os
+
+# Offline by design: nothing may reach a model hub at run time.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from rag.pipeline import RAG, AddReport, ask  # noqa: E402
+from rag.settings import Settings  # noqa: E402
+from rag.store.base import SearchFilter  # noqa: E402
+from rag.types import Answer, Chunk, Citation, Document, Passage  # noqa: E402
+
+__all__ = ["ask", "RAG", "AddReport", "Settings", "SearchFilter", "Answer", "Chunk", "Citation", "Document",
+           "Passage"]

@@ -41,7 +41,19 @@ class Settings:
     store: str = "faiss"
     faiss_index: str = "auto"
     faiss_ann_threshold: int = 200_000
-    milvus_uri: str = ""
+    milvus_uri: str = ""  # "": milvus-lite inside the index dir; "http://host:19530": a server
+    milvus_collection: str = "chunks"
+    milvus_index: str = "auto"  # same names as faiss_index (Milvus: FLAT, HNSW, HNSW_SQ, IVF_SQ8, IVF_PQ)
+    # Approximate-index tunables (rag.store.IndexParams), for FAISS and Milvus alike
+    store_hnsw_m: int = 32
+    store_hnsw_ef_construction: int = 64
+    store_hnsw_ef_search: int = 96
+    store_ivf_nlist: int = 0  # 0: about 4 * sqrt(n)
+    store_ivf_nprobe: int = 48
+    store_pq_m: int = 48  # IVF-PQ bytes per vector
+    store_exact_filter_fraction: float = 0.02  # filters allowing fewer rows than this: exhaustive search
+    store_compact_fraction: float = 0.2  # HNSW rebuild / IVF relabel once this share of rows is removed
+    store_mmap: bool = True  # memory-map FAISS index files when opening
 
     # Retrieval
     mode: str = "hybrid"
@@ -50,6 +62,9 @@ class Settings:
     lexical_cross_lingual_weight: float = 0.1
     prf_terms: int = 8
     prf_docs: int = 3
+    passage_max_chars: int = 600
+    passages_per_doc: int = 2
+    max_question_chars: int = 2000
 
     # Composition
     composer: str = "extractive"

@@ -116,7 +116,7 @@ class Answer:
     """What `ask()` returns: a short answer with numbered citations, or an honest abstention.
 
     `passages` are the nearest passages found, shown even when the answer abstains.
-    `timings` are seconds per stage.
+    `timings` are seconds per stage; `confidence` is the composer's score of its best evidence.
     """
 
     question: str
@@ -128,6 +128,9 @@ class Answer:
     passages: list[Passage] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # How well the best evidence answers the question, in [0, 1]; the composer abstains below
+    # Settings.abstain_threshold.
+    confidence: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

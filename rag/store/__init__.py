@@ -1,0 +1,89 @@
+"""Vector stores: where chunk vectors live and how they are searched (FAISS by default, or Milvus).
+
+    create_store(kind, dim, ...) -> VectorStore      a new, empty store ("faiss" or "milvus")
+    open_store(directory, ...) -> VectorStore        what `store.save(directory)` wrote
+    create_store_from_settings(settings, dim), open_store_from_settings(directory, settings)
+
+`store.json` in a saved directory names the backend, the dimension, the index type and its
+parameters, so `open_store` needs nothing else. Tunables are the fields of `IndexParams`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from rag.settings import Settings
+from rag.store.base import MANIFEST, IndexParams, SearchFilter, VectorMeta, VectorStore
+
+__all__ = [
+    "IndexParams", "SearchFilter", "VectorMeta", "VectorStore", "create_store", "create_store_from_settings",
+    "open_store", "open_store_from_settings", "settings_tunables",
+]
+
+BACKENDS = ("faiss", "milvus")
+
+
+def create_store(kind: str, dim: int, *, faiss_index: str = "auto", ann_threshold: int = 200_000,
+                 milvus_uri: str = "", collection: str = "chunks", milvus_index: str | None = None,
+                 **tunables: Any) -> VectorStore:
+    """A new, empty store. `milvus_index` defaults to `faiss_index`; tunables: IndexParams fields."""
+    params = _params(tunables)
+    if kind == "faiss":
+        from rag.store.faiss_store import FaissStore
+
+        return FaissStore(dim, kind=faiss_index, ann_threshold=ann_threshold, params=params)
+    if kind == "milvus":
+        from rag.store.milvus_store import MilvusStore
+
+        return MilvusStore(dim, uri=milvus_uri, collection=collection, kind=milvus_index or faiss_index,
+                           ann_threshold=ann_threshold, params=params)
+    raise ValueError(f"unknown store {kind!r}: choose one of {', '.join(BACKENDS)}")
+
+
+def open_store(directory: Path, *, milvus_uri: str | None = None, **tunables: Any) -> VectorStore:
+    """The store saved in `directory`; tunables override its search-time IndexParams."""
+    directory = Path(directory)
+    path = directory / MANIFEST
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: {directory} holds no saved vector store; build the index")
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    _params(tunables)
+    if manifest["backend"] == "faiss":
+        from rag.store.faiss_store import FaissStore
+
+        return FaissStore.load(directory, manifest, **tunables)
+    if manifest["backend"] == "milvus":
+        from rag.store.milvus_store import MilvusStore
+
+        return MilvusStore.load(directory, manifest, milvus_uri=milvus_uri, **tunables)
+    raise ValueError(f"{path} names an unknown backend {manifest['backend']!r}")
+
+
+def settings_tunables(settings: Settings) -> dict[str, Any]:
+    """The IndexParams values configured in `settings` (fields named store_<param>)."""
+    return {f.name: getattr(settings, f"store_{f.name}") for f in fields(IndexParams)}
+
+
+def create_store_from_settings(settings: Settings, dim: int) -> VectorStore:
+    return create_store(settings.store, dim, faiss_index=settings.faiss_index,
+                        ann_threshold=settings.faiss_ann_threshold, milvus_uri=settings.milvus_uri,
+                        collection=settings.milvus_collection, milvus_index=settings.milvus_index,
+                        **settings_tunables(settings))
+
+
+def open_store_from_settings(directory: Path, settings: Settings) -> VectorStore:
+    tunables = settings_tunables(settings)
+    search_time = ("hnsw_ef_search", "ivf_nprobe", "exact_filter_fraction", "compact_fraction", "mmap")
+    return open_store(directory, milvus_uri=settings.milvus_uri or None,
+                      **{name: tunables[name] for name in search_time})
+
+
+def _params(tunables: dict[str, Any]) -> IndexParams:
+    known = {f.name for f in fields(IndexParams)}
+    unknown = set(tunables) - known
+    if unknown:
+        raise TypeError(f"unknown store tunable(s) {sorted(unknown)}; known: {sorted(known)}")
+    return IndexParams(**tunables)

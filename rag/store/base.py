@@ -8,11 +8,16 @@ even when most of the corpus is filtered out.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
+
+MANIFEST = "store.json"  # written by every store's save(): which backend, dim, index type, params
 
 
 @dataclass(frozen=True)
@@ -73,3 +78,80 @@ class VectorStore(Protocol):
         ...
 
     def __len__(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class IndexParams:
+    """Tunables of the approximate indexes, shared by the FAISS and Milvus backends.
+
+    Build-time values (hnsw_m, hnsw_ef_construction, ivf_nlist, pq_m) are recorded in the saved
+    store; search-time values (hnsw_ef_search, ivf_nprobe, exact_filter_fraction, mmap) can be
+    changed when a store is opened.
+    """
+
+    hnsw_m: int = 32  # graph degree
+    hnsw_ef_construction: int = 64
+    hnsw_ef_search: int = 96
+    ivf_nlist: int = 0  # 0: about 4 * sqrt(n), at least 39 training points per list
+    ivf_nprobe: int = 48
+    pq_m: int = 48  # IVF-PQ bytes per vector (rounded down to a divisor of dim)
+    exact_filter_fraction: float = 0.02  # ANN: below this share allowed, filtered search is exhaustive
+    compact_fraction: float = 0.2  # rebuild (HNSW) or relabel (IVF) when this share of rows is dead
+    mmap: bool = True  # FAISS: memory-map the index file on open (copied into RAM on first change)
+
+
+class ReadWriteLock:
+    """Many concurrent readers (searches) or one writer (add, remove, save)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writing = False
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._writing)
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                if not self._readers:
+                    self._cond.notify_all()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._writing and not self._readers)
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writing = False
+                self._cond.notify_all()
+
+
+def unit_rows(vectors: np.ndarray, dim: int, what: str = "vectors") -> np.ndarray:
+    """`vectors` as a C-contiguous float32 (n, dim) array of unit rows, or a ValueError saying why not."""
+    array = np.asarray(vectors, dtype=np.float32)
+    if array.ndim == 1:
+        array = array[None, :]
+    if array.ndim != 2 or array.shape[1] != dim:
+        raise ValueError(
+            f"{what} have shape {array.shape}, but this store holds {dim}-d vectors: embed with the "
+            f"model the index was built with, or rebuild the index for the new model"
+        )
+    if array.size:
+        if not np.isfinite(array).all():
+            raise ValueError(f"{what} contain NaN or infinite values")
+        norms = np.linalg.norm(array, axis=1)
+        bad = np.flatnonzero(np.abs(norms - 1.0) > 1e-2)
+        if bad.size:
+            raise ValueError(
+                f"{what} must be L2-normalised (row {int(bad[0])} has norm {norms[bad[0]]:.4f}); "
+                f"divide each row by its norm before adding or searching"
+            )
+    return np.ascontiguousarray(array)

@@ -1,0 +1,76 @@
+"""Chunking: `Document` -> `Chunk`s with character spans, and widening a hit back to a readable passage.
+
+Chunks follow Chinese and English sentence ends (langchain-text-splitters), never cut inside a
+number or a Latin word (no bare-space or empty separator), and a short tail is merged into its
+neighbour so that tiny leftovers cannot become "hub" chunks that match every question.
+"""
+
+from __future__ import annotations
+
+import re
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from rag.text import split_sentences, to_simplified
+from rag.types import Chunk, Document
+
+SEPARATORS = ["\n\n", "\n", "。", "！", "？", "；", ". ", "! ", "? ", "; ", "，", ", ", "、"]
+
+
+def chunk_document(doc: Document, size: int, overlap: int, min_chars: int) -> list[Chunk]:
+    """Split `doc.text` into chunks of about `size` characters with `overlap`, tails merged."""
+    splitter = RecursiveCharacterTextSplitter(
+        separators=SEPARATORS,
+        chunk_size=size,
+        chunk_overlap=overlap,
+        keep_separator="end",
+        add_start_index=True,
+        strip_whitespace=True,
+    )
+    spans: list[tuple[int, int]] = []
+    for piece in splitter.create_documents([doc.text]):
+        start = piece.metadata["start_index"]
+        if start < 0:  # the splitter could not locate the piece; find it after the previous one
+            start = doc.text.find(piece.page_content, spans[-1][0] if spans else 0)
+        spans.append((start, start + len(piece.page_content)))
+    if len(spans) > 1 and spans[-1][1] - spans[-1][0] < min_chars:
+        tail = spans.pop()
+        spans[-1] = (spans[-1][0], tail[1])
+    return [
+        Chunk(id=f"{doc.id}:{i}", doc_id=doc.id, text=doc.text[a:b], span=(a, b), lang=doc.lang, title=doc.title)
+        for i, (a, b) in enumerate(spans)
+    ]
+
+
+def embedding_text(chunk: Chunk, with_title: bool) -> str:
+    """What the dense leg embeds: title + text, folded to Simplified so both scripts meet in one space."""
+    text = f"{chunk.title}\n{chunk.text}" if with_title and chunk.title else chunk.text
+    return to_simplified(text)
+
+
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\n")
+
+
+def widen(text: str, span: tuple[int, int], max_chars: int) -> tuple[int, int]:
+    """Widen `span` of `text` to its paragraph(s); if that exceeds `max_chars`, to whole sentences around it."""
+    start, end = span
+    para_start = max((m.end() for m in _PARAGRAPH_BREAK.finditer(text, 0, start)), default=0)
+    next_break = _PARAGRAPH_BREAK.search(text, end)
+    para_end = next_break.start() if next_break else len(text)
+    if para_end - para_start <= max_chars:
+        return para_start, para_end
+    # Too long: grow sentence by sentence around the hit, alternating sides, within the paragraph.
+    sentences = [(para_start + a, para_start + b) for a, b in split_sentences(text[para_start:para_end])]
+    inside = [i for i, (a, b) in enumerate(sentences) if b > start and a < end] or [0]
+    lo, hi = inside[0], inside[-1]
+    while True:
+        grown = False
+        if lo > 0 and sentences[hi][1] - sentences[lo - 1][0] <= max_chars:
+            lo -= 1
+            grown = True
+        if hi < len(sentences) - 1 and sentences[hi + 1][1] - sentences[lo][0] <= max_chars:
+            hi += 1
+            grown = True
+        if not grown:
+            break
+    return min(sentences[lo][0], start), max(sentences[hi][1], end)

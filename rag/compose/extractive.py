@@ -1,0 +1,356 @@
+"""The default composer: quote the sentence(s) of the top passages that answer the question.
+
+In: the question, its language, and ranked passages. Out: an `Answer` whose every sentence is a
+verbatim quote (trimmed to the answering clause when very long) with its [n] marker, framed in
+the question's language when the evidence is in another one; or an abstention when the evidence
+is weak. No network.
+
+Each candidate sentence gets a score in [0, 1]:
+
+    base  = 0.45 * semantic + 0.55 * lexical          (question and passage in the same language)
+    base  = 0.6 * semantic + 0.4 * lexical            (across languages: numbers, names via pinyin, Latin)
+    score = base * kind_factor * topic_factor * entity_factor
+
+`semantic` is the e5 query-sentence cosine rescaled to [0, 1]. `lexical` is the weighted share of
+the question's key terms in the sentence (60%, names left out: a sentence need not repeat the
+place its passage is about) and in its passage (40%). `kind_factor` is 0.4 when the question asks
+for a number/date/person/place the sentence lacks. `topic_factor` is 0.5 when the sentence has
+none of the question's key terms other than names (same language only: "how many certified social
+workers in Chaozhou" is not answered by a Chaozhou sentence about charities). `entity_factor`
+falls by up to 0.6 with the share of the question's places, organisations and people that the
+passage does not mention (compared across scripts via pinyin), and halves when the passage lacks
+a year or figure the question names. The best sentence's score is the answer's `confidence`;
+below `abstain_threshold` the composer abstains. Only the `max_candidates` sentences with the best
+lexical pre-score are embedded (one batch): embedding is the composer's whole cost.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.compose import messages
+from rag.compose.citations import Source, collapse_duplicates, make_citation
+from rag.compose.terms import Haystack, QuestionInfo, analyze, entity_in, kind_spans
+from rag.compose.verify import Claim, verify_claims
+from rag.embed.base import Embedder
+from rag.text import detect_language, fold, is_chinese, split_sentences
+from rag.types import Answer, Citation, Passage
+
+log = logging.getLogger(__name__)
+
+TRIM_CHARS = 120  # quote only the answering clause(s) of sentences longer than this
+MIN_SENTENCE_CHARS = 6
+KIND_MISSING_FACTOR = 0.4
+TOPIC_MISSING_FACTOR = 0.5
+ENTITY_MISSING_PENALTY = 0.6
+NUMBER_MISSING_FACTOR = 0.5
+ENTITY_WEIGHT = 2.0
+SECOND_SENTENCE_RATIO = 0.9  # a further sentence must score this share of the best one
+# e5 cosines crowd into a narrow band; these map it onto [0, 1] (cross-lingual cosines run lower).
+COSINE_RANGE_SAME = (0.78, 0.95)
+COSINE_RANGE_CROSS = (0.72, 0.90)
+
+_CLAUSE_END = re.compile(r"(?<!\d)[,，;；:：、](?!\d)|(?<=\d)[，；：、]|(?<=\d)[,;:](?!\d)")
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass
+class Candidate:
+    """A sentence (or its answering clauses) of a passage, with the parts of its score."""
+
+    source: int  # index into the collapsed sources, best first
+    start: int  # span in the passage text
+    end: int
+    text: str
+    lexical: float | None
+    kind_ok: bool
+    topic_ok: bool
+    entity_factor: float
+    cross_lingual: bool
+    semantic: float = 0.0
+    score: float = 0.0
+
+    def prefilter_score(self) -> float:
+        lexical = 0.5 if self.lexical is None else self.lexical
+        return lexical * self.factors() - 0.02 * self.source
+
+    def factors(self) -> float:
+        kind = 1.0 if self.kind_ok else KIND_MISSING_FACTOR
+        topic = 1.0 if self.topic_ok else TOPIC_MISSING_FACTOR
+        return kind * topic * self.entity_factor
+
+
+@dataclass
+class Scored:
+    """What the scoring found: the sources considered and the candidates, best first."""
+
+    question: QuestionInfo
+    sources: list[Source]
+    candidates: list[Candidate]
+
+    @property
+    def confidence(self) -> float:
+        return self.candidates[0].score if self.candidates else 0.0
+
+
+class ExtractiveComposer:
+    def __init__(self, embedder: Embedder, max_sentences: int = 2, abstain_threshold: float = 0.5,
+                 max_passages: int = 5, max_candidates: int = 12) -> None:
+        if max_sentences < 1:
+            raise ValueError("max_sentences must be at least 1")
+        self.embedder = embedder
+        self.max_sentences = max_sentences
+        self.abstain_threshold = abstain_threshold
+        self.max_passages = max_passages
+        self.max_candidates = max_candidates
+
+    def compose(self, question: str, passages: list[Passage], language: str,
+                query_vector: np.ndarray | None = None) -> Answer:
+        """`query_vector`: the question's e5 query embedding, if the caller already has it."""
+        started = time.perf_counter()
+        scored = self.score(question, passages, language, query_vector)
+        answer = self.answer_from(scored, passages, language)
+        answer.timings["compose"] = time.perf_counter() - started
+        return answer
+
+    # ---- scoring ------------------------------------------------------------------------------
+
+    def score(self, question: str, passages: list[Passage], language: str,
+              query_vector: np.ndarray | None = None) -> Scored:
+        info = analyze(question, language)
+        sources = collapse_duplicates(passages)[: self.max_passages]
+        candidates: list[Candidate] = []
+        for index, source in enumerate(sources):
+            candidates.extend(self._candidates(index, source.passage, info))
+        candidates.sort(key=lambda c: (-c.prefilter_score(), c.source, c.start))
+        candidates = candidates[: self.max_candidates]
+        if candidates:
+            if query_vector is None:
+                query_vector = self.embedder.embed_queries([question])[0]
+            vectors = self.embedder.embed_passages([c.text for c in candidates])
+            for candidate, cosine in zip(candidates, vectors @ query_vector, strict=True):
+                candidate.semantic = _rescale(float(cosine), candidate.cross_lingual)
+                candidate.score = _combine(candidate)
+        candidates.sort(key=lambda c: (-round(c.score, 3), c.source, c.start))
+        return Scored(info, sources, candidates)
+
+    def _candidates(self, index: int, passage: Passage, info: QuestionInfo) -> list[Candidate]:
+        evidence_language = passage.lang or detect_language(passage.text)
+        cross = is_chinese(evidence_language) != info.chinese
+        whole = Haystack(f"{passage.title}\n{passage.text}")
+        entity_factor = _entity_factor(info, whole)
+        passage_cov = _coverage(info, whole, cross)
+        out: list[Candidate] = []
+        for start, end in split_sentences(passage.text):
+            if len(_SPACE.sub("", passage.text[start:end])) < MIN_SENTENCE_CHARS:
+                continue
+            if end - start > TRIM_CHARS:
+                start, end = _answering_clauses(passage.text, start, end, info, cross)
+            text = passage.text[start:end]
+            sentence = Haystack(text)
+            sentence_cov = _coverage(info, sentence, cross, entities=False)
+            lexical = passage_cov if sentence_cov is None else 0.6 * sentence_cov + 0.4 * (passage_cov or 0.0)
+            out.append(Candidate(
+                source=index, start=start, end=end, text=text, lexical=lexical,
+                kind_ok=info.kind is None or bool(kind_spans(info.kind, text, info)),
+                topic_ok=cross or _on_topic(info, sentence),
+                entity_factor=entity_factor, cross_lingual=cross,
+            ))
+        return out
+
+    # ---- answering ----------------------------------------------------------------------------
+
+    def answer_from(self, scored: Scored, passages: list[Passage], language: str) -> Answer:
+        """The answer for scored candidates: quotes with citations, or an abstention."""
+        confidence = scored.confidence
+        if not scored.candidates or confidence < self.abstain_threshold:
+            note = ("No passages were retrieved." if not passages else
+                    f"Confidence {confidence:.2f} is below the abstain threshold {self.abstain_threshold:.2f}.")
+            return abstention(scored.question.text, passages, language, confidence, [note])
+        chosen = self._choose(scored.candidates)
+        sources = scored.sources
+        claims = [Claim(text=c.text, passage=c.source, key=self._key(c, scored.question)) for c in chosen]
+        kept, notes = verify_claims(claims, [s.passage.text for s in sources])
+        if not kept:
+            return abstention(scored.question.text, passages, language, confidence, notes)
+        by_claim = {id(claim): candidate for claim, candidate in zip(claims, chosen, strict=True)}
+        numbers: dict[int, int] = {}
+        citations: list[Citation] = []
+        parts: list[str] = []
+        for claim in kept:
+            candidate = by_claim[id(claim)]
+            if candidate.source not in numbers:
+                numbers[candidate.source] = len(numbers) + 1
+                citations.append(make_citation(numbers[candidate.source], sources[candidate.source],
+                                               (candidate.start, candidate.end)))
+            parts.append(self._render(claim, candidate, numbers[candidate.source], sources, language, scored))
+        return Answer(
+            question=scored.question.text, text=messages.join_claims(parts, language), citations=citations,
+            abstained=False, language=language, passages=list(passages), notes=notes, confidence=confidence,
+        )
+
+    def _choose(self, candidates: list[Candidate]) -> list[Candidate]:
+        best = candidates[0]
+        chosen = [best]
+        floor = max(self.abstain_threshold, SECOND_SENTENCE_RATIO * best.score)
+        for candidate in candidates[1:]:
+            if len(chosen) >= self.max_sentences:
+                break
+            if candidate.score < floor or not candidate.kind_ok:
+                continue
+            if any(_overlapping(candidate, c) or _near_same(candidate.text, c.text) for c in chosen):
+                continue
+            chosen.append(candidate)
+        return chosen
+
+    def _key(self, candidate: Candidate, info: QuestionInfo) -> str:
+        """The figure, date or name the quote answers with, surfaced when framing across languages."""
+        if not candidate.cross_lingual or info.kind is None:
+            return ""
+        spans = kind_spans(info.kind, candidate.text, info)
+        if not spans:
+            return ""
+        anchors = _term_positions(candidate.text, info)
+        if anchors:
+            spans.sort(key=lambda s: (min(_gap(s, a) for a in anchors), s[0]))
+        start, end = spans[0]
+        return candidate.text[start:end].strip()
+
+    def _render(self, claim: Claim, candidate: Candidate, n: int, sources: list[Source], language: str,
+                scored: Scored) -> str:
+        if not candidate.cross_lingual:
+            return messages.same_language_claim(claim.text, n, language)
+        passage = sources[candidate.source].passage
+        return messages.cross_language_claim(
+            claim.text, n, language, passage.lang or detect_language(passage.text), passage.source,
+            scored.question.kind, claim.key,
+        )
+
+
+def abstention(question: str, passages: list[Passage], language: str, confidence: float,
+               notes: list[str]) -> Answer:
+    return Answer(
+        question=question, text=messages.abstain_text(language), citations=[], abstained=True,
+        language=language, passages=list(passages), notes=notes, confidence=confidence,
+    )
+
+
+# ---- scoring parts ------------------------------------------------------------------------------
+
+
+def _rescale(cosine: float, cross_lingual: bool) -> float:
+    low, high = COSINE_RANGE_CROSS if cross_lingual else COSINE_RANGE_SAME
+    return min(1.0, max(0.0, (cosine - low) / (high - low)))
+
+
+def _combine(c: Candidate) -> float:
+    if c.lexical is None:
+        base = c.semantic
+    elif c.cross_lingual:
+        base = 0.6 * c.semantic + 0.4 * c.lexical
+    else:
+        base = 0.45 * c.semantic + 0.55 * c.lexical
+    return base * c.factors()
+
+
+def _coverage(info: QuestionInfo, hay: Haystack, cross: bool, entities: bool = True) -> float | None:
+    """Weighted share of the question's key terms in `hay` (without its named entities when
+    `entities` is False: a sentence need not repeat the place its passage is about). Across
+    languages only numbers, entities (through pinyin) and Latin tokens can match, and Latin tokens
+    count only when they do. None: nothing to compare."""
+    total = matched = 0.0
+    for term in info.terms:
+        if term.is_entity and not entities and not term.text[:1].isdigit():
+            continue
+        if cross and not term.text[:1].isdigit():
+            if not (term.text[:1].isascii() and term.text[:1].isalpha() and hay.has(term.text)):
+                continue
+        total += term.weight
+        matched += term.weight if hay.has(term.text) else 0.0
+    if cross and entities:
+        for entity in info.entities:
+            found = entity_in(entity, hay)
+            if found is not None:
+                total += ENTITY_WEIGHT
+                matched += ENTITY_WEIGHT if found else 0.0
+    return matched / total if total else None
+
+
+def _on_topic(info: QuestionInfo, sentence: Haystack) -> bool:
+    topic = [t for t in info.terms if not t.is_entity and not t.text[:1].isdigit()]
+    return not topic or any(sentence.has(t.text) for t in topic)
+
+
+def _entity_factor(info: QuestionInfo, hay: Haystack) -> float:
+    """1.0 when the passage mentions the question's places, organisations and people; less by
+    the share it misses; halved again when it lacks a year or figure the question names."""
+    checks = [entity_in(e, hay) for e in info.entities]
+    known = [c for c in checks if c is not None]
+    factor = 1.0 - ENTITY_MISSING_PENALTY * known.count(False) / len(known) if known else 1.0
+    if any(not hay.has(n) for n in info.numbers):
+        factor *= NUMBER_MISSING_FACTOR
+    return factor
+
+
+def _answering_clauses(text: str, start: int, end: int, info: QuestionInfo, cross: bool) -> tuple[int, int]:
+    """The window of whole clauses of text[start:end], at most TRIM_CHARS long, that best holds the
+    question's terms and asked-for kind (fewest characters on ties, then earliest)."""
+    bounds = [start] + [m.end() for m in _CLAUSE_END.finditer(text, start, end)] + [end]
+    clauses = [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if text[a:b].strip()]
+    best: tuple[float, int, int, int, int] | None = None
+    for i in range(len(clauses)):
+        for j in range(i, len(clauses)):
+            a, b = clauses[i][0], clauses[j][1]
+            if b - a > TRIM_CHARS and j > i:
+                break
+            window = text[a:b]
+            coverage = _coverage(info, Haystack(window), cross) or 0.0
+            value = coverage + (1.0 if info.kind and kind_spans(info.kind, window, info) else 0.0)
+            key = (-value, b - a, a, a, b)
+            if best is None or key < best:
+                best = key
+    if best is None:
+        return start, end
+    a, b = best[3], best[4]
+    if b - start <= TRIM_CHARS:  # keep the sentence's opening ("At present, ...") when it fits
+        a = start
+    while a < b and (text[a].isspace() or text[a] in ",，;；:：、"):
+        a += 1
+    while b > a and (text[b - 1].isspace() or text[b - 1] in ",，;；:：、"):
+        b -= 1
+    return a, b
+
+
+def _term_positions(text: str, info: QuestionInfo) -> list[tuple[int, int]]:
+    """Where the question's key terms (Latin/number terms, and Han terms ignoring spaces) occur."""
+    folded = fold(text)
+    lowered = folded if len(folded) == len(text) else text.lower()
+    positions: list[tuple[int, int]] = []
+    for term in info.terms:
+        if term.text[:1].isdigit():
+            continue
+        pattern = r"\s*".join(re.escape(ch) for ch in term.text)
+        positions.extend(m.span() for m in re.finditer(pattern, lowered))
+    return positions
+
+
+def _gap(a: tuple[int, int], b: tuple[int, int]) -> int:
+    return max(0, max(a[0], b[0]) - min(a[1], b[1]))
+
+
+def _overlapping(a: Candidate, b: Candidate) -> bool:
+    return a.source == b.source and a.start < b.end and b.start < a.end
+
+
+def _near_same(a: str, b: str) -> bool:
+    x, y = _SPACE.sub("", fold(a)), _SPACE.sub("", fold(b))
+    if x in y or y in x:
+        return True
+    grams_x = {x[i : i + 2] for i in range(len(x) - 1)}
+    grams_y = {y[i : i + 2] for i in range(len(y) - 1)}
+    return bool(grams_x and grams_y) and len(grams_x & grams_y) / min(len(grams_x), len(grams_y)) > 0.8

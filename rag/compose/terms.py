@@ -1,0 +1,485 @@
+"""What a question asks and which of its words evidence must share; shared by compose and rewrite.
+
+- `analyze(question, language)` -> `QuestionInfo`: the asked-for kind ("number", "date", "person",
+  "place" or None), the key terms (folded, weighted), the named entities (places, people, orgs),
+  and the numbers the question itself mentions.
+- `Haystack(text)`: a folded view of a passage or sentence that answers `has(term)` for Chinese
+  terms (whitespace-insensitive, so PDF-broken "持证社 工" still matches "持证社工"), English terms
+  (word prefix, so "worker" matches "workers") and numbers (`11,265` == `11265`).
+- `entity_in(entity, haystack)`: an entity matches across scripts through pinyin: "Xiamen" is found
+  in "厦门市..." and "威宁自治县" in "Weining County".
+- `places_zh(text)` / `places_en(text)`: spans of place names, for the follow-up rewriter.
+- `kind_spans(kind, text, question)`: where a sentence holds the asked-for kind of thing.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import jieba
+import jieba.posseg as pseg
+
+from rag.text import fold, is_chinese, numbers_in, to_simplified
+
+jieba.setLogLevel(60)  # jieba logs its dictionary loading at INFO on first use
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_SPACE = re.compile(r"\s+")
+_EN_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’]*")
+_CAPITALISED_RUN = re.compile(r"\b[A-Z][a-z'’]+(?:[ -][A-Z][a-z'’]+)*")
+
+# ---- asked-for kind ----------------------------------------------------------------------------
+
+_KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("date", re.compile(r"何时|什么时候|什么时间|哪一?年|哪一?天|哪个月|几月|几号|何年|何日|\bwhen\b|"
+                        r"\bwhat (?:year|date|day|month|time)\b|\bwhich (?:year|date|day|month)\b", re.I)),
+    ("person", re.compile(r"谁|哪位|何人|\bwho(?:m|se)?\b|\bwhich person\b|\bwhat is the name of\b", re.I)),
+    ("place", re.compile(r"哪里|哪儿|在哪|何地|何处|哪个(?:省|市|县|区|地方|城市)|哪些地方|\bwhere\b|"
+                         r"\bwhich (?:city|province|county|district|town|place|region)\b", re.I)),
+    ("number", re.compile(r"多少|几(?!乎)|多大|多高|多长|多久|比例|百分之|占比|"
+                          r"\bhow (?:many|much|old|long|large|big)\b|\bnumber of\b|"
+                          r"\bwhat (?:percentage|proportion|share|number|amount|fraction)\b", re.I)),
+]
+
+# Question words and particles that carry no subject matter.
+ZH_STOPWORDS = frozenset(
+    "多少 几 几个 什么 哪 哪里 哪儿 哪个 哪些 哪位 哪一年 谁 何时 何地 为何 为什么 怎么 怎样 如何 是否 是 有 "
+    "的 了 吗 呢 吧 啊 和 与 及 或 在 对 为 被 把 从 到 了 等 这 那 那么 还有 该 其 都 共 共有 一共 总共 "
+    "多大 多高 多长 多久 什么时候 请问 请 告诉 我 我们 你 目前 现在 如今 个 名 人 家 位 次 项 年 月 日".split()
+)
+EN_STOPWORDS = frozenset(
+    "a an the and or of in on at to for from by with about as is are was were be been being do does did "
+    "has have had how many much what which who whom whose when where why there their this that these those "
+    "it its than then into per any all some most more many please tell me us our we you your can could "
+    "would should will shall may might according say said says report reported total number numbers "
+    "currently current now present today year years people person s".split()
+)
+# Words that are capitalised but are not names.
+_EN_GENERIC = frozenset(
+    "how what which who whom whose when where why and or in on the a an is are was were do does did "
+    "according province provincial city county district town village autonomous prefecture region "
+    "department bureau office ministry committee association center centre institute university "
+    "civil affairs social work day net daily news china chinese national international "
+    "january february march april may june july august september october november december "
+    "mr mrs ms dr".split()
+)
+_ZH_GENERIC = frozenset("中国 全国 我国 国家 全省 全市 全县 省 市 县 社会工作 社工 联合会".split())
+_PLACE_SUFFIX_ZH = ("自治县", "自治州", "自治区", "特别行政区", "街道", "省", "市", "县", "区", "镇", "乡", "村")
+_PLACE_SUFFIX_EN = re.compile(r"\s+(?:Province|City|County|District|Town|Township|Village|Prefecture|Region)\b")
+
+# Supplement to jieba's `ns` tags: places named in the seed articles that jieba misses or mis-tags.
+_GAZETTEER_ZH = (
+    "厦门", "福建", "泉州", "惠安", "宁夏", "新疆", "昌吉", "潮州", "广东", "香港", "庄浪", "平凉", "甘肃",
+    "平阳", "温州", "浙江", "腾蛟", "广元", "朝天", "四川", "中子镇", "安徽", "漯河", "河南", "郾城", "源汇",
+    "临颍", "德清", "湖州", "阜溪", "威宁", "毕节", "贵州", "上海", "北京",
+)
+# Place names whose English form is not their Mandarin pinyin.
+_EN_EXONYMS = {"hong kong": "香港", "macau": "澳门", "macao": "澳门", "tibet": "西藏", "inner mongolia": "内蒙古"}
+
+
+@dataclass
+class Term:
+    """A key term of the question, folded; `weight` counts how much it says about the subject."""
+
+    text: str
+    weight: float = 1.0
+    is_entity: bool = False
+
+
+@dataclass
+class QuestionInfo:
+    text: str
+    language: str
+    kind: str | None
+    terms: list[Term] = field(default_factory=list)
+    entities: list[str] = field(default_factory=list)  # as written in the question (not folded)
+    numbers: list[str] = field(default_factory=list)
+
+    @property
+    def chinese(self) -> bool:
+        return is_chinese(self.language)
+
+
+def asked_kind(question: str) -> str | None:
+    """"number" | "date" | "person" | "place" | None for what the question asks for."""
+    for kind, pattern in _KIND_PATTERNS:
+        if pattern.search(question):
+            return kind
+    return None
+
+
+def analyze(question: str, language: str) -> QuestionInfo:
+    info = QuestionInfo(text=question, language=language, kind=asked_kind(question), numbers=numbers_in(question))
+    if _HAN.search(question):
+        _analyze_zh(question, info)
+    if _EN_TOKEN.search(question):
+        _analyze_en(question, info)
+    for number in info.numbers:
+        info.terms.append(Term(number, weight=1.5, is_entity=True))
+    return info
+
+
+def _analyze_zh(question: str, info: QuestionInfo) -> None:
+    simplified = to_simplified(question)
+    seen: set[str] = {t.text for t in info.terms}
+    place_spans = places_zh(question)
+    info.entities.extend(question[start:end] for start, end in place_spans)
+    places = [fold(question[start:end]) for start, end in place_spans]
+    for word, flag in _tag(simplified):
+        word = word.strip()
+        if len(word) < 2 or word in ZH_STOPWORDS or word in _PLACE_SUFFIX_ZH or not _HAN.search(word):
+            continue
+        generic = word in _ZH_GENERIC
+        in_place = any(fold(word) in place for place in places)
+        is_entity = not generic and (flag in ("nr", "nt", "nz") or in_place)
+        if is_entity and not in_place and word not in info.entities:
+            info.entities.append(word)
+        folded = _strip_place_suffix(fold(word)) if is_entity else fold(word)
+        if folded not in seen:
+            seen.add(folded)
+            info.terms.append(Term(folded, weight=2.0 if is_entity else 1.0, is_entity=is_entity))
+    for entity in info.entities:
+        folded = _strip_place_suffix(fold(entity))
+        if folded and folded not in seen and not any(folded in t.text for t in info.terms):
+            seen.add(folded)
+            info.terms.append(Term(folded, weight=2.0, is_entity=True))
+
+
+def _analyze_en(question: str, info: QuestionInfo) -> None:
+    names = names_en(question)
+    info.entities.extend(n for n in names if n not in info.entities)
+    name_words = {w.lower() for n in names for w in n.split()}
+    seen = {t.text for t in info.terms}
+    for token in _EN_TOKEN.findall(question):
+        word = token.lower()
+        if word in EN_STOPWORDS or len(word) < 3:
+            continue
+        stem = stem_en(word)
+        if stem in seen:
+            continue
+        seen.add(stem)
+        is_entity = word in name_words
+        info.terms.append(Term(stem, weight=2.0 if is_entity else 1.0, is_entity=is_entity))
+
+
+def stem_en(word: str) -> str:
+    """A crude stem for prefix matching: "workers" -> "worker", "services" -> "servic"."""
+    word = word.lower().replace("’", "'")
+    for suffix in ("'s", "ies", "es", "s", "ing", "ed"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def names_en(text: str) -> list[str]:
+    """Capitalised word runs that look like names ("Xiamen", "Li Chu", "Fujian Province" -> "Fujian")."""
+    names: list[str] = []
+    for m in _CAPITALISED_RUN.finditer(text):
+        words = [w for w in re.split(r"[ -]", m.group()) if w.lower() not in _EN_GENERIC]
+        name = " ".join(words)
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
+@lru_cache(maxsize=4096)
+def _tag(text: str) -> tuple[tuple[str, str], ...]:
+    return tuple((p.word, p.flag) for p in pseg.cut(text))
+
+
+def _strip_place_suffix(name: str) -> str:
+    for suffix in _PLACE_SUFFIX_ZH:
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            return name[: -len(suffix)]
+    return name
+
+
+# ---- places -------------------------------------------------------------------------------------
+
+
+def places_zh(text: str) -> list[tuple[int, int]]:
+    """Spans of Chinese place names in `text` (jieba `ns` tags, place suffixes, a small gazetteer)."""
+    simplified = to_simplified(text)
+    if len(simplified) != len(text):  # spans below index `text`; OpenCC kept lengths in practice
+        simplified = text
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for word, flag in _tag(simplified):
+        start, end = pos, pos + len(word)
+        pos = end
+        if len(word) < 2 or not _HAN.search(word):
+            continue
+        if flag == "ns" or (flag.startswith("n") and word.endswith(_PLACE_SUFFIX_ZH) and len(word) >= 3):
+            spans.append((start, end))
+    for name in _GAZETTEER_ZH:
+        for m in re.finditer(re.escape(name), simplified):
+            if not any(s <= m.start() < e or s < m.end() <= e for s, e in spans):
+                spans.append((m.start(), m.end()))
+    return [(s, e) for s, e in _merge_adjacent(sorted(spans), simplified) if simplified[s:e] not in _ZH_GENERIC]
+
+
+def _merge_adjacent(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
+    """Absorb a directly following place suffix ("威宁" + "自治县") and merge overlapping spans."""
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        for suffix in _PLACE_SUFFIX_ZH:
+            if text.startswith(suffix, end):
+                end += len(suffix)
+                break
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def places_en(text: str) -> list[tuple[int, int]]:
+    """Spans of place-like names in English text: capitalised runs that read as pinyin or exonyms."""
+    spans: list[tuple[int, int]] = []
+    for m in _CAPITALISED_RUN.finditer(text):
+        run = m.group()
+        lowered = run.lower()
+        if any(lowered.startswith(x) for x in _EN_EXONYMS):
+            spans.append((m.start(), m.end()))
+            continue
+        words = run.split(" ")
+        offset = m.start()
+        for word in words:
+            if word.lower() not in _EN_GENERIC and is_pinyin(word):
+                start = offset
+                end = offset + len(word)
+                suffix = _PLACE_SUFFIX_EN.match(text, end)
+                spans.append((start, suffix.end() if suffix else end))
+            offset += len(word) + 1
+    return spans
+
+
+# ---- pinyin: matching names across scripts -----------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _syllable_chars() -> dict[str, str]:
+    """Toneless pinyin syllable -> the Han characters that can be read that way."""
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    table: dict[str, list[str]] = {}
+    for code, readings in pinyin_dict.items():
+        char = chr(code)
+        for reading in readings.split(","):
+            syllable = _toneless(reading)
+            table.setdefault(syllable, []).append(char)
+    return {k: "".join(v) for k, v in table.items() if k.isascii() and k.isalpha()}
+
+
+def _toneless(reading: str) -> str:
+    decomposed = unicodedata.normalize("NFD", reading.replace("ü", "v"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+@lru_cache(maxsize=2048)
+def _segmentations(word: str) -> tuple[tuple[str, ...], ...]:
+    """All ways (at most 4) to read `word` (lower-case letters) as pinyin syllables."""
+    syllables = _syllable_chars()
+    results: list[tuple[str, ...]] = []
+
+    def walk(pos: int, acc: tuple[str, ...]) -> None:
+        if len(results) >= 4:
+            return
+        if pos == len(word):
+            results.append(acc)
+            return
+        for size in range(min(6, len(word) - pos), 0, -1):
+            piece = word[pos : pos + size]
+            if piece in syllables and (size > 1 or piece in "aeo"):
+                walk(pos + size, acc + (piece,))
+
+    walk(0, ())
+    return tuple(results)
+
+
+def is_pinyin(word: str) -> bool:
+    letters = re.sub(r"['’-]", "", word.lower())
+    return len(letters) >= 4 and letters.isalpha() and letters.isascii() and bool(_segmentations(letters))
+
+
+@lru_cache(maxsize=2048)
+def _han_pattern(name: str) -> re.Pattern[str] | None:
+    """A regex matching Han spellings of a romanised name ("Weining" -> [威微...][宁凝...])."""
+    lowered = name.lower()
+    if lowered in _EN_EXONYMS:
+        return re.compile(re.escape(_EN_EXONYMS[lowered]))
+    letters = re.sub(r"[\s'’-]", "", lowered)
+    if not (len(letters) >= 4 and letters.isascii() and letters.isalpha()):
+        return None
+    chars = _syllable_chars()
+    options = ["".join(f"[{chars[s]}]" for s in seg) for seg in _segmentations(letters)]
+    return re.compile("|".join(options)) if options else None
+
+
+@lru_cache(maxsize=2048)
+def _latin_pattern(name: str) -> re.Pattern[str] | None:
+    """A regex matching the pinyin spelling of a Chinese name ("威宁自治县" -> r"\\bwei[\\s'-]?ning")."""
+    from pypinyin import lazy_pinyin
+
+    core = _strip_place_suffix(to_simplified(name))
+    for english, chinese in _EN_EXONYMS.items():
+        if core == chinese:
+            return re.compile(r"\b" + re.escape(english), re.I)
+    syllables = [_toneless(s) for s in lazy_pinyin(core) if s.isalpha()]
+    if len(syllables) < 2:
+        return None
+    return re.compile(r"\b" + r"[\s'’-]?".join(syllables) + r"\b", re.I)
+
+
+def entity_in(entity: str, haystack: Haystack) -> bool | None:
+    """Whether `entity` (as written in the question) occurs in `haystack`; None if it cannot be told."""
+    if _HAN.search(entity):
+        if haystack.has(fold(entity)) or haystack.has(_strip_place_suffix(fold(entity))):
+            return True
+        if not haystack.mostly_han:  # an English passage: compare through pinyin
+            pattern = _latin_pattern(entity)
+            return bool(pattern.search(haystack.folded)) if pattern else None
+        return False
+    if haystack.has_word(entity):
+        return True
+    if haystack.mostly_han:  # a Chinese passage: compare through pinyin
+        pattern = _han_pattern(entity)
+        return bool(pattern.search(haystack.nospace)) if pattern else None
+    return False
+
+
+# ---- haystacks ----------------------------------------------------------------------------------
+
+
+class Haystack:
+    """A folded view of `text` for term matching."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.folded = fold(text)
+        self.nospace = _SPACE.sub("", self.folded)
+        self.han_chars = len(_HAN.findall(self.nospace))
+        self._numbers: set[str] | None = None
+        self._words: set[str] | None = None
+
+    @property
+    def mostly_han(self) -> bool:
+        return self.han_chars * 2 > len(self.nospace)
+
+    @property
+    def numbers(self) -> set[str]:
+        if self._numbers is None:
+            self._numbers = set(numbers_in(self.text))
+        return self._numbers
+
+    def has(self, term: str) -> bool:
+        """`term` is folded: Han text, a number, or an English stem."""
+        if not term:
+            return False
+        if _HAN.search(term):
+            return term in self.nospace
+        if term[0].isdigit():
+            return term.replace(",", "") in self.numbers
+        return self.has_word(term)
+
+    def has_word(self, word: str) -> bool:
+        if self._words is None:
+            self._words = {w.lower().replace("’", "'") for w in _EN_TOKEN.findall(self.folded)}
+        stem = stem_en(word) if " " not in word else word.lower()
+        if " " in stem:
+            return stem in self.folded
+        return any(w.startswith(stem) for w in self._words)
+
+
+# ---- does a sentence hold the asked-for kind? -------------------------------------------------
+
+_YEAR = re.compile(r"(?<![\d.,])(?:19|20)\d{2}(?![\d,.])(?!\s*(?:万|亿|人|名|个|家|户|项|元|%|％))")
+# Spelled-out counts: "三个", "十余名", "两千人"; a lone 一 ("一支队伍", "一步") is an article, not a count.
+_ZH_NUMERAL = re.compile(
+    r"(?:[两三四五六七八九]|[一二两三四五六七八九十百千万亿]{2,}|十)(?:多|余)?"
+    r"(?:个|名|人|家|项|次|场|户|所|位|批|条|件|元|倍|成)"
+)
+_EN_NUMBER_WORD = re.compile(
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+    r"hundred|thousand|million|billion|dozens?)\b", re.I,
+)
+_DATE_ZH = re.compile(
+    r"\d{4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?|\d{1,2}\s*月\s*\d{1,2}\s*日|\d{1,2}\s*月(?:上旬|中旬|下旬)?|"
+    r"(?:今|去|明|前)年|昨天|今天"
+)
+_DATE_EN = re.compile(
+    r"\b(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:tember)?|"
+    r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?(?:\s+\d{1,2})?(?:,?\s+\d{4})?\b|"
+    r"\b(?:19|20)\d{2}\b|\b\d{4}-\d{2}-\d{2}\b|\b(?:[Yy]esterday|[Ll]ast year|[Tt]his year)\b"
+)
+# The commonest Chinese surnames: a jieba `nr` word must start with one to count as a person's name.
+_SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+    "姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤庄康乔皮"
+)
+# A name right after a title: "会长陈存根出席", "副会长周惠应邀", "局长孙玉菡".
+_ZH_TITLED_NAME = re.compile(
+    r"(?:会长|主任|局长|厅长|书记|主席|部长|秘书长|总干事|院长|理事长|社工|记者|负责人)([\u4e00-\u9fff]{2,3}?)"
+    r"(?=[,，、。;；:：\s(（]|出席|表示|指出|说|介绍|应邀|在|作|宣读|就|与|和|等|来|$)"
+)
+_EN_PERSON = re.compile(r"\b[A-Z][a-z]{1,9}(?: [A-Z][a-z]{1,9}){1,2}\b")
+
+
+def count_numbers(text: str, question: QuestionInfo) -> list[tuple[int, int]]:
+    """Spans of figures in `text` that could answer a number question (not years, not the question's own)."""
+    asked = set(question.numbers)
+    years = [m.span() for m in _YEAR.finditer(text)]
+    spans: list[tuple[int, int]] = []
+    for m in _FIGURE.finditer(text):
+        value = m.group("digits").replace(",", "")
+        if value in asked or any(s <= m.start() < e for s, e in years):
+            continue
+        spans.append(m.span())
+    return spans
+
+
+_FIGURE = re.compile(r"(?P<digits>\d+(?:,\d{3})*(?:\.\d+)?)(?:\s*(?:万|亿|%|％|percent\b))?")
+
+
+def kind_spans(kind: str | None, text: str, question: QuestionInfo) -> list[tuple[int, int]]:
+    """Spans in `text` of things of the asked-for kind (empty if none, or if no kind is asked)."""
+    if kind == "number":
+        spans = count_numbers(text, question)
+        if not spans:
+            spans = [m.span() for m in _ZH_NUMERAL.finditer(text)] + [m.span() for m in _EN_NUMBER_WORD.finditer(text)]
+        return spans
+    if kind == "date":
+        asked = fold(question.text)
+        found = [m for pattern in (_DATE_ZH, _DATE_EN) for m in pattern.finditer(text)]
+        return sorted(m.span() for m in found if fold(m.group()).strip() not in asked)
+    if kind == "person":
+        return _people(text, question)
+    if kind == "place":
+        asked = fold(question.text)
+        found = places_zh(text) if _HAN.search(text) else places_en(text)
+        return [(s, e) for s, e in found if fold(text[s:e]) not in asked]
+    return []
+
+
+def _people(text: str, question: QuestionInfo) -> list[tuple[int, int]]:
+    asked = fold(question.text)
+    spans: list[tuple[int, int]] = []
+    if _HAN.search(text):
+        simplified = to_simplified(text)
+        if len(simplified) != len(text):
+            simplified = text
+        spans.extend(m.span(1) for m in _ZH_TITLED_NAME.finditer(simplified) if fold(m.group(1)) not in asked)
+        pos = 0
+        for word, flag in _tag(simplified):
+            if flag == "nr" and 2 <= len(word) <= 3 and word[0] in _SURNAMES and fold(word) not in asked:
+                spans.append((pos, pos + len(word)))
+            pos += len(word)
+    for m in _EN_PERSON.finditer(text):
+        words = m.group().split()
+        if not any(w.lower() in _EN_GENERIC for w in words) and m.group().lower() not in asked:
+            spans.append(m.span())
+    return spans

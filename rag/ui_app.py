@@ -1,0 +1,318 @@
+"""The Gradio web UI: `build_app(rag) -> gr.Blocks`, `launch(app, settings, ...)`, `serve(index_dir, host, port)`.
+
+In: an open `RAG` (rag.pipeline). Out: a local web app with
+- an "Ask" tab: a chat (Chinese or English; multi-turn, the history goes to `RAG.ask`) whose
+  answers carry `[n]` markers linked to one evidence card per cited passage (title, outlet, date,
+  file, score, the supporting sentence highlighted); the answer streams in two steps ("searching…",
+  then the answer); an abstention shows its message and the nearest passages instead; example
+  questions in both languages; a settings panel (k, outlet / language / date filters, retrieval
+  mode) and an evidence panel (standalone query after rewriting, timings, notes, nearest passages);
+- a "Corpus" tab: the indexed articles as a table, upload of new files (size-limited, names
+  sanitised, copied into a fresh temporary directory before `RAG.add`) with a progress bar, and
+  removal of articles by id.
+The server binds to settings.host (127.0.0.1) and never opens a share link; Gradio analytics
+are switched off before Gradio is imported, and the page loads nothing from outside the server.
+Rendering and input checking live in `rag.ui_render` and `rag.ui_inputs` (pure, unit-tested).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+
+import gradio as gr  # noqa: E402
+
+from rag.settings import Settings  # noqa: E402
+from rag.text import detect_language  # noqa: E402
+from rag.types import Document  # noqa: E402
+from rag.ui_inputs import (  # noqa: E402
+    LANGUAGES,
+    UPLOAD_SUFFIXES,
+    build_filter,
+    describe_filter,
+    stage_uploads,
+)
+from rag.ui_render import (  # noqa: E402
+    CSS,
+    DOCUMENT_COLUMN_WIDTHS,
+    DOCUMENT_COLUMNS,
+    LANGUAGE_NAMES,
+    answer_html,
+    document_rows,
+    error_html,
+    evidence_html,
+    searching_html,
+)
+
+if TYPE_CHECKING:
+    from rag.pipeline import RAG
+
+log = logging.getLogger(__name__)
+
+EXAMPLE_QUESTIONS = [
+    "厦门有多少持证社会工作者？",
+    "How many certified social workers does Fujian have?",
+    "威寧縣有多少持證社工？",
+    "What did Li Chu describe?",
+]
+MODES = ["hybrid", "dense", "keyword"]
+MAX_K = 20
+# Questions answered at the same time. Each question's "searching…" step is shown at once (its
+# event has no queue limit); only the CPU-bound `RAG.ask` calls wait for one of these slots.
+ASK_WORKERS = 2
+
+Message = dict[str, str]
+
+# After an answer arrives, scroll the chat so the answer's first line is at the top (the chat
+# otherwise autoscrolls to the bottom of the last evidence card).
+SCROLL_TO_ANSWER_JS = """() => {
+  const answers = document.querySelectorAll('#chat .rag-answer');
+  const last = answers[answers.length - 1];
+  if (!last) return;
+  let box = last.parentElement;
+  while (box && !(box.scrollHeight > box.clientHeight && getComputedStyle(box).overflowY !== 'visible')) {
+    box = box.parentElement;
+  }
+  if (box) box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+}"""
+
+
+def _outlets(docs: list[Document]) -> list[str]:
+    return sorted({d.source for d in docs if d.source})
+
+
+def _removal_choices(docs: list[Document]) -> list[tuple[str, str]]:
+    return [(f"{d.title} ({d.id})", d.id) for d in docs]
+
+
+def build_app(rag: RAG) -> gr.Blocks:
+    """The whole UI around `rag`. Launch it with `launch()`, which adds the CSS.
+
+    `RAG` answers from a snapshot of the index while an update builds the next one, so questions
+    keep being answered while uploads are indexed; no lock is taken here."""
+    settings: Settings = rag.settings
+    ask_slots = threading.BoundedSemaphore(ASK_WORKERS)
+
+    def respond(
+        message: str,
+        chat: list[Message],
+        pairs: list[tuple[str, str]],
+        k: float,
+        sources: list[str],
+        langs: list[str],
+        date_from: str,
+        date_to: str,
+        mode: str,
+    ) -> Iterator[tuple[str, list[Message], list[tuple[str, str]], str]]:
+        question = (message or "").strip()
+        if not question:
+            yield message, chat, pairs, gr.skip()
+            return
+        try:
+            filters = build_filter(sources, langs, date_from, date_to)
+        except ValueError as exc:
+            raise gr.Error(str(exc)) from exc
+        k_int = max(1, min(MAX_K, int(k)))
+        # The conversation is what the chat shows: a cleared chat (or an API call with an empty
+        # chat) starts afresh even though the session state still holds the earlier turns.
+        pairs = list(pairs)[: sum(1 for m in chat if m.get("role") == "user")]
+        chat = [*chat, {"role": "user", "content": html.escape(question)}]
+        yield "", [*chat, {"role": "assistant", "content": searching_html(detect_language(question))}], \
+            pairs, gr.skip()
+        try:
+            with ask_slots:
+                answer = rag.ask(question, k=k_int, history=list(pairs), filters=filters, mode=mode or None)
+        except Exception as exc:  # reported in the chat; the session stays usable
+            log.exception("answering %r failed", question)
+            yield "", [*chat, {"role": "assistant", "content": error_html(f"Could not answer: {exc}")}], \
+                pairs, gr.skip()
+            return
+        turn = len(pairs) + 1
+        chat = [*chat, {"role": "assistant", "content": answer_html(answer, turn)}]
+        evidence = evidence_html(answer, mode or settings.mode, k_int, describe_filter(filters))
+        yield "", chat, [*pairs, (question, answer.text)], evidence
+
+    def corpus_views() -> tuple[Any, Any, Any]:
+        docs = rag.documents()
+        return (
+            document_rows(docs),
+            gr.update(choices=_outlets(docs)),
+            gr.update(choices=_removal_choices(docs), value=[]),
+        )
+
+    def add_files(
+        files: list[str] | None,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio finds the bar through this default)
+    ) -> tuple[Any, ...]:
+        if not files:
+            return ("Choose one or more files first.", *corpus_views(), gr.skip())
+        lines: list[str] = []
+        with tempfile.TemporaryDirectory(prefix="rag-upload-") as tmp:
+            staged = stage_uploads(files, Path(tmp), settings.max_upload_mb)
+            lines += [f"- refused {html.escape(r)}" for r in staged.rejected]
+            if staged.files:
+                progress(0.0, desc="Indexing uploads")
+                try:
+                    report = rag.add(staged.files, progress=lambda f, msg: progress(f, desc=msg))
+                except Exception as exc:  # nothing was added; the index stays as it was
+                    log.exception("adding uploads failed")
+                    lines.append(f"- indexing failed, nothing was added: {html.escape(str(exc))}")
+                else:
+                    prefix = str(Path(tmp)) + os.sep
+                    lines.insert(0, f"Added {len(report.added)} article(s): {', '.join(report.added) or '-'}")
+                    lines += [f"- unchanged, skipped: {html.escape(Path(p).name)}" for p in report.skipped]
+                    lines += [f"- error: {html.escape(str(e).replace(prefix, ''))}" for e in report.errors]
+        return ("\n".join(lines), *corpus_views(), None)
+
+    def remove_docs(doc_ids: list[str] | None) -> tuple[Any, ...]:
+        ids = [i.strip() for i in (doc_ids or []) if i and i.strip()]
+        if not ids:
+            return ("Pick an article to remove first.", *corpus_views())
+        removed = rag.remove(ids)
+        message = f"Removed {removed} article(s)." if removed else f"No article with id {', '.join(ids)}."
+        return (message, *corpus_views())
+
+    docs = rag.documents()
+    with gr.Blocks(title="Social work news Q&A · 社工新闻问答", analytics_enabled=False) as app:
+        gr.Markdown(
+            "## Social work news Q&A · 社工新闻问答\n"
+            "Ask in Chinese (简体 / 繁體) or English. Every answer cites the passages it comes from; "
+            "click a marker like [1] to jump to its evidence. 用中文或英文提问，答案附有出处。"
+        )
+        pairs_state = gr.State([])
+        with gr.Tabs():
+            with gr.Tab("Ask · 问答"):
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        chatbot = gr.Chatbot(
+                            label="Chat",
+                            show_label=False,
+                            elem_id="chat",
+                            height=560,
+                            latex_delimiters=[],
+                            buttons=["copy"],
+                            placeholder="Ask a question about social work news · 请提问",
+                        )
+                        question = gr.Textbox(
+                            show_label=False,
+                            placeholder="e.g. 厦门有多少持证社会工作者？ / How many certified social "
+                            "workers does Fujian have?",
+                            elem_id="question",
+                            max_length=settings.max_question_chars,
+                            submit_btn="Ask · 提问",
+                            autofocus=True,
+                        )
+                        examples = gr.Dataset(
+                            components=[gr.Textbox(visible=False)],
+                            samples=[[q] for q in EXAMPLE_QUESTIONS],
+                            label="Examples · 示例问题",
+                            elem_id="examples",
+                        )
+                        clear = gr.Button("New chat · 新对话", elem_id="clear", size="sm")
+                    with gr.Column(scale=2):
+                        with gr.Accordion("Settings · 设置", open=True):
+                            k = gr.Slider(1, MAX_K, value=5, step=1, label="Passages (k) · 段落数")
+                            mode = gr.Radio(MODES, value=settings.mode if settings.mode in MODES else "hybrid",
+                                            label="Retrieval mode · 检索方式")
+                            sources = gr.Dropdown(
+                                choices=_outlets(docs), multiselect=True, value=[],
+                                label="Outlets (empty = all) · 来源",
+                            )
+                            langs = gr.CheckboxGroup(
+                                choices=[(LANGUAGE_NAMES[lang], lang) for lang in LANGUAGES], value=[],
+                                label="Article language (none ticked = all) · 语言",
+                            )
+                            with gr.Row():
+                                date_from = gr.Textbox(label="From date", placeholder="YYYY-MM-DD", max_length=10)
+                                date_to = gr.Textbox(label="To date", placeholder="YYYY-MM-DD", max_length=10)
+                        gr.Markdown("**Evidence · 证据**")
+                        evidence = gr.HTML("", elem_id="evidence")
+            with gr.Tab("Corpus · 语料", elem_id="corpus-tab"):
+                table = gr.Dataframe(
+                    value=document_rows(docs), headers=DOCUMENT_COLUMNS, interactive=False, wrap=True,
+                    column_widths=DOCUMENT_COLUMN_WIDTHS, show_search="search", elem_id="documents",
+                    label="Indexed articles · 已索引文章",
+                )
+                refresh = gr.Button("Refresh · 刷新", size="sm")
+                with gr.Row():
+                    with gr.Column():
+                        uploads = gr.File(
+                            file_count="multiple", file_types=list(UPLOAD_SUFFIXES),
+                            label=f"Add files ({', '.join(UPLOAD_SUFFIXES)}; at most "
+                                  f"{settings.max_upload_mb:g} MB each) · 上传文件",
+                            elem_id="uploads",
+                        )
+                        add = gr.Button("Add to index · 加入索引", variant="primary", elem_id="add")
+                        add_report = gr.Markdown(elem_id="add-report")
+                    with gr.Column():
+                        to_remove = gr.Dropdown(
+                            choices=_removal_choices(docs), multiselect=True, value=[],
+                            allow_custom_value=True, label="Articles to remove (by id) · 删除文章",
+                            elem_id="remove-ids",
+                        )
+                        remove = gr.Button("Remove · 删除", variant="stop", elem_id="remove")
+                        remove_report = gr.Markdown(elem_id="remove-report")
+
+        ask_inputs = [question, chatbot, pairs_state, k, sources, langs, date_from, date_to, mode]
+        ask_outputs = [question, chatbot, pairs_state, evidence]
+        question.submit(respond, ask_inputs, ask_outputs, api_name="ask", concurrency_limit=None).then(
+            None, js=SCROLL_TO_ANSWER_JS, api_name=False
+        )
+        examples.click(lambda sample: sample[0], examples, question, api_name=False).then(
+            respond, ask_inputs, ask_outputs, api_name=False, concurrency_limit=None
+        ).then(None, js=SCROLL_TO_ANSWER_JS, api_name=False)
+        clear.click(lambda: ([], [], "", ""), None, [chatbot, pairs_state, evidence, question], api_name=False)
+        chatbot.clear(lambda: ([], ""), None, [pairs_state, evidence], api_name=False)
+
+        corpus_outputs = [table, sources, to_remove]
+        refresh.click(corpus_views, None, corpus_outputs, api_name=False)
+        add.click(add_files, [uploads], [add_report, *corpus_outputs, uploads], api_name="add")
+        remove.click(remove_docs, [to_remove], [remove_report, *corpus_outputs], api_name="remove")
+        app.load(corpus_views, None, corpus_outputs, api_name=False)
+    return app
+
+
+def launch(
+    app: gr.Blocks,
+    settings: Settings,
+    host: str | None = None,
+    port: int | None = None,
+    block: bool = True,
+) -> None:
+    """Start the server on host:port (default settings.host:settings.port, i.e. 127.0.0.1:7860).
+
+    No share link, no analytics, no server-side rendering, no MCP server; uploads over
+    settings.max_upload_mb are refused by the server before any handler sees them. With
+    `block=False` it returns once the server is up (`app.close()` stops it).
+    """
+    app.queue(default_concurrency_limit=1)
+    app.launch(
+        server_name=host or settings.host,
+        server_port=port or settings.port,
+        share=False,
+        prevent_thread_lock=not block,
+        max_file_size=int(settings.max_upload_mb * 1024 * 1024),
+        css=CSS,
+        ssr_mode=False,
+        mcp_server=False,
+        pwa=False,
+        inbrowser=False,
+        show_error=True,
+    )
+
+
+def serve(index_dir: str | None = None, host: str | None = None, port: int | None = None) -> None:
+    """Open the index in `index_dir` (the default seeds index when None) and serve the UI until
+    interrupted."""
+    from rag.pipeline import RAG
+
+    rag = RAG.open(index_dir) if index_dir else RAG.open_default()
+    launch(build_app(rag), rag.settings, host=host, port=port, block=True)

