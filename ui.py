@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 
+from rag.pipeline import IndexUnavailable
 from rag.ui_app import serve
 
 
@@ -19,7 +20,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=None, help="port (default: settings.port, 7860)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    serve(args.index_dir, host=args.host, port=args.port)
+    try:
+        serve(args.index_dir, host=args.host, port=args.port)
+    except IndexUnavailable as exc:
+        raise SystemExit(str(exc)) from exc
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """Load check of the web UI: N questions at once through the app's HTTP API, none may be lost.
 
-In:  a running app (`--url`), or else the app started here on a free local port over `--index-dir`
-     (default: the seeds index, built on first use). Questions come from eval/gold.jsonl (alternating
-     languages), or the UI's example questions when the file is missing.
+In:  a running app (`--url`), or else `python ui.py` started here in its own process on a free local
+     port over `--index-dir` (default: the seeds index, built on first use). Questions come from
+     eval/gold.jsonl (alternating languages), or the UI's example questions when the file is missing.
 Out: one line per question (latency, first-content latency, answered / abstained / error), then
      p50 / p95 / max latency and throughput; exit status 1 if any question was lost or failed.
 
@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -30,7 +31,8 @@ from typing import Any
 
 import numpy as np
 
-GOLD = Path(__file__).resolve().parent / "gold.jsonl"
+ROOT = Path(__file__).resolve().parent.parent
+GOLD = ROOT / "eval" / "gold.jsonl"
 
 
 @dataclass
@@ -96,15 +98,29 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_app(index_dir: str | None) -> tuple[str, Any]:
-    from rag.pipeline import RAG
-    from rag.ui_app import build_app, launch
+def start_app(index_dir: str | None, timeout_s: float = 300.0) -> tuple[str, subprocess.Popen[bytes]]:
+    """Start `python ui.py` on a free port in its own process (so the clients here do not share its
+    interpreter) and wait until it serves the page."""
+    import httpx
 
-    rag = RAG.open(index_dir) if index_dir else RAG.open_default()
-    app = build_app(rag)
     port = _free_port()
-    launch(app, rag.settings, host="127.0.0.1", port=port, block=False)
-    return f"http://127.0.0.1:{port}/", app
+    command = [sys.executable, str(ROOT / "ui.py"), "--host", "127.0.0.1", "--port", str(port)]
+    if index_dir:
+        command += ["--index-dir", index_dir]
+    server = subprocess.Popen(command, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the app exited with status {server.returncode}: see its log above")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return url, server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    server.terminate()
+    raise SystemExit(f"the app did not answer on {url} within {timeout_s:.0f}s")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,10 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-    app = None
+    server = None
     url = args.url
     if not url:
-        url, app = start_app(args.index_dir)
+        url, server = start_app(args.index_dir)
     questions = load_questions(args.n)
     ready = threading.Barrier(len(questions) + 1, timeout=120)
     try:
@@ -130,8 +146,9 @@ def main(argv: list[str] | None = None) -> int:
             outcomes = [f.result() for f in futures]
         wall = time.perf_counter() - began
     finally:
-        if app is not None:
-            app.close()
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
 
     for o in outcomes:
         first = f"{o.first_content_s:6.2f}s" if o.first_content_s is not None else "     -"

@@ -30,7 +30,7 @@ from rag.compose import create_composer
 from rag.embed import CachedEmbedder, create_embedder
 from rag.ingest import IngestError, file_hash, find_duplicates, iter_files, load_file_result, make_ids_unique
 from rag.lexical import LexicalIndex, tokenize
-from rag.retrieve import CorpusView, RetrievalParams, Retriever, language_family, vector_meta
+from rag.retrieve import CorpusView, RetrievalParams, RetrievalResult, Retriever, anchor_vectors, vector_meta
 from rag.rewrite import rewrite_followup
 from rag.settings import Settings
 from rag.store import create_store_from_settings, open_store_from_settings
@@ -41,8 +41,6 @@ from rag.types import Answer, Chunk, Document, Passage
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
-BACKGROUND_SAMPLE = 256
-Background = dict[str, tuple[np.ndarray, np.ndarray]]  # language family -> (vector ids, vectors)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -68,7 +66,6 @@ class _State:
     files: dict[str, str]  # path -> sha256
     next_id: int
     store: Any
-    background: Background
     retriever: Retriever
 
 
@@ -91,6 +88,7 @@ class RAG:
             llm_api_key_env=s.llm_api_key_env, llm_timeout_s=s.llm_timeout_s,
         )
         self._state: _State | None = None
+        self._anchor_vectors: dict[str, np.ndarray] | None = None
 
     # ---- construction -------------------------------------------------------------------------
 
@@ -132,7 +130,7 @@ class RAG:
     def search(self, question: str, k: int = 10, filters: SearchFilter | dict | None = None,
                mode: str | None = None) -> list[Passage]:
         """Ranked passages for `question` (any language or script)."""
-        return self._search(question, k, filters, mode)[0]
+        return self._search(question, k, filters, mode).passages
 
     def ask(self, question: str, k: int = 5, history: Sequence[tuple[str, str]] | None = None,
             filters: SearchFilter | dict | None = None, mode: str | None = None) -> Answer:
@@ -140,24 +138,23 @@ class RAG:
         started = time.perf_counter()
         question = clean_question(question, self.settings.max_question_chars)
         standalone = rewrite_followup(question, list(history)) if history else question
-        passages, timings = self._search(standalone, k, filters, mode)
-        answer = self.composer.compose(standalone, passages, detect_language(question))
+        result = self._search(standalone, k, filters, mode)
+        answer = self.composer.compose(standalone, result.passages, detect_language(question), result.query_vector)
         answer.question = question
         answer.rewritten_question = standalone if standalone != question else None
-        answer.timings = {**timings, **answer.timings, "total": time.perf_counter() - started}
+        answer.timings = {**result.timings, **answer.timings, "total": time.perf_counter() - started}
         return answer
 
     def _search(self, question: str, k: int, filters: SearchFilter | dict | None,
-                mode: str | None) -> tuple[list[Passage], dict[str, float]]:
+                mode: str | None) -> RetrievalResult:
         question = clean_question(question, self.settings.max_question_chars)
         if k < 1:
             raise ValueError("k must be at least 1")
         where = filters if isinstance(filters, SearchFilter) or filters is None else make_filter(**filters)
         state = self._live()
         if not state.chunks:
-            return [], {}
-        result = state.retriever.search(question, k=k, where=where, mode=mode or self.settings.mode)
-        return result.passages, result.timings
+            return RetrievalResult(passages=[], language=detect_language(question), timings={})
+        return state.retriever.search(question, k=k, where=where, mode=mode or self.settings.mode)
 
     # ---- updating -----------------------------------------------------------------------------
 
@@ -179,7 +176,6 @@ class RAG:
                 except IngestError as exc:
                     report.errors.append(exc)
             new_docs: list[Document] = []
-            removed_ids: list[int] = []
             for n, path in enumerate(found):
                 if notify:
                     notify(n / max(len(found), 1) * 0.3, f"Reading {path.name}")
@@ -196,7 +192,7 @@ class RAG:
                     continue
                 report.errors.extend(loaded.errors)  # skipped .jsonl lines
                 stale = [d.id for d in documents.values() if d.path == key]
-                removed_ids += self._drop(stale, documents, chunks, ids, store)
+                self._drop(stale, documents, chunks, ids, store)
                 make_ids_unique(loaded.documents, set(documents) | {d.id for d in new_docs})
                 files[key] = digest
                 new_docs.extend(loaded.documents)
@@ -217,8 +213,6 @@ class RAG:
             new_ids = list(range(state.next_id, state.next_id + len(new_chunks)))
             if new_chunks:
                 store.add(new_ids, vectors, [vector_meta(c, documents[c.doc_id]) for c in new_chunks])
-            background = self._resample(_without(state.background, removed_ids), chunks, new_chunks, new_ids,
-                                        vectors)
             chunks.extend(new_chunks)
             ids.extend(new_ids)
             report.added = [d.id for d in new_docs]
@@ -226,7 +220,7 @@ class RAG:
             if notify:
                 notify(0.9, "Saving the index")
             self._state = self._snapshot(documents, chunks, np.asarray(ids, dtype=np.int64), files,
-                                         state.next_id + len(new_chunks), store, background)
+                                         state.next_id + len(new_chunks), store)
             if report.added or len(self._state.documents) != len(state.documents) or not self._has_index():
                 self._save(self._state)
         if report.errors:
@@ -244,23 +238,23 @@ class RAG:
             gone = [d for d in doc_ids if d in documents]
             for doc_id in gone:
                 files.pop(documents[doc_id].path, None)  # re-adding the file brings the article back
-            removed_ids = self._drop(gone, documents, chunks, ids, state.store)
+            self._drop(gone, documents, chunks, ids, state.store)
             for doc in documents.values():
                 if doc.duplicate_of in gone:
                     doc.duplicate_of = None
             find_duplicates(list(documents.values()), self.settings.duplicate_threshold)
             self._state = self._snapshot(documents, chunks, np.asarray(ids, dtype=np.int64), files,
-                                         state.next_id, state.store, _without(state.background, removed_ids))
+                                         state.next_id, state.store)
             if gone:
                 self._save(self._state)
         return len(gone)
 
     @staticmethod
     def _drop(doc_ids: Sequence[str], documents: dict[str, Document], chunks: list[Chunk], ids: list[int],
-              store: Any) -> list[int]:
-        """Remove documents (and their chunks and vectors) from the working copies; returns the vector ids."""
+              store: Any) -> None:
+        """Remove documents (and their chunks and vectors) from the working copies."""
         if not doc_ids:
-            return []
+            return
         drop = set(doc_ids)
         dead = [vid for c, vid in zip(chunks, ids, strict=True) if c.doc_id in drop]
         if dead:
@@ -270,7 +264,6 @@ class RAG:
         ids[:] = [vid for _, vid in keep]
         for doc_id in drop:
             documents.pop(doc_id, None)
-        return dead
 
     # ---- state, persistence -------------------------------------------------------------------
 
@@ -281,49 +274,24 @@ class RAG:
 
     def _empty_state(self) -> _State:
         store = create_store_from_settings(self.settings, self.embedder.dim)
-        return self._snapshot({}, [], np.zeros(0, dtype=np.int64), {}, 0, store, {})
+        return self._snapshot({}, [], np.zeros(0, dtype=np.int64), {}, 0, store)
 
     def _snapshot(self, documents: dict[str, Document], chunks: list[Chunk], ids: np.ndarray,
-                  files: dict[str, str], next_id: int, store: Any, background: Background) -> _State:
+                  files: dict[str, str], next_id: int, store: Any) -> _State:
         s = self.settings
         lexical = LexicalIndex([tokenize(f"{c.title}\n{c.text}") for c in chunks])
-        corpus = CorpusView(chunks=chunks, ids=ids, documents=documents, lexical=lexical,
-                            background={family: vecs for family, (_, vecs) in background.items()})
+        corpus = CorpusView(chunks=chunks, ids=ids, documents=documents, lexical=lexical)
         params = RetrievalParams(candidates=s.candidates, lexical_weight=s.lexical_weight,
                                  lexical_cross_lingual_weight=s.lexical_cross_lingual_weight,
                                  prf_terms=s.prf_terms, prf_docs=s.prf_docs,
                                  passage_max_chars=s.passage_max_chars, passages_per_doc=s.passages_per_doc)
-        retriever = Retriever(self.embedder, store, corpus, params)
-        return _State(documents, chunks, ids, files, next_id, store, background, retriever)
+        retriever = Retriever(self.embedder, store, corpus, params, self._anchors())
+        return _State(documents, chunks, ids, files, next_id, store, retriever)
 
-    @staticmethod
-    def _resample(background: Background, old_chunks: list[Chunk], new_chunks: list[Chunk], new_ids: list[int],
-                  vectors: np.ndarray) -> Background:
-        """A uniform random sample (up to BACKGROUND_SAMPLE) of each language family's vectors, updated
-        with newly added rows without re-reading the store: dense scores are z-scored against it."""
-        rng = np.random.default_rng(len(old_chunks) + len(new_chunks))
-        merged = dict(background)
-        old_counts: dict[str, int] = {}
-        for c in old_chunks:
-            family = language_family(c.lang)
-            old_counts[family] = old_counts.get(family, 0) + 1
-        families = np.array([language_family(c.lang) for c in new_chunks])
-        for family in sorted(set(families.tolist())):
-            rows = np.flatnonzero(families == family)
-            empty = (np.zeros(0, np.int64), np.zeros((0, vectors.shape[1]), np.float32))
-            old_ids, old_vecs = merged.get(family, empty)
-            n_old = old_counts.get(family, 0)
-            size = min(BACKGROUND_SAMPLE, n_old + len(rows))
-            # How many of the new rows a uniform sample of the union would hold.
-            take_new = int(rng.hypergeometric(len(rows), n_old, size)) if n_old else size
-            take_new = min(len(rows), max(take_new, size - len(old_ids)))
-            pick_new = rng.choice(rows, take_new, replace=False)
-            pick_old = rng.choice(len(old_ids), min(len(old_ids), size - take_new), replace=False)
-            merged[family] = (
-                np.concatenate([old_ids[pick_old], np.asarray(new_ids, dtype=np.int64)[pick_new]]),
-                np.concatenate([old_vecs[pick_old], vectors[pick_new]]).astype(np.float32),
-            )
-        return merged
+    def _anchors(self) -> dict[str, np.ndarray]:
+        if self._anchor_vectors is None:
+            self._anchor_vectors = anchor_vectors(self.embedder)
+        return self._anchor_vectors
 
     def _has_index(self) -> bool:
         return (self.index_dir / "CURRENT").is_file()
@@ -354,8 +322,6 @@ class RAG:
         _write_jsonl(tmp / "chunks.jsonl",
                      ({"vid": int(v), **c.to_dict()} for c, v in zip(state.chunks, state.ids, strict=True)))
         state.retriever.corpus.lexical.save(tmp)
-        np.savez(tmp / "background.npz", **{f"{f}.ids": i for f, (i, _) in state.background.items()},
-                 **{f"{f}.vectors": v for f, (_, v) in state.background.items()})
         state.store.save(tmp / "store")
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
         os.replace(tmp, final)
@@ -396,23 +362,8 @@ class RAG:
             ids.append(row.pop("vid"))
             chunks.append(Chunk.from_dict(row))
         store = open_store_from_settings(generation / "store", self.settings)
-        with np.load(generation / "background.npz") as saved:
-            background = {name[: -len(".ids")]: (saved[name], saved[name[: -len(".ids")] + ".vectors"])
-                          for name in saved.files if name.endswith(".ids")}
         return self._snapshot(documents, chunks, np.asarray(ids, dtype=np.int64), manifest["files"],
-                              manifest["next_id"], store, background)
-
-
-def _without(background: Background, removed_ids: Sequence[int]) -> Background:
-    if not removed_ids:
-        return background
-    gone = np.asarray(list(removed_ids), dtype=np.int64)
-    kept: Background = {}
-    for family, (ids, vectors) in background.items():
-        mask = ~np.isin(ids, gone)
-        if mask.any():
-            kept[family] = (ids[mask], vectors[mask])
-    return kept
+                              manifest["next_id"], store)
 
 
 def clean_question(question: str, max_chars: int) -> str:

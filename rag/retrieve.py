@@ -5,9 +5,11 @@ same-language chunk above every other-language chunk (the question's language cr
 relevance), and BM25 is noise when question and text are in different languages. So:
 
 1. Dense leg, per language family (en / zh / other): each family is searched in its own
-   candidate pool, and a score is turned into a z-score against the question's similarity to a
-   fixed random sample of that family's chunks (the "background"). A passage then competes on how
-   far it stands out from its own language, not on the language itself.
+   candidate pool, and a score is turned into a z-score against the question's similarity to
+   generic news text in that language (`rag/data/anchors.jsonl`: the same 128 short texts written
+   in English and Chinese). A passage then competes on how far it stands out from generic text in
+   its own language, not on the language itself, and not on how many articles of its language (or
+   how similar to each other) the corpus happens to hold.
 2. Keyword leg (BM25 on folded jieba tokens), also per family, z-scored the same way. For a family
    in another language than the question, the question's own tokens only count for numbers and
    Latin names; words from the best dense hits of that family are fed back into BM25
@@ -18,8 +20,10 @@ relevance), and BM25 is noise when question and text are in different languages.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -59,7 +63,6 @@ class CorpusView:
     ids: np.ndarray  # int64 vector ids, one per chunk
     documents: dict[str, Document]
     lexical: LexicalIndex
-    background: dict[str, np.ndarray]  # family -> (n, dim) sample of that family's chunk vectors
     row_of_id: dict[int, int] = field(init=False)
     family_rows: dict[str, np.ndarray] = field(init=False)
 
@@ -74,14 +77,17 @@ class RetrievalResult:
     passages: list[Passage]
     language: str
     timings: dict[str, float]
+    query_vector: np.ndarray | None = None  # reused by the composer
 
 
 class Retriever:
-    def __init__(self, embedder: Embedder, store: VectorStore, corpus: CorpusView, params: RetrievalParams) -> None:
+    def __init__(self, embedder: Embedder, store: VectorStore, corpus: CorpusView, params: RetrievalParams,
+                 anchors: dict[str, np.ndarray]) -> None:
         self.embedder = embedder
         self.store = store
         self.corpus = corpus
         self.params = params
+        self.anchors = anchors
 
     def search(self, question: str, k: int = 10, where: SearchFilter | None = None,
                mode: str = "hybrid") -> RetrievalResult:
@@ -94,6 +100,7 @@ class Retriever:
         candidates = max(self.params.candidates, k)
         allowed_rows = self._allowed_rows(where)
 
+        qvec: np.ndarray | None = None
         fused: dict[int, float] = {}
         legs: dict[int, dict[str, float]] = {}
         dense_by_family: dict[str, list[tuple[int, float]]] = {}
@@ -155,12 +162,14 @@ class Retriever:
 
         passages = self._passages(fused, legs, k)
         clock.lap("fusion")
-        return RetrievalResult(passages=passages, language=language, timings=timings)
+        return RetrievalResult(passages=passages, language=language, timings=timings,
+                               query_vector=None if qvec is None else qvec[0])
 
     def _background(self, family: str, qvec: np.ndarray) -> tuple[float, float]:
-        sample = self.corpus.background.get(family)
-        if sample is None or len(sample) < 2:
-            return 0.0, 1.0
+        """Mean and spread of the question's similarity to generic text in `family`'s language."""
+        sample = self.anchors.get(family)
+        if sample is None:  # a language without anchors: compare against all of them
+            sample = np.concatenate(list(self.anchors.values()))
         sims = sample @ qvec
         return float(sims.mean()), float(sims.std() + 1e-6)
 
@@ -209,6 +218,15 @@ class Retriever:
                     if doc.id != passage.doc_id and doc.id not in passage.also_in:
                         passage.also_in.append(doc.id)
         return passages
+
+
+ANCHORS = Path(__file__).resolve().parent / "data" / "anchors.jsonl"
+
+
+def anchor_vectors(embedder: Embedder) -> dict[str, np.ndarray]:
+    """Embed the parallel anchor texts once per embedder (the embedding cache keeps them): family -> (n, dim)."""
+    rows = [json.loads(line) for line in ANCHORS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return {family: embedder.embed_passages([to_simplified(r[family]) for r in rows]) for family in ("en", "zh")}
 
 
 def vector_meta(chunk: Chunk, doc: Document) -> VectorMeta:

@@ -1,4 +1,4 @@
-"""The Gradio web UI: `build_app(rag) -> gr.Blocks`, `launch(app, settings, ...)`, `serve(index_dir, host, port)`.
+"""The Gradio web UI: `build_app(rag)`, `launch(app, settings, ...)`, `serve(index_dir, host, port, settings)`.
 
 In: an open `RAG` (rag.pipeline). Out: a local web app with
 - an "Ask" tab: a chat (Chinese or English; multi-turn, the history goes to `RAG.ask`) whose
@@ -71,9 +71,10 @@ ASK_WORKERS = 2
 
 Message = dict[str, str]
 
-# After an answer arrives, scroll the chat so the answer's first line is at the top (the chat
-# otherwise autoscrolls to the bottom of the last evidence card).
-SCROLL_TO_ANSWER_JS = """() => {
+# Run whenever the chat changes (the chat's own autoscroll is off): while an answer is pending,
+# show the bottom (the question and "searching…"); once it is there, put the answer's first line
+# at the top rather than the bottom of its last evidence card.
+SCROLL_CHAT_JS = """() => { setTimeout(() => {
   const answers = document.querySelectorAll('#chat .rag-answer');
   const last = answers[answers.length - 1];
   if (!last) return;
@@ -81,8 +82,10 @@ SCROLL_TO_ANSWER_JS = """() => {
   while (box && !(box.scrollHeight > box.clientHeight && getComputedStyle(box).overflowY !== 'visible')) {
     box = box.parentElement;
   }
-  if (box) box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
-}"""
+  if (!box) return;
+  if (last.classList.contains('pending')) box.scrollTop = box.scrollHeight;
+  else box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
+}, 50); }"""
 
 
 def _outlets(docs: list[Document]) -> list[str]:
@@ -198,6 +201,7 @@ def build_app(rag: RAG) -> gr.Blocks:
                             elem_id="chat",
                             height=560,
                             latex_delimiters=[],
+                            autoscroll=False,
                             buttons=["copy"],
                             placeholder="Ask a question about social work news · 请提问",
                         )
@@ -263,12 +267,11 @@ def build_app(rag: RAG) -> gr.Blocks:
 
         ask_inputs = [question, chatbot, pairs_state, k, sources, langs, date_from, date_to, mode]
         ask_outputs = [question, chatbot, pairs_state, evidence]
-        question.submit(respond, ask_inputs, ask_outputs, api_name="ask", concurrency_limit=None).then(
-            None, js=SCROLL_TO_ANSWER_JS, api_name=False
-        )
+        question.submit(respond, ask_inputs, ask_outputs, api_name="ask", concurrency_limit=None)
         examples.click(lambda sample: sample[0], examples, question, api_name=False).then(
             respond, ask_inputs, ask_outputs, api_name=False, concurrency_limit=None
-        ).then(None, js=SCROLL_TO_ANSWER_JS, api_name=False)
+        )
+        chatbot.change(None, js=SCROLL_CHAT_JS, api_name=False, queue=False)
         clear.click(lambda: ([], [], "", ""), None, [chatbot, pairs_state, evidence, question], api_name=False)
         chatbot.clear(lambda: ([], ""), None, [pairs_state, evidence], api_name=False)
 
@@ -289,7 +292,7 @@ def launch(
 ) -> None:
     """Start the server on host:port (default settings.host:settings.port, i.e. 127.0.0.1:7860).
 
-    No share link, no analytics, no server-side rendering, no MCP server; uploads over
+    No share link, no analytics, no run history, no server-side rendering, no MCP server; uploads over
     settings.max_upload_mb are refused by the server before any handler sees them. With
     `block=False` it returns once the server is up (`app.close()` stops it).
     """
@@ -304,15 +307,22 @@ def launch(
         ssr_mode=False,
         mcp_server=False,
         pwa=False,
+        run_history=False,  # its page offers syncing runs to a Hugging Face bucket: nothing leaves this machine
+        footer_links=["api", "settings"],
         inbrowser=False,
         show_error=True,
     )
 
 
-def serve(index_dir: str | None = None, host: str | None = None, port: int | None = None) -> None:
-    """Open the index in `index_dir` (the default seeds index when None) and serve the UI until
-    interrupted."""
+def serve(
+    index_dir: str | None = None,
+    host: str | None = None,
+    port: int | None = None,
+    settings: Settings | None = None,
+) -> None:
+    """Open the index in `index_dir` (the default seeds index, built on first use, when None) with
+    `settings` (default: `Settings.load()`) and serve the UI until interrupted."""
     from rag.pipeline import RAG
 
-    rag = RAG.open(index_dir) if index_dir else RAG.open_default()
+    rag = RAG.open(index_dir, settings) if index_dir else RAG.open_default(settings)
     launch(build_app(rag), rag.settings, host=host, port=port, block=True)

@@ -54,6 +54,11 @@ CHAOZHOU = seed_passage(
     source="潮州日报", title="香港“万千社工看祖国”内地考察交流首站活动在潮州启动",
 )
 
+CONGRESS = seed_passage(
+    "004", "2 月 24 日,中国社会工作联合会妇女", "150 余名会议代表参加会议。", doc_id="004-congress",
+    lang="zh-hans", source="中国社会工作联合会", title="妇女与婚姻家庭工作委员会更名换届大会召开",
+)
+
 
 class MemoEmbedder:
     """The real embedder, remembering vectors: the tests embed the same seed sentences many times."""
@@ -140,6 +145,11 @@ def test_long_sentence_is_trimmed_to_its_answering_clause_verbatim(composer):
     assert quote == "At present, there are 11,265 certified social workers in Xiamen"
     assert len(quote) <= TRIM_CHARS < len(XIAMEN.text.split(";")[0])
     assert answer.text == "At present, there are 11,265 certified social workers in Xiamen [1]."
+
+
+def test_a_date_does_not_answer_how_many(composer):
+    answer = composer.compose("有多少名会议代表参加了妇女与婚姻家庭工作委员会更名换届大会？", [CONGRESS], "zh-hans")
+    assert answer.text == "中国社会工作联合会会长陈存根出席会议并讲话,150 余名会议代表参加会议[1]。"
 
 
 def test_abstains_when_no_sentence_holds_the_asked_for_number(composer):

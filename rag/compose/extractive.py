@@ -9,19 +9,21 @@ Each candidate sentence gets a score in [0, 1]:
 
     base  = 0.45 * semantic + 0.55 * lexical          (question and passage in the same language)
     base  = 0.6 * semantic + 0.4 * lexical            (across languages: numbers, names via pinyin, Latin)
-    score = base * kind_factor * topic_factor * entity_factor
+    score = base * kind_factor * focus_factor * entity_factor
 
 `semantic` is the e5 query-sentence cosine rescaled to [0, 1]. `lexical` is the weighted share of
 the question's key terms in the sentence (60%, names left out: a sentence need not repeat the
-place its passage is about) and in its passage (40%). `kind_factor` is 0.4 when the question asks
-for a number/date/person/place the sentence lacks. `topic_factor` is 0.5 when the sentence has
-none of the question's key terms other than names (same language only: "how many certified social
-workers in Chaozhou" is not answered by a Chaozhou sentence about charities). `entity_factor`
-falls by up to 0.6 with the share of the question's places, organisations and people that the
-passage does not mention (compared across scripts via pinyin), and halves when the passage lacks
-a year or figure the question names. The best sentence's score is the answer's `confidence`;
-below `abstain_threshold` the composer abstains. Only the `max_candidates` sentences with the best
-lexical pre-score are embedded (one batch): embedding is the composer's whole cost.
+place its passage is about) and in its passage (40%); a part with nothing to compare counts 0.5.
+`kind_factor` is 0.4 when the question asks for a number/date/person/place the sentence lacks.
+`focus_factor` runs from 0.5 to 1.0 with the share of the question's measure words (what is
+counted or named: "有多少[持证社工]", "[平均年龄]是多少") in the sentence, same language only: a
+Chaozhou sentence about charities does not answer "how many certified social workers in
+Chaozhou". `entity_factor` falls by up to 0.6 with the share of the question's places,
+organisations and people that the passage does not mention (compared across scripts via pinyin),
+and halves when the passage lacks a year or figure the question names. The best sentence's score
+is the answer's `confidence`; below `abstain_threshold` the composer abstains. Only the
+`max_candidates` sentences with the best lexical pre-score are embedded (one batch): embedding is
+the composer's whole cost.
 """
 
 from __future__ import annotations
@@ -45,8 +47,10 @@ log = logging.getLogger(__name__)
 
 TRIM_CHARS = 120  # quote only the answering clause(s) of sentences longer than this
 MIN_SENTENCE_CHARS = 6
+MIN_CLAUSE_CHARS = 40  # a trimmed quote keeps at least this much of its sentence
 KIND_MISSING_FACTOR = 0.4
-TOPIC_MISSING_FACTOR = 0.5
+NO_LEXICAL_PRIOR = 0.5  # `lexical` when nothing can be compared (no shared script, numbers or names)
+FOCUS_FLOOR = 0.5
 ENTITY_MISSING_PENALTY = 0.6
 NUMBER_MISSING_FACTOR = 0.5
 ENTITY_WEIGHT = 2.0
@@ -69,20 +73,20 @@ class Candidate:
     text: str
     lexical: float | None
     kind_ok: bool
-    topic_ok: bool
+    focus: float  # share of the question's measure words in the sentence (1.0 when not comparable)
     entity_factor: float
     cross_lingual: bool
     semantic: float = 0.0
     score: float = 0.0
 
     def prefilter_score(self) -> float:
-        lexical = 0.5 if self.lexical is None else self.lexical
+        lexical = NO_LEXICAL_PRIOR if self.lexical is None else self.lexical
         return lexical * self.factors() - 0.02 * self.source
 
     def factors(self) -> float:
         kind = 1.0 if self.kind_ok else KIND_MISSING_FACTOR
-        topic = 1.0 if self.topic_ok else TOPIC_MISSING_FACTOR
-        return kind * topic * self.entity_factor
+        focus = FOCUS_FLOOR + (1.0 - FOCUS_FLOOR) * self.focus
+        return kind * focus * self.entity_factor
 
 
 @dataclass
@@ -100,7 +104,7 @@ class Scored:
 
 class ExtractiveComposer:
     def __init__(self, embedder: Embedder, max_sentences: int = 2, abstain_threshold: float = 0.5,
-                 max_passages: int = 5, max_candidates: int = 12) -> None:
+                 max_passages: int = 5, max_candidates: int = 8) -> None:
         if max_sentences < 1:
             raise ValueError("max_sentences must be at least 1")
         self.embedder = embedder
@@ -154,11 +158,14 @@ class ExtractiveComposer:
             text = passage.text[start:end]
             sentence = Haystack(text)
             sentence_cov = _coverage(info, sentence, cross, entities=False)
-            lexical = passage_cov if sentence_cov is None else 0.6 * sentence_cov + 0.4 * (passage_cov or 0.0)
+            lexical = None
+            if sentence_cov is not None or passage_cov is not None:
+                lexical = (0.6 * (NO_LEXICAL_PRIOR if sentence_cov is None else sentence_cov)
+                           + 0.4 * (NO_LEXICAL_PRIOR if passage_cov is None else passage_cov))
             out.append(Candidate(
                 source=index, start=start, end=end, text=text, lexical=lexical,
                 kind_ok=info.kind is None or bool(kind_spans(info.kind, text, info)),
-                topic_ok=cross or _on_topic(info, sentence),
+                focus=1.0 if cross else _focus(info, sentence),
                 entity_factor=entity_factor, cross_lingual=cross,
             ))
         return out
@@ -249,12 +256,11 @@ def _rescale(cosine: float, cross_lingual: bool) -> float:
 
 
 def _combine(c: Candidate) -> float:
-    if c.lexical is None:
-        base = c.semantic
-    elif c.cross_lingual:
-        base = 0.6 * c.semantic + 0.4 * c.lexical
+    lexical = NO_LEXICAL_PRIOR if c.lexical is None else c.lexical
+    if c.cross_lingual:
+        base = 0.6 * c.semantic + 0.4 * lexical
     else:
-        base = 0.45 * c.semantic + 0.55 * c.lexical
+        base = 0.45 * c.semantic + 0.55 * lexical
     return base * c.factors()
 
 
@@ -281,9 +287,13 @@ def _coverage(info: QuestionInfo, hay: Haystack, cross: bool, entities: bool = T
     return matched / total if total else None
 
 
-def _on_topic(info: QuestionInfo, sentence: Haystack) -> bool:
+def _focus(info: QuestionInfo, sentence: Haystack) -> float:
+    """Share of the question's measure words in the sentence; without any, 1.0 if the sentence has
+    one of the question's key terms other than names (or there are none), else 0.0."""
+    if info.measure:
+        return sum(sentence.has(m) for m in info.measure) / len(info.measure)
     topic = [t for t in info.terms if not t.is_entity and not t.text[:1].isdigit()]
-    return not topic or any(sentence.has(t.text) for t in topic)
+    return 1.0 if not topic or any(sentence.has(t.text) for t in topic) else 0.0
 
 
 def _entity_factor(info: QuestionInfo, hay: Haystack) -> float:
@@ -308,8 +318,10 @@ def _answering_clauses(text: str, start: int, end: int, info: QuestionInfo, cros
             a, b = clauses[i][0], clauses[j][1]
             if b - a > TRIM_CHARS and j > i:
                 break
+            if b - a < MIN_CLAUSE_CHARS and j + 1 < len(clauses):
+                continue
             window = text[a:b]
-            coverage = _coverage(info, Haystack(window), cross) or 0.0
+            coverage = _coverage(info, Haystack(window), cross, entities=False) or 0.0
             value = coverage + (1.0 if info.kind and kind_spans(info.kind, window, info) else 0.0)
             key = (-value, b - a, a, a, b)
             if best is None or key < best:

@@ -37,8 +37,8 @@ _CAPITALISED_RUN = re.compile(r"\b[A-Z][a-z'’]+(?:[ -][A-Z][a-z'’]+)*")
 _KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("date", re.compile(r"何时|什么时候|什么时间|哪一?年|哪一?天|哪个月|几月|几号|何年|何日|\bwhen\b|"
                         r"\bwhat (?:year|date|day|month|time)\b|\bwhich (?:year|date|day|month)\b", re.I)),
-    ("person", re.compile(r"谁|哪位|何人|\bwho(?:m|se)?\b|\bwhich person\b|\bwhat is the name of\b", re.I)),
-    ("place", re.compile(r"哪里|哪儿|在哪|何地|何处|哪个(?:省|市|县|区|地方|城市)|哪些地方|\bwhere\b|"
+    ("person", re.compile(r"谁|哪位|何人|\bwho(?:m|se)?\b|\bwhich person\b", re.I)),
+    ("place", re.compile(r"哪里|哪儿|在哪(?=[里儿？?]|$)|何地|何处|哪个(?:省|市|县|区|地方|城市)|哪些地方|\bwhere\b|"
                          r"\bwhich (?:city|province|county|district|town|place|region)\b", re.I)),
     ("number", re.compile(r"多少|几(?!乎)|多大|多高|多长|多久|比例|百分之|占比|"
                           r"\bhow (?:many|much|old|long|large|big)\b|\bnumber of\b|"
@@ -49,7 +49,8 @@ _KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ZH_STOPWORDS = frozenset(
     "多少 几 几个 什么 哪 哪里 哪儿 哪个 哪些 哪位 哪一年 谁 何时 何地 为何 为什么 怎么 怎样 如何 是否 是 有 "
     "的 了 吗 呢 吧 啊 和 与 及 或 在 对 为 被 把 从 到 了 等 这 那 那么 还有 该 其 都 共 共有 一共 总共 "
-    "多大 多高 多长 多久 什么时候 请问 请 告诉 我 我们 你 目前 现在 如今 个 名 人 家 位 次 项 年 月 日".split()
+    "多大 多高 多长 多久 什么时候 请问 请 告诉 我 我们 你 目前 现在 如今 个 名 人 家 位 次 项 年 月 日 已经 已 曾 "
+    "将 会 能 可以 大约 大概 约 一 哪些 多 少".split()
 )
 EN_STOPWORDS = frozenset(
     "a an the and or of in on at to for from by with about as is are was were be been being do does did "
@@ -77,6 +78,14 @@ _GAZETTEER_ZH = (
     "平阳", "温州", "浙江", "腾蛟", "广元", "朝天", "四川", "中子镇", "安徽", "漯河", "河南", "郾城", "源汇",
     "临颍", "德清", "湖州", "阜溪", "威宁", "毕节", "贵州", "上海", "北京",
 )
+# Provinces by their one-character abbreviations ("闽省" is 福建), as headlines and paraphrases use them.
+_PROVINCE_ABBREVIATIONS = {
+    "京": "北京", "津": "天津", "沪": "上海", "渝": "重庆", "冀": "河北", "晋": "山西", "辽": "辽宁", "吉": "吉林",
+    "黑": "黑龙江", "苏": "江苏", "浙": "浙江", "皖": "安徽", "闽": "福建", "赣": "江西", "鲁": "山东", "豫": "河南",
+    "鄂": "湖北", "湘": "湖南", "粤": "广东", "琼": "海南", "川": "四川", "蜀": "四川", "黔": "贵州", "贵": "贵州",
+    "滇": "云南", "云": "云南", "陕": "陕西", "秦": "陕西", "甘": "甘肃", "陇": "甘肃", "青": "青海", "桂": "广西",
+    "蒙": "内蒙古", "藏": "西藏", "宁": "宁夏", "新": "新疆", "港": "香港", "澳": "澳门", "台": "台湾",
+}
 # Place names whose English form is not their Mandarin pinyin.
 _EN_EXONYMS = {"hong kong": "香港", "macau": "澳门", "macao": "澳门", "tibet": "西藏", "inner mongolia": "内蒙古"}
 
@@ -98,6 +107,9 @@ class QuestionInfo:
     terms: list[Term] = field(default_factory=list)
     entities: list[str] = field(default_factory=list)  # as written in the question (not folded)
     numbers: list[str] = field(default_factory=list)
+    # What is counted or named: the words next to the question word ("有多少[持证社工]",
+    # "[平均年龄]是多少", "how many [certified social workers] does"), folded / stemmed.
+    measure: list[str] = field(default_factory=list)
 
     @property
     def chinese(self) -> bool:
@@ -120,14 +132,64 @@ def analyze(question: str, language: str) -> QuestionInfo:
         _analyze_en(question, info)
     for number in info.numbers:
         info.terms.append(Term(number, weight=1.5, is_entity=True))
+    places = {fold(e) for e in info.entities}
+    info.measure = [w for w in dict.fromkeys(_measure_zh(question) + _measure_en(question)) if w not in places]
     return info
+
+
+_ZH_ASK = re.compile(r"多少|几|谁|是什么|为何|何时|什么时候|哪")
+_ZH_MEASURE_STOP = ZH_STOPWORDS | {"多少", "几", "是", "谁", "什么", "的", "有", "为", "达到", "共有", "一共", "总共"}
+_EN_MEASURE = re.compile(
+    r"\bhow (?:many|much)\s+((?:[a-z'’-]+\s+){0,4}?[a-z'’-]+)\s+(?:does|do|did|is|are|was|were|has|have|had|will|"
+    r"would|can|could|in|at|of|for|from|per|on|to)\b|\bwhat (?:is|was|are|were) the ([a-z'’ -]+?) of\b",
+    re.I,
+)
+
+
+def _measure_zh(question: str) -> list[str]:
+    """Up to two content words after the question word ("多少[持证][社工]"), else the one before it."""
+    if not _HAN.search(question):
+        return []
+    tags = [(w, f) for w, f in _tag(to_simplified(question)) if w.strip()]
+    ask = next((i for i, (w, _) in enumerate(tags) if _ZH_ASK.match(w)), None)
+    if ask is None:
+        return []
+
+    def content(word: str, flag: str) -> bool:
+        return bool(_HAN.search(word)) and word not in _ZH_MEASURE_STOP and flag not in ("m", "q", "x", "uj", "ul")
+
+    after: list[str] = []
+    for word, flag in tags[ask + 1 :]:
+        if flag == "x" or word in ("的", "了", "吗", "呢"):
+            break
+        if content(word, flag):
+            after.append(fold(word))
+        if len(after) == 2:
+            break
+    if after:
+        return after
+    before = [fold(w) for w, f in reversed(tags[:ask]) if content(w, f)]
+    return before[:1]  # "持证社工的[平均年龄]是多少": the head noun is the last word
+
+
+def _measure_en(question: str) -> list[str]:
+    m = _EN_MEASURE.search(question)
+    if not m:
+        return []
+    words = _EN_TOKEN.findall(m.group(1) or m.group(2))
+    return [_en_term(w) for w in words if w.lower() not in EN_STOPWORDS | _EN_GENERIC and len(w) >= 3]
+
+
+def _en_term(token: str) -> str:
+    """Stemmed for matching, except names ("Weining" must not lose its "ing")."""
+    return token.lower() if token[:1].isupper() else stem_en(token)
 
 
 def _analyze_zh(question: str, info: QuestionInfo) -> None:
     simplified = to_simplified(question)
     seen: set[str] = {t.text for t in info.terms}
     place_spans = places_zh(question)
-    info.entities.extend(question[start:end] for start, end in place_spans)
+    info.entities.extend(_expand_abbreviation(question[start:end]) for start, end in place_spans)
     places = [fold(question[start:end]) for start, end in place_spans]
     for word, flag in _tag(simplified):
         word = word.strip()
@@ -138,7 +200,7 @@ def _analyze_zh(question: str, info: QuestionInfo) -> None:
         is_entity = not generic and (flag in ("nr", "nt", "nz") or in_place)
         if is_entity and not in_place and word not in info.entities:
             info.entities.append(word)
-        folded = _strip_place_suffix(fold(word)) if is_entity else fold(word)
+        folded = _strip_place_suffix(fold(_expand_abbreviation(word))) if is_entity else fold(word)
         if folded not in seen:
             seen.add(folded)
             info.terms.append(Term(folded, weight=2.0 if is_entity else 1.0, is_entity=is_entity))
@@ -158,7 +220,7 @@ def _analyze_en(question: str, info: QuestionInfo) -> None:
         word = token.lower()
         if word in EN_STOPWORDS or len(word) < 3:
             continue
-        stem = stem_en(word)
+        stem = _en_term(token)
         if stem in seen:
             continue
         seen.add(stem)
@@ -189,6 +251,14 @@ def names_en(text: str) -> list[str]:
 @lru_cache(maxsize=4096)
 def _tag(text: str) -> tuple[tuple[str, str], ...]:
     return tuple((p.word, p.flag) for p in pseg.cut(text))
+
+
+def _expand_abbreviation(place: str) -> str:
+    """"闽省" / "皖省" -> "福建" / "安徽"; other names unchanged."""
+    simplified = to_simplified(place)
+    if len(simplified) == 2 and simplified[1] == "省" and simplified[0] in _PROVINCE_ABBREVIATIONS:
+        return _PROVINCE_ABBREVIATIONS[simplified[0]]
+    return place
 
 
 def _strip_place_suffix(name: str) -> str:
@@ -401,10 +471,10 @@ _YEAR = re.compile(r"(?<![\d.,])(?:19|20)\d{2}(?![\d,.])(?!\s*(?:万|亿|人|名
 # Spelled-out counts: "三个", "十余名", "两千人"; a lone 一 ("一支队伍", "一步") is an article, not a count.
 _ZH_NUMERAL = re.compile(
     r"(?:[两三四五六七八九]|[一二两三四五六七八九十百千万亿]{2,}|十)(?:多|余)?"
-    r"(?:个|名|人|家|项|次|场|户|所|位|批|条|件|元|倍|成)"
+    r"(?:个|名|人|家|项|次|场|户|所|位|批|条|件|元|倍|成|点|种|类|方面)"
 )
 _EN_NUMBER_WORD = re.compile(
-    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+    r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
     r"hundred|thousand|million|billion|dozens?)\b", re.I,
 )
 _DATE_ZH = re.compile(
@@ -430,28 +500,39 @@ _EN_PERSON = re.compile(r"\b[A-Z][a-z]{1,9}(?: [A-Z][a-z]{1,9}){1,2}\b")
 
 
 def count_numbers(text: str, question: QuestionInfo) -> list[tuple[int, int]]:
-    """Spans of figures in `text` that could answer a number question (not years, not the question's own)."""
+    """Spans of figures in `text` that could answer a number question: not years, dates or
+    ordinals ("第17个", unless the question asks "第几"), not the question's own numbers;
+    spelled-out counts ("三点", "two") too."""
     asked = set(question.numbers)
-    years = [m.span() for m in _YEAR.finditer(text)]
+    ordinals_asked = "第几" in question.text or "第幾" in question.text
+    skip = [m.span() for m in _YEAR.finditer(text)]
+    skip += [m.span() for pattern in (_DATE_ZH, _DATE_EN) for m in pattern.finditer(text) if not m.group().isdigit()]
     spans: list[tuple[int, int]] = []
     for m in _FIGURE.finditer(text):
         value = m.group("digits").replace(",", "")
-        if value in asked or any(s <= m.start() < e for s, e in years):
+        ordinal = _ordinal(text, m.start()) and not ordinals_asked
+        if value in asked or ordinal or any(s <= m.start() < e for s, e in skip):
             continue
         spans.append(m.span())
-    return spans
+    spans += [m.span() for m in _ZH_NUMERAL.finditer(text) if ordinals_asked or not _ordinal(text, m.start())]
+    spans += [m.span() for m in _EN_NUMBER_WORD.finditer(text)]
+    return sorted(spans)
 
 
-_FIGURE = re.compile(r"(?P<digits>\d+(?:,\d{3})*(?:\.\d+)?)(?:\s*(?:万|亿|%|％|percent\b))?")
+def _ordinal(text: str, start: int) -> bool:
+    return text[max(0, start - 1) : start] == "第"
+
+
+# A figure as written: "11,265", "3.8 万", "2300余", "300多", "59万余", "6%".
+_FIGURE = re.compile(
+    r"(?P<digits>\d+(?:,\d{3})*(?:\.\d+)?)(?:\s*(?:多|余))?(?:\s*(?:万|亿)(?:多|余)?)?(?:\s*(?:%|％|percent\b))?"
+)
 
 
 def kind_spans(kind: str | None, text: str, question: QuestionInfo) -> list[tuple[int, int]]:
     """Spans in `text` of things of the asked-for kind (empty if none, or if no kind is asked)."""
     if kind == "number":
-        spans = count_numbers(text, question)
-        if not spans:
-            spans = [m.span() for m in _ZH_NUMERAL.finditer(text)] + [m.span() for m in _EN_NUMBER_WORD.finditer(text)]
-        return spans
+        return count_numbers(text, question)
     if kind == "date":
         asked = fold(question.text)
         found = [m for pattern in (_DATE_ZH, _DATE_EN) for m in pattern.finditer(text)]

@@ -222,6 +222,8 @@ def build_index(kind: str, vectors: np.ndarray, params: IndexParams) -> faiss.In
         faiss.extract_index_ivf(index).cp.niter = 10
         if kind == "ivfsq8":
             index.sq.rangestat_arg = _SQ_RANGE_MARGIN
+        else:
+            index.do_polysemous_training = False  # on by default, minutes of training, unused here
     else:
         raise ValueError(f"unknown FAISS index type {kind!r}; choose one of auto, {', '.join(FAISS_KINDS)}")
     if not index.is_trained and n:

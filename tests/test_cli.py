@@ -1,0 +1,55 @@
+"""The `rag` command: exit codes and the --json schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rag.cli import main
+from rag.pipeline import RAG
+
+
+@pytest.fixture(scope="module")
+def index_dir(seeds_rag: RAG) -> str:
+    return str(seeds_rag.index_dir)
+
+
+def test_empty_question_is_a_usage_error(index_dir: str, capsys: pytest.CaptureFixture[str]):
+    assert main(["ask", "   ", "--index-dir", index_dir]) == 2
+    assert "empty" in capsys.readouterr().err
+
+
+def test_bad_filter_is_a_usage_error(index_dir: str, capsys: pytest.CaptureFixture[str]):
+    assert main(["search", "社工", "--filter", "colour=red", "--index-dir", index_dir]) == 2
+    assert "FIELD=VALUE" in capsys.readouterr().err
+
+
+def test_missing_index_is_an_error_that_says_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    assert main(["ask", "厦门有多少持证社工？", "--index-dir", str(tmp_path / "none")]) == 1
+    assert "rag index" in capsys.readouterr().err
+
+
+def test_ask_json_schema(index_dir: str, capsys: pytest.CaptureFixture[str]):
+    assert main(["ask", "威宁县持证社工有多少人？", "--json", "--index-dir", index_dir]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert {"question", "text", "citations", "abstained", "language", "passages", "timings"} <= set(answer)
+    assert answer["language"] == "zh-hans"
+    for citation in answer["citations"]:
+        assert {"n", "text", "doc_id", "title", "source", "date", "path", "span", "score"} <= set(citation)
+
+
+def test_search_json_and_filters(index_dir: str, capsys: pytest.CaptureFixture[str]):
+    assert main(["search", "social workers", "--json", "-k", "3", "--filter", "lang=zh-hans",
+                 "--index-dir", index_dir]) == 0
+    passages = json.loads(capsys.readouterr().out)
+    assert len(passages) == 3 and all(p["lang"] == "zh-hans" for p in passages)
+
+
+def test_docs_json_segments_files_without_an_index(capsys: pytest.CaptureFixture[str]):
+    seeds = Path(__file__).resolve().parent.parent / "seeds"
+    assert main(["docs", str(seeds / "002_d62f986f0cf1fb0a.txt"), "--json"]) == 0
+    docs = json.loads(capsys.readouterr().out)
+    assert [d["id"] for d in docs] == [f"002_d62f986f0cf1fb0a#{i}" for i in range(1, 5)]
+    assert all("original" not in d for d in docs)

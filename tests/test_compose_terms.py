@@ -1,0 +1,67 @@
+"""Question analysis for the composer: asked-for kind, measure words, figures that can answer a
+count, and names matched across scripts. Real phrasing from the seed articles."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.compose.terms import Haystack, analyze, asked_kind, entity_in, kind_spans
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("厦门有多少持证社工？", "number"),
+    ("陈存根对委员会换届后的工作提出了几点期望？", "number"),
+    ("What share of Pingyang County's full-time social workers belong to the team?", "number"),
+    ("平阳县“新生代”专职社工队伍是哪一天正式成立的？", "date"),
+    ("When was the launching ceremony held?", "date"),
+    ("谁是中国社会工作联合会会长？", "person"),
+    ("闽省还在哪个行业最早发布了专门的社工政策文件？", None),
+    ("What is the name of the campaign that uses TV screens?", None),
+])
+def test_asked_kind(question, kind):
+    assert asked_kind(question) == kind
+
+
+def figures(text: str, question: str) -> list[str]:
+    info = analyze(question, "zh-hans")
+    return [text[s:e] for s, e in kind_spans("number", text, info)]
+
+
+def test_years_dates_and_ordinals_do_not_answer_how_many():
+    question = "有多少名会议代表参加了更名换届大会？"
+    assert figures("2 月 24 日,中国社会工作联合会妇女与婚姻家庭工作委员会更名换届大会召开。", question) == []
+    assert figures("以第17个国际社工日为契机,2023年开展社工系列活动", question) == []
+    assert figures("中国社会工作联合会会长陈存根出席会议并讲话,150 余名会议代表参加会议。", question) == ["150 余"]
+    assert figures("以第17个国际社工日为契机", "威宁以第几个国际社工日为契机？") == ["17"]
+
+
+def test_figures_keep_their_written_form():
+    text = "全省持证社会工作者达到 3.3万人,对2300余名驻站社工开展轮训,其中“新生代”专职社工占比6%"
+    assert figures(text, "安徽有多少持证社工？") == ["3.3万", "2300余", "6%"]
+
+
+@pytest.mark.parametrize(("question", "measure"), [
+    ("厦门有多少持证社工？", ["持证", "社工"]),
+    ("威宁自治县持证社工的平均年龄是多少？", ["平均年龄"]),
+    ("How many registered volunteers does Chaozhou have?", ["register", "volunteer"]),
+    ("How much did Weining county spend on buying social work services in 2022?", ["spend"]),
+])
+def test_measure_words(question, measure):
+    language = "en" if question[0].isascii() else "zh-hans"
+    assert analyze(question, language).measure == measure
+
+
+def test_names_match_across_scripts_through_pinyin():
+    weining = Haystack("下一步,威宁自治县民政局将继续践行民政为民、民政爱民工作理念")
+    xiamen = Haystack("At present, there are 11,265 certified social workers in Xiamen")
+    assert entity_in("Weining", weining) is True
+    assert entity_in("Beijing", weining) is False
+    assert entity_in("厦门", xiamen) is True
+    assert entity_in("廈門", xiamen) is True
+    assert entity_in("福州", xiamen) is False
+    assert entity_in("Southeast Net", weining) is None  # not a pinyin name: cannot tell
+
+
+def test_province_abbreviation_names_the_province():
+    info = analyze("闽省派老师下乡授课，已经给多少位驻点社工做过轮流培训？", "zh-hans")
+    assert "福建" in info.entities

@@ -1,0 +1,23 @@
+from rag.lexical import LexicalIndex, tokenize
+
+
+def test_numbers_survive_tokenisation():
+    tokens = tokenize("目前厦门有持证社工11,265人，每万人21.22名，持证社会工作者3.8万人")
+    assert {"11265", "21.22", "3.8万", "3.8"} <= set(tokens)
+
+
+def test_traditional_question_matches_simplified_text():
+    index = LexicalIndex([tokenize("全县持证社工125人"), tokenize("福建省社会工作专业人才超过8万人")])
+    scores = index.scores(tokenize("全縣持證社工多少人"))
+    assert scores[0] > 0 and scores[0] > scores[1]
+
+
+def test_english_words_and_stopwords():
+    tokens = tokenize("How many certified social workers are there in Xiamen?")
+    assert tokens == ["certified", "social", "workers", "xiamen"]
+
+
+def test_salient_terms_come_from_the_given_rows():
+    index = LexicalIndex([tokenize("漯河市民政局社工敲门行动"), tokenize("德清县五社联动现代社区")])
+    terms = index.salient_terms([0], 3)
+    assert terms and all(t in tokenize("漯河市民政局社工敲门行动") for t in terms)

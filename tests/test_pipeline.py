@@ -1,0 +1,170 @@
+"""End-to-end behaviour of `RAG` on the real seeds: build, search, update, persist, fail safely."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from rag.pipeline import RAG, IndexUnavailable
+from rag.settings import Settings
+
+from conftest import SEEDS
+
+
+def _ids(passages) -> list[str]:
+    return [p.doc_id for p in passages]
+
+
+def test_seeds_give_thirteen_documents_and_the_duplicate_link(seeds_rag: RAG):
+    docs = {d.id: d for d in seeds_rag.documents()}
+    assert len(docs) == 13
+    assert docs["004_97ebb4bc4085e2f5#2"].duplicate_of == "001_b68a85b33c870ddc#1"
+
+
+def test_english_question_finds_the_chinese_article(seeds_rag: RAG):
+    passages = seeds_rag.search("How many certified social workers are there in Weining county?", k=3)
+    assert "003_2b286ece2c422390#4" in _ids(passages)
+
+
+def test_chinese_question_finds_the_english_article(seeds_rag: RAG):
+    passages = seeds_rag.search("厦门现有持证社会工作者多少人？", k=3)
+    assert "000_a28a2c41f418ff44#1" in _ids(passages)
+
+
+def test_traditional_question_finds_simplified_article(seeds_rag: RAG):
+    passages = seeds_rag.search("威寧自治縣目前有多少持證社工？", k=3)
+    assert passages[0].doc_id == "003_2b286ece2c422390#4"
+
+
+def test_duplicate_story_is_shown_once_with_also_in(seeds_rag: RAG):
+    passages = seeds_rag.search("福建省持证社会工作者有多少人？", k=10)
+    fujian = [p for p in passages if p.doc_id in {"001_b68a85b33c870ddc#1", "004_97ebb4bc4085e2f5#2"}]
+    assert fujian, "the Fujian story should be found"
+    assert len({p.doc_id for p in fujian}) == 1
+    assert set(fujian[0].also_in) & {"001_b68a85b33c870ddc#1", "004_97ebb4bc4085e2f5#2"}
+
+
+def test_filters_apply_inside_the_search(seeds_rag: RAG):
+    only_en = seeds_rag.search("持证社工", k=5, filters={"langs": ["en"]})
+    assert only_en and all(p.lang == "en" for p in only_en)
+    dated = seeds_rag.search("social workers", k=5, filters={"date_from": "2023-03-01"})
+    assert dated and all(p.date and p.date >= "2023-03-01" for p in dated)
+
+
+def test_modes_switch_the_legs(seeds_rag: RAG):
+    question = "漯河市民政社工累计走访困难群体多少户？"
+    for mode in ("hybrid", "dense", "keyword"):
+        passages = seeds_rag.search(question, k=3, mode=mode)
+        assert "003_2b286ece2c422390#2" in _ids(passages), mode
+    assert "lexical" not in seeds_rag.search(question, k=1, mode="dense")[0].scores
+    with pytest.raises(ValueError):
+        seeds_rag.search(question, mode="fancy")
+
+
+def test_bad_questions_are_errors_or_sane(seeds_rag: RAG):
+    for empty in ("", "   \n", "\x00\x07"):
+        with pytest.raises(ValueError):
+            seeds_rag.search(empty)
+    assert seeds_rag.search("社工" * 5000, k=3)
+    assert seeds_rag.search("ソーシャルワーカーは何人いますか", k=3)
+    assert seeds_rag.search("كم عدد الأخصائيين الاجتماعيين", k=3)
+
+
+def test_concurrent_searches_agree(seeds_rag: RAG):
+    question = "How many certified social workers does Fujian have?"
+    expected = _ids(seeds_rag.search(question, k=5))
+    results: list[list[str]] = []
+
+    def worker() -> None:
+        results.append(_ids(seeds_rag.search(question, k=5)))
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [expected] * 6
+
+
+@pytest.fixture()
+def small_corpus(tmp_path: Path) -> Path:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("000_a28a2c41f418ff44.txt", "002_d62f986f0cf1fb0a.txt"):
+        shutil.copy(SEEDS / name, corpus / name)
+    return corpus
+
+
+def test_add_indexes_new_files_only_and_remove_deletes(small_corpus: Path, tmp_path: Path, settings: Settings):
+    index = tmp_path / "idx"
+    rag = RAG.build([small_corpus], index_dir=index, settings=settings, progress=False)
+    assert len(rag.documents()) == 5
+    shutil.copy(SEEDS / "003_2b286ece2c422390.txt", small_corpus)
+    report = rag.add([small_corpus], progress=False)
+    assert len(report.added) == 4 and len(report.skipped) == 2
+    assert "003_2b286ece2c422390#2" in _ids(rag.search("漯河市民政社工敲门行动", k=3))
+
+    assert rag.remove(["003_2b286ece2c422390#2"]) == 1
+    assert "003_2b286ece2c422390#2" not in _ids(rag.search("漯河市民政社工敲门行动", k=10))
+
+    reopened = RAG.open(index, settings)
+    assert {d.id for d in reopened.documents()} == {d.id for d in rag.documents()}
+    assert _ids(reopened.search("Xiamen social workers", k=3)) == _ids(rag.search("Xiamen social workers", k=3))
+
+
+def test_changed_file_is_reindexed(small_corpus: Path, tmp_path: Path, settings: Settings):
+    rag = RAG.build([small_corpus], index_dir=tmp_path / "idx", settings=settings, progress=False)
+    english = small_corpus / "000_a28a2c41f418ff44.txt"
+    english.write_text(english.read_text(encoding="utf-8").replace("11,265", "12,345"), encoding="utf-8")
+    report = rag.add([small_corpus], progress=False)
+    assert report.added == ["000_a28a2c41f418ff44#1"]
+    assert len(rag.documents()) == 5
+    assert "12,345" in rag.search("certified social workers in Xiamen", k=1)[0].text or any(
+        "12,345" in p.text for p in rag.search("certified social workers in Xiamen", k=3))
+
+
+def test_broken_file_is_reported_and_the_rest_indexed(small_corpus: Path, tmp_path: Path, settings: Settings):
+    (small_corpus / "broken.pdf").write_bytes(b"%PDF-1.4\n garbage, truncated")
+    (small_corpus / "empty.txt").write_text("", encoding="utf-8")
+    rag = RAG.build([small_corpus, tmp_path / "missing"], index_dir=tmp_path / "idx", settings=settings,
+                    progress=False)
+    assert len(rag.documents()) == 5
+    reported = " ".join(str(e) for e in rag.errors)
+    assert "broken.pdf" in reported and "empty.txt" in reported and "missing" in reported
+
+
+def test_interrupted_save_leaves_the_previous_index_readable(small_corpus: Path, tmp_path: Path,
+                                                             settings: Settings, monkeypatch: pytest.MonkeyPatch):
+    index = tmp_path / "idx"
+    rag = RAG.build([small_corpus], index_dir=index, settings=settings, progress=False)
+    before = {d.id for d in rag.documents()}
+    shutil.copy(SEEDS / "003_2b286ece2c422390.txt", small_corpus)
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(type(rag._live().store), "save", crash)
+    with pytest.raises(OSError):
+        rag.add([small_corpus], progress=False)
+    monkeypatch.undo()
+    assert {d.id for d in RAG.open(index, settings).documents()} == before
+
+
+def test_opening_with_another_embedder_is_a_clear_error(small_corpus: Path, tmp_path: Path, settings: Settings):
+    index = tmp_path / "idx"
+    RAG.build([small_corpus], index_dir=index, settings=settings, progress=False)
+    generation = index / (index / "CURRENT").read_text().strip()
+    manifest = json.loads((generation / "manifest.json").read_text())
+    manifest["embedder"] = {"name": "sentence-transformers:bge-m3", "dim": 1024}
+    (generation / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexUnavailable, match="rebuild"):
+        RAG.open(index, settings)
+
+
+def test_opening_a_missing_index_says_how_to_build(tmp_path: Path, settings: Settings):
+    with pytest.raises(IndexUnavailable, match="rag index"):
+        RAG.open(tmp_path / "nothing", settings)
