@@ -25,7 +25,8 @@ demo: install
 	$(BIN)/python ui.py
 
 browser:
-	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver) \
+	@(command -v chromium >/dev/null && fc-list :lang=zh | grep -q .) || \
+		(apt-get update -qq && apt-get install -y -qq chromium chromium-driver fonts-noto-cjk) \
 		|| echo "chromium could not be installed: the browser test will be skipped"
 
 # pytest exits 5 when it collects no test; that is reported, not hidden as a failure of the build.

@@ -97,6 +97,7 @@ def eval_gold(rag: RAG, gold_path: Path, limit: int | None = None, mode: str | N
             "citations": len(cited),
             "supported_citations": sum(contains_any(t, item["answers"]) for t in cited) if answerable else 0,
             "abstained": answer.abstained,
+            "confidence": answer.confidence,
             "latency": latency,
             "answer": answer.text,
         })

@@ -213,7 +213,7 @@ def _serve(args: argparse.Namespace) -> int:
     from rag.ui_app import serve
 
     settings = _settings(args)
-    serve(args.index_dir, host=args.host or settings.host, port=args.port or settings.port)
+    serve(args.index_dir, host=args.host or settings.host, port=args.port or settings.port, settings=settings)
     return 0
 
 

@@ -48,6 +48,10 @@ def _jieba():  # noqa: ANN202 - jieba has no type stubs
     return jieba
 
 
+def _is_han_token(token: str) -> bool:
+    return all("\u3400" <= ch <= "\u9fff" for ch in token)
+
+
 def tokenize(text: str) -> list[str]:
     """Fold `text` and split it into BM25 tokens: numbers, Latin words, jieba words (search mode)."""
     tokens: list[str] = []
@@ -64,6 +68,22 @@ def tokenize(text: str) -> list[str]:
     return [t for t in tokens if t not in STOPWORDS]
 
 
+def pinyin_keys(word: str, limit: int = 16) -> set[str]:
+    """Toneless pinyin spellings of a Han word ("漯河" -> {"luohe", "tahe"}), every reading of each character."""
+    from pypinyin import Style, lazy_pinyin, pinyin
+
+    keys = {"".join(lazy_pinyin(word))}
+    combos = [""]
+    for char in word:  # per character: phrase mode would keep only one reading of 漯 ("ta", not "luo")
+        readings = pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")
+        combos = [c + r for c in combos for r in (readings[0] if readings else [""])][:limit]
+    return keys | set(combos)
+
+
+_PLACE_SUFFIXES = frozenset("省市县区镇乡村州盟旗")
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]{2,}\b")
+
+
 class LexicalIndex:
     """BM25 over a list of token lists; row i scores chunk row i."""
 
@@ -71,6 +91,7 @@ class LexicalIndex:
         self.token_lists = list(token_lists)
         self._bm25: bm25s.BM25 | None = None
         self._df: Counter[str] = Counter()
+        self._pinyin: tuple[dict[str, list[str]], set[str]] | None = None
         if self.token_lists:
             self._bm25 = bm25s.BM25()
             # bm25s needs every row to hold a token; an empty chunk gets a token that no query produces.
@@ -89,6 +110,35 @@ class LexicalIndex:
         if not known:
             return np.zeros(len(self.token_lists), dtype=np.float32)
         return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+
+    def transliterations(self, question: str) -> list[str]:
+        """Vocabulary tokens that spell the question's names in the other script: "Weining" -> 威宁, 厦门 -> xiamen.
+
+        Chinese place and person names appear in English news as pinyin, so this is what lets the keyword leg
+        help across languages."""
+        han_by_pinyin, latin = self._pinyin_vocab()
+        found: list[str] = []
+        for word in _CAPITALISED.findall(question):
+            found.extend(han_by_pinyin.get(word.lower(), ()))
+        for token in tokenize(question):
+            if _is_han_token(token) and len(token) >= 2:
+                found.extend(k for k in pinyin_keys(token) if k in latin)
+        return list(dict.fromkeys(found))
+
+    def _pinyin_vocab(self) -> tuple[dict[str, list[str]], set[str]]:
+        if self._pinyin is None:
+            han_by_pinyin: dict[str, list[str]] = {}
+            latin: set[str] = set()
+            for token in self._df:
+                if _is_han_token(token) and 2 <= len(token) <= 5:
+                    # "漯河市" is also spelled "Luohe": index the name without its place suffix too.
+                    stems = {token, token[:-1]} if token[-1] in _PLACE_SUFFIXES and len(token) >= 3 else {token}
+                    for key in set().union(*(pinyin_keys(stem) for stem in stems)):
+                        han_by_pinyin.setdefault(key, []).append(token)
+                elif token.isascii() and token.isalpha():
+                    latin.add(token)
+            self._pinyin = (han_by_pinyin, latin)
+        return self._pinyin
 
     def idf(self, token: str) -> float:
         n = len(self.token_lists)

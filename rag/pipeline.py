@@ -283,7 +283,7 @@ class RAG:
         corpus = CorpusView(chunks=chunks, ids=ids, documents=documents, lexical=lexical)
         params = RetrievalParams(candidates=s.candidates, lexical_weight=s.lexical_weight,
                                  lexical_cross_lingual_weight=s.lexical_cross_lingual_weight,
-                                 prf_terms=s.prf_terms, prf_docs=s.prf_docs,
+                                 prf_terms=s.prf_terms, prf_docs=s.prf_docs, prf_weight=s.prf_weight,
                                  passage_max_chars=s.passage_max_chars, passages_per_doc=s.passages_per_doc)
         retriever = Retriever(self.embedder, store, corpus, params, self._anchors())
         return _State(documents, chunks, ids, files, next_id, store, retriever)

@@ -10,11 +10,11 @@ relevance), and BM25 is noise when question and text are in different languages.
    in English and Chinese). A passage then competes on how far it stands out from generic text in
    its own language, not on the language itself, and not on how many articles of its language (or
    how similar to each other) the corpus happens to hold.
-2. Keyword leg (BM25 on folded jieba tokens), also per family, z-scored the same way. For a family
-   in another language than the question, the question's own tokens only count for numbers and
-   Latin names; words from the best dense hits of that family are fed back into BM25
-   (pseudo-relevance feedback), with a smaller weight.
-3. Fusion: dense z + weight x keyword z per chunk; one passage per story (duplicates collapse into
+2. Keyword leg (BM25 on folded jieba tokens), also per family, scaled by the family's best BM25
+   score. For a family in another language than the question, the question's own tokens only count
+   for numbers and Latin names, its names are transliterated ("Weining" <-> 威宁, via pinyin), and
+   words from the best dense hits of that family are fed back into BM25 (pseudo-relevance feedback).
+3. Fusion: dense z + weight x scaled keyword score per chunk; one passage per story (duplicates collapse into
    `also_in`), widened to its paragraph for reading.
 """
 
@@ -46,13 +46,13 @@ def language_family(lang: str) -> str:
 @dataclass
 class RetrievalParams:
     candidates: int = 50
-    lexical_weight: float = 0.35
-    lexical_cross_lingual_weight: float = 0.1
+    lexical_weight: float = 2.0
+    lexical_cross_lingual_weight: float = 2.0
     prf_terms: int = 8
     prf_docs: int = 3
+    prf_weight: float = 1.0
     passage_max_chars: int = 600
     passages_per_doc: int = 2
-    lexical_norm: str = "z"
 
 
 @dataclass
@@ -131,32 +131,23 @@ class Retriever:
                 if rows.size == 0:
                     continue
                 same = family == query_family or mode == "keyword"
-                tokens = base_tokens if same else [t for t in base_tokens if not _is_han(t)]
-                weight = self.params.lexical_weight
-                if not same:
-                    weight = self.params.lexical_cross_lingual_weight
-                    top = [row for row, _ in dense_by_family.get(family, [])[: self.params.prf_docs]]
-                    tokens = tokens + self.corpus.lexical.salient_terms(top, self.params.prf_terms)
-                if not tokens:
-                    continue
-                scores = self.corpus.lexical.scores(tokens)[rows]
-                if not scores.any():
-                    continue
-                if self.params.lexical_norm == "max":
-                    z = scores / scores.max()
-                else:
-                    z = (scores - scores.mean()) / (scores.std() + 1e-6)
-                top_idx = np.argsort(-scores)[:candidates]
                 floor = legs.get(-1, {}).get(family, 0.0)
-                for j in top_idx:
-                    if scores[j] <= 0:
-                        break
-                    row = int(rows[j])
-                    legs.setdefault(row, {})["lexical"] = float(z[j])
-                    if mode == "keyword":
-                        fused[row] = float(scores[j])
-                    else:
-                        fused[row] = fused.get(row, floor) + weight * float(z[j])
+                for leg, tokens, weight in self._keyword_queries(question, base_tokens, same, family,
+                                                                 dense_by_family):
+                    scores = self.corpus.lexical.scores(tokens)[rows] if tokens else np.zeros(0)
+                    if not scores.any():
+                        continue
+                    # Relative to this family's best match: BM25's scale means nothing across queries or families.
+                    scaled = scores / scores.max()
+                    for j in np.argsort(-scores)[:candidates]:
+                        if scores[j] <= 0:
+                            break
+                        row = int(rows[j])
+                        legs.setdefault(row, {})[leg] = float(scaled[j])
+                        if mode == "keyword":
+                            fused[row] = fused.get(row, 0.0) + float(scores[j])
+                        else:
+                            fused[row] = fused.get(row, floor) + weight * float(scaled[j])
             clock.lap("lexical")
         legs.pop(-1, None)
 
@@ -164,6 +155,21 @@ class Retriever:
         clock.lap("fusion")
         return RetrievalResult(passages=passages, language=language, timings=timings,
                                query_vector=None if qvec is None else qvec[0])
+
+    def _keyword_queries(self, question: str, base_tokens: list[str], same: bool, family: str,
+                         dense_by_family: dict[str, list[tuple[int, float]]]) -> list[tuple[str, list[str], float]]:
+        """(leg name, BM25 query tokens, weight) for one language family.
+
+        Same language: the question's tokens. Another language: its numbers and Latin tokens plus its
+        names transliterated into this family's script; and, weighted separately, salient words of this
+        family's best dense hits (pseudo-relevance feedback)."""
+        if same:
+            return [("lexical", base_tokens, self.params.lexical_weight)]
+        names = [t for t in base_tokens if not _is_han(t)] + self.corpus.lexical.transliterations(question)
+        top = [row for row, _ in dense_by_family.get(family, [])[: self.params.prf_docs]]
+        feedback = self.corpus.lexical.salient_terms(top, self.params.prf_terms) if self.params.prf_weight else []
+        return [("names", names, self.params.lexical_cross_lingual_weight),
+                ("feedback", feedback, self.params.prf_weight)]
 
     def _background(self, family: str, qvec: np.ndarray) -> tuple[float, float]:
         """Mean and spread of the question's similarity to generic text in `family`'s language."""

@@ -48,7 +48,7 @@ class Settings:
     store_hnsw_m: int = 32
     store_hnsw_ef_construction: int = 64
     store_hnsw_ef_search: int = 96
-    store_ivf_nlist: int = 0  # 0: about 4 * sqrt(n)
+    store_ivf_nlist: int = 0  # 0: about 2 * sqrt(n)
     store_ivf_nprobe: int = 48
     store_pq_m: int = 48  # IVF-PQ bytes per vector
     store_exact_filter_fraction: float = 0.02  # filters allowing fewer rows than this: exhaustive search
@@ -58,10 +58,11 @@ class Settings:
     # Retrieval
     mode: str = "hybrid"
     candidates: int = 50
-    lexical_weight: float = 0.35
-    lexical_cross_lingual_weight: float = 0.1
+    lexical_weight: float = 2.0
+    lexical_cross_lingual_weight: float = 2.0
     prf_terms: int = 8
     prf_docs: int = 3
+    prf_weight: float = 1.0
     passage_max_chars: int = 600
     passages_per_doc: int = 2
     max_question_chars: int = 2000

@@ -92,7 +92,7 @@ class IndexParams:
     hnsw_m: int = 32  # graph degree
     hnsw_ef_construction: int = 64
     hnsw_ef_search: int = 96
-    ivf_nlist: int = 0  # 0: about 4 * sqrt(n), at least 39 training points per list
+    ivf_nlist: int = 0  # 0: about 2 * sqrt(n), at least 40 training points per list
     ivf_nprobe: int = 48
     pq_m: int = 48  # IVF-PQ bytes per vector (rounded down to a divisor of dim)
     exact_filter_fraction: float = 0.02  # ANN: below this share allowed, filtered search is exhaustive

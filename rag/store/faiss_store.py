@@ -61,6 +61,7 @@ _STRING_COLUMNS = ("lang", "source", "path", "doc")
 # 8-bit codes span each dimension's trained [min, max] widened by this share on both sides, so
 # vectors added after training rarely fall outside it (clipping there costs more than the coarser step).
 _SQ_RANGE_MARGIN = 0.1
+_TRAIN_PER_LIST = 40  # k-means training points per inverted list (FAISS asks for at least 39)
 
 
 class _Vocab:
@@ -186,9 +187,9 @@ class _Allowed:
 
 
 def ivf_nlist(n: int, requested: int = 0) -> int:
-    """Inverted lists for n training vectors: `requested`, else about 4 * sqrt(n); >= 39 points each."""
-    nlist = requested or int(4 * math.sqrt(n))
-    return max(1, min(nlist, n // 39))
+    """Inverted lists for n training vectors: `requested`, else about 2 * sqrt(n); >= 40 points each."""
+    nlist = requested or int(2 * math.sqrt(n))
+    return max(1, min(nlist, n // _TRAIN_PER_LIST))
 
 
 def _pq_shape(dim: int, n: int, pq_m: int) -> tuple[int, int]:
@@ -228,7 +229,7 @@ def build_index(kind: str, vectors: np.ndarray, params: IndexParams) -> faiss.In
         raise ValueError(f"unknown FAISS index type {kind!r}; choose one of auto, {', '.join(FAISS_KINDS)}")
     if not index.is_trained and n:
         sample = vectors
-        limit = 64 * (faiss.extract_index_ivf(index).nlist if kind.startswith("ivf") else 1024)
+        limit = _TRAIN_PER_LIST * (faiss.extract_index_ivf(index).nlist if kind.startswith("ivf") else 1024)
         if n > limit:
             sample = vectors[np.random.default_rng(0).choice(n, limit, replace=False)]
         index.train(sample)
