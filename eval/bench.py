@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 
 import rag.pipeline as pipeline
+from eval.report_readme import SPEED_KIND
 from rag.chunk import chunk_document, embedding_text
 from rag.embed import CachedEmbedder, create_embedder
 from rag.ingest import load_documents
@@ -81,7 +82,6 @@ LOAD_WARNING = 1.5
 CHUNKS_PER_ARTICLE = 8
 SEARCH_K = 10
 ASK_K = 5
-REPORT_KIND = "eval.bench"
 # Stages of RAG.build, in pipeline order: (owner, attribute, stage). A call made inside another timed
 # call is charged to the outer one (the anchors' embedding belongs to "anchors", not "embed").
 BUILD_STAGES = ("model load", "ingest", "dedup", "chunk", "embed", "anchors", "lexical index", "store add", "save")
@@ -297,7 +297,8 @@ def write_mixed_corpus(target_chunks: int, seeds: Path, datasets: Path, settings
 class LatencyStats:
     call: str  # "search k=10" / "ask k=5"
     corpus: str
-    n: int
+    n: int  # measured calls, the warm-up left out
+    first_ms: float  # the warm-up call
     langs: dict[str, int]
     p50_ms: float
     p95_ms: float
@@ -318,14 +319,14 @@ def _ms_percentiles(seconds: Sequence[float]) -> tuple[float, float]:
     return float(np.percentile(values, 50)), float(np.percentile(values, 95))
 
 
-def summarise(call: str, corpus: str, questions: Sequence[tuple[str, str]], totals: list[float],
-              timings: list[dict[str, float]]) -> LatencyStats:
-    """Percentiles of the measured calls; `questions`, `totals` and `timings` exclude the warm-up."""
-    stages = list(dict.fromkeys(name for t in timings for name in t))
-    p50, p95 = _ms_percentiles(totals)
-    return LatencyStats(call=call, corpus=corpus, n=len(totals), langs=dict(Counter(lang for _, lang in questions)),
-                        p50_ms=p50, p95_ms=p95,
-                        stages_ms={s: _ms_percentiles([t.get(s, 0.0) for t in timings]) for s in stages})
+def summarise(call: str, corpus: str, questions: Sequence[tuple[str, str]], totals: Sequence[float],
+              timings: Sequence[dict[str, float]]) -> LatencyStats:
+    """Percentiles over the calls after the first (the warm-up, reported on its own as `first_ms`)."""
+    stages = list(dict.fromkeys(name for t in timings[1:] for name in t))
+    p50, p95 = _ms_percentiles(totals[1:])
+    return LatencyStats(call=call, corpus=corpus, n=len(totals) - 1, first_ms=totals[0] * 1000,
+                        langs=dict(Counter(lang for _, lang in questions[1:])), p50_ms=p50, p95_ms=p95,
+                        stages_ms={s: _ms_percentiles([t.get(s, 0.0) for t in timings[1:]]) for s in stages})
 
 
 def retrieve(rag: RAG, question: str, k: int) -> RetrievalResult:
@@ -335,14 +336,14 @@ def retrieve(rag: RAG, question: str, k: int) -> RetrievalResult:
 
 def time_calls(call: Callable[[str], dict[str, float]], questions: Sequence[tuple[str, str]]
                ) -> tuple[list[float], list[dict[str, float]]]:
-    """Wall time and stage timings of `call(question)` per question, the first (warm-up) left out."""
+    """Wall time and stage timings of `call(question)`, one call per question, in order."""
     totals, timings = [], []
     for question, _ in questions:
         start = time.perf_counter()
         stages = call(question)
         totals.append(time.perf_counter() - start)
         timings.append(stages)
-    return totals[1:], timings[1:]
+    return totals, timings
 
 
 def fresh_cache_copy(cache: Path, into: Path) -> Path:
@@ -355,10 +356,10 @@ def measure_latency(index_dir: Path, corpus: str, build_cache: Path, settings: S
                     questions: Sequence[tuple[str, str]], workdir: Path) -> list[LatencyStats]:
     search_rag = RAG.open(index_dir, settings.with_(cache_dir=str(fresh_cache_copy(build_cache, workdir / "q1"))))
     totals, timings = time_calls(lambda q: retrieve(search_rag, q, SEARCH_K).timings, questions)
-    out = [summarise(f"search k={SEARCH_K}", corpus, questions[1:], totals, timings)]
+    out = [summarise(f"search k={SEARCH_K}", corpus, questions, totals, timings)]
     ask_rag = RAG.open(index_dir, settings.with_(cache_dir=str(fresh_cache_copy(build_cache, workdir / "q2"))))
     totals, timings = time_calls(lambda q: ask_rag.ask(q, k=ASK_K).timings, questions)
-    out.append(summarise(f"ask k={ASK_K}", corpus, questions[1:], totals, timings))
+    out.append(summarise(f"ask k={ASK_K}", corpus, questions, totals, timings))
     return out
 
 
@@ -431,10 +432,12 @@ def retrieval_params(s: Settings) -> RetrievalParams:
 
 
 def measure_scale(sizes: Sequence[int], embed_max: int, settings: Settings, seeds: Path, datasets: Path,
-                  questions: Sequence[tuple[str, str]], workdir: Path) -> list[ScaleStats]:
+                  questions: Sequence[tuple[str, str]], build_cache: Path, workdir: Path) -> list[ScaleStats]:
+    """Search latency over synthetic corpora of `sizes` chunks; `build_cache` (passage vectors) saves re-embedding
+    the anchors, and every size starts from a copy without query vectors."""
     s = settings
     inner = create_embedder(s.embedder, s.embedder_model, s.device, s.embed_batch_size)
-    passage_cache = workdir / "scale-cache"
+    passage_cache = fresh_cache_copy(build_cache, workdir / "scale-cache")
     embedder = CachedEmbedder(inner, passage_cache, s.embed_batch_size)
     pool = sentence_pool(seeds, datasets)
     all_docs, all_chunks = synthetic_corpus(max(sizes), pool, s.chunk_size)
@@ -442,7 +445,6 @@ def measure_scale(sizes: Sequence[int], embed_max: int, settings: Settings, seed
     real = embedder.embed_passages([embedding_text(c, s.embed_title) for c in all_chunks[:n_real]])
     fake = random_unit_vectors(max(sizes) - n_real, embedder.dim)
     vectors = np.concatenate([real, fake]) if len(fake) else real
-    anchor_vectors(embedder)  # into the passage cache, which every size's query cache copies
     out = []
     for size in sorted(sizes):
         chunks = all_chunks[:size]
@@ -461,7 +463,7 @@ def measure_scale(sizes: Sequence[int], embed_max: int, settings: Settings, seed
                               retrieval_params(s), anchor_vectors(queries))
         totals, timings = time_calls(lambda q, r=retriever: r.search(q, k=SEARCH_K, mode=s.mode).timings, questions)
         out.append(ScaleStats(chunks=size, embedded=min(size, n_real), lexical_s=lexical_s, store_add_s=store_add_s,
-                              search=summarise(f"search k={SEARCH_K}", f"synthetic-{size}", questions[1:], totals,
+                              search=summarise(f"search k={SEARCH_K}", f"synthetic-{size}", questions, totals,
                                                timings)))
         log.info("size %d: search p50 %.1f ms", size, out[-1].search.p50_ms)
     return out
@@ -482,12 +484,13 @@ def store_scale(sizes: Sequence[int], settings: Settings) -> str:
 @dataclass
 class BenchReport:
     machine: Machine
-    settings: dict[str, Any]
+    settings: dict[str, Any]  # the SETTINGS_SHOWN values
+    params: dict[str, Any]  # this run's arguments (sizes, questions, ...)
     builds: list[BuildStats] = field(default_factory=list)
     latency: list[LatencyStats] = field(default_factory=list)
     scale: list[ScaleStats] = field(default_factory=list)
     store_scale: str = ""
-    kind: str = REPORT_KIND
+    kind: str = SPEED_KIND
 
 
 SETTINGS_SHOWN = ("embedder", "embedder_model", "store", "faiss_index", "mode", "composer", "chunk_size",
@@ -502,7 +505,10 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]], align: str = ""
 
 
 def _rate(amount: float, seconds: float) -> str:
-    return f"{amount / seconds:,.0f}" if seconds > 0 else "–"
+    if seconds <= 0:
+        return "–"
+    rate = amount / seconds
+    return f"{rate:,.0f}" if rate >= 100 else f"{rate:.2g}"
 
 
 def render(report: BenchReport) -> str:
@@ -518,7 +524,8 @@ def render(report: BenchReport) -> str:
     if report.builds:
         parts += ["## 1. Ingestion and indexing (fresh process, fresh embedding cache)",
                   "Rates over the build without the model load; \"without embedding\" also leaves out the "
-                  "embedding of chunks and anchors.", _table(
+                  "embedding of chunks and anchors (the anchors: 256 short texts, once per embedding cache). "
+                  "\"lexical index\" includes loading jieba's dictionary (once per process).", _table(
                       ["corpus", "articles", "chunks", "chars", "build s", "model load s", "embed s", "rest s",
                        "articles/s", "chunks/s", "chars/s", "chars/s without embedding", "embed chunks/s"],
                       [[b.corpus, b.articles, b.chunks, f"{b.chars:,}", f"{b.total_s:.1f}",
@@ -544,9 +551,10 @@ def render(report: BenchReport) -> str:
         stages = list(dict.fromkeys(s for lat in report.latency for s in lat.stages_ms))
         parts += [f"## 3. Query latency ({report.latency[0].corpus} index, one thread, warm-up left out, "
                   f"every query embedding computed)",
-                  _table(["call", "questions", "languages", "p50 ms", "p95 ms"],
+                  _table(["call", "questions", "languages", "p50 ms", "p95 ms", "warm-up call ms"],
                          [[lat.call, lat.n, ", ".join(f"{k} {v}" for k, v in sorted(lat.langs.items())),
-                           f"{lat.p50_ms:.1f}", f"{lat.p95_ms:.1f}"] for lat in report.latency]),
+                           f"{lat.p50_ms:.1f}", f"{lat.p95_ms:.1f}", f"{lat.first_ms:.0f}"]
+                          for lat in report.latency]),
                   "Per stage, p50 / p95 ms (from the calls' `timings`):",
                   _table(["stage", *[lat.call for lat in report.latency]],
                          [[stage, *[(f"{lat.stages_ms[stage][0]:.1f} / {lat.stages_ms[stage][1]:.1f}"
@@ -557,9 +565,9 @@ def render(report: BenchReport) -> str:
         parts += [f"## 4. Search latency as the corpus grows (synthetic chunks; beyond the first "
                   f"{report.scale[-1].embedded:,} embedded ones, random unit vectors)",
                   _table(["chunks", "embedded", "BM25 build s", "store add s", "search p50 ms", "search p95 ms",
-                          *[f"{s} p50 / p95 ms" for s in stages]],
+                          "warm-up ms", *[f"{s} p50 / p95 ms" for s in stages]],
                          [[f"{r.chunks:,}", f"{r.embedded:,}", f"{r.lexical_s:.1f}", f"{r.store_add_s:.2f}",
-                           f"{r.search.p50_ms:.1f}", f"{r.search.p95_ms:.1f}",
+                           f"{r.search.p50_ms:.1f}", f"{r.search.p95_ms:.1f}", f"{r.search.first_ms:.0f}",
                            *[(f"{r.search.stages_ms[s][0]:.1f} / {r.search.stages_ms[s][1]:.1f}"
                               if s in r.search.stages_ms else "") for s in stages]] for r in report.scale])]
     if report.store_scale:
@@ -581,7 +589,9 @@ def to_json(report: BenchReport) -> dict[str, Any]:
 
 def run(sizes: Sequence[int], questions: int, mixed_chunks: int, embed_max: int, scale: bool, seeds: Path,
         datasets: Path, settings: Settings, workdir: Path) -> BenchReport:
-    report = BenchReport(machine=machine(), settings={k: getattr(settings, k) for k in SETTINGS_SHOWN})
+    report = BenchReport(machine=machine(), settings={k: getattr(settings, k) for k in SETTINGS_SHOWN},
+                         params={"sizes": list(sizes), "questions": questions, "mixed_chunks": mixed_chunks,
+                                 "embed_max": embed_max, "seeds": str(seeds), "datasets": str(datasets)})
     if report.machine.loaded:
         log.warning("1-minute load average %.2f > %.1f: the numbers will be unreliable",
                     report.machine.load_avg[0], LOAD_WARNING)
@@ -598,7 +608,8 @@ def run(sizes: Sequence[int], questions: int, mixed_chunks: int, embed_max: int,
     report.latency = measure_latency(workdir / "index-0", "seeds", workdir / "cache-0", settings, asked, workdir)
     if sizes:
         log.info("search latency at %s chunks", sizes)
-        report.scale = measure_scale(sizes, embed_max, settings, seeds, datasets, asked, workdir)
+        report.scale = measure_scale(sizes, embed_max, settings, seeds, datasets, asked, workdir / "cache-0",
+                                     workdir)
     if scale:
         report.store_scale = store_scale(sizes, settings)
     return report

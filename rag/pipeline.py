@@ -30,7 +30,15 @@ from rag.compose import create_composer
 from rag.embed import CachedEmbedder, create_embedder
 from rag.ingest import IngestError, file_hash, find_duplicates, iter_files, load_file_result, make_ids_unique
 from rag.lexical import LexicalIndex, tokenize
-from rag.retrieve import CorpusView, RetrievalParams, RetrievalResult, Retriever, anchor_vectors, vector_meta
+from rag.retrieve import (
+    CorpusView,
+    RetrievalParams,
+    RetrievalResult,
+    Retriever,
+    anchor_vectors,
+    document_context,
+    vector_meta,
+)
 from rag.rewrite import rewrite_followup
 from rag.settings import Settings
 from rag.store import create_store_from_settings, open_store_from_settings
@@ -85,7 +93,8 @@ class RAG:
         self.composer = create_composer(
             kind=s.composer, embedder=self.embedder, max_sentences=s.max_answer_sentences,
             abstain_threshold=s.abstain_threshold, llm_base_url=s.llm_base_url, llm_model=s.llm_model,
-            llm_api_key_env=s.llm_api_key_env, llm_timeout_s=s.llm_timeout_s,
+            llm_api_key_env=s.llm_api_key_env, llm_timeout_s=s.llm_timeout_s, max_passages=s.compose_max_passages,
+            max_candidates=s.compose_max_sentences,
         )
         self._state: _State | None = None
         self._anchor_vectors: dict[str, np.ndarray] | None = None
@@ -139,7 +148,9 @@ class RAG:
         question = clean_question(question, self.settings.max_question_chars)
         standalone = rewrite_followup(question, list(history)) if history else question
         result = self._search(standalone, k, filters, mode)
-        answer = self.composer.compose(standalone, result.passages, detect_language(question), result.query_vector)
+        evidence = document_context(result.passages, self._live().documents, self.settings.context_docs)
+        answer = self.composer.compose(standalone, evidence, detect_language(question), result.query_vector)
+        answer.passages = result.passages
         answer.question = question
         answer.rewritten_question = standalone if standalone != question else None
         answer.timings = {**result.timings, **answer.timings, "total": time.perf_counter() - started}

@@ -45,9 +45,9 @@ class Settings:
     milvus_collection: str = "chunks"
     milvus_index: str = "auto"  # same names as faiss_index (Milvus: FLAT, HNSW, HNSW_SQ, IVF_SQ8, IVF_PQ)
     # Approximate-index tunables (rag.store.IndexParams), for FAISS and Milvus alike
-    store_hnsw_m: int = 32
-    store_hnsw_ef_construction: int = 64
-    store_hnsw_ef_search: int = 96
+    store_hnsw_m: int = 16
+    store_hnsw_ef_construction: int = 40
+    store_hnsw_ef_search: int = 128
     store_ivf_nlist: int = 0  # 0: about 2 * sqrt(n)
     store_ivf_nprobe: int = 48
     store_pq_m: int = 48  # IVF-PQ bytes per vector
@@ -62,7 +62,7 @@ class Settings:
     lexical_cross_lingual_weight: float = 2.0
     prf_terms: int = 8
     prf_docs: int = 3
-    prf_weight: float = 1.0
+    prf_weight: float = 2.0
     passage_max_chars: int = 600
     passages_per_doc: int = 2
     max_question_chars: int = 2000
@@ -70,7 +70,10 @@ class Settings:
     # Composition
     composer: str = "extractive"
     max_answer_sentences: int = 2
-    abstain_threshold: float = 0.5
+    context_docs: int = 3
+    compose_max_passages: int = 40
+    compose_max_sentences: int = 12
+    abstain_threshold: float = 0.25
     llm_base_url: str = ""
     llm_model: str = ""
     llm_api_key_env: str = "OPENAI_API_KEY"

@@ -374,3 +374,14 @@ def test_settings_carry_every_index_tunable():
     assert settings_tunables(settings) == asdict(IndexParams())
     store = create_store_from_settings(settings.with_(faiss_index="hnsw", store_hnsw_ef_search=40), DIM)
     assert store.kind == "hnsw" and store.params.hnsw_ef_search == 40
+
+
+def test_saving_a_mapped_store_over_its_own_directory_is_safe(corpus, reopen, tmp_path):
+    ids, vectors, meta = corpus
+    store = create_store("faiss", DIM, faiss_index="flat")
+    store.add(ids[:50], vectors[:50], meta[:50])
+    store.save(tmp_path / "s")
+    mapped = reopen(tmp_path / "s", mmap=True)
+    mapped.save(tmp_path / "s")
+    assert mapped.search(vectors[7], 1)[0][0][0] == ids[7]
+    assert reopen(tmp_path / "s").search(vectors[8], 1)[0][0][0] == ids[8]

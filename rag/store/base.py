@@ -89,9 +89,9 @@ class IndexParams:
     changed when a store is opened.
     """
 
-    hnsw_m: int = 32  # graph degree
-    hnsw_ef_construction: int = 64
-    hnsw_ef_search: int = 96
+    hnsw_m: int = 16  # graph degree (neighbours per node; 2x on the bottom layer)
+    hnsw_ef_construction: int = 40
+    hnsw_ef_search: int = 128
     ivf_nlist: int = 0  # 0: about 2 * sqrt(n), at least 40 training points per list
     ivf_nprobe: int = 48
     pq_m: int = 48  # IVF-PQ bytes per vector (rounded down to a divisor of dim)

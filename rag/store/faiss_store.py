@@ -62,6 +62,7 @@ _STRING_COLUMNS = ("lang", "source", "path", "doc")
 # vectors added after training rarely fall outside it (clipping there costs more than the coarser step).
 _SQ_RANGE_MARGIN = 0.1
 _TRAIN_PER_LIST = 40  # k-means training points per inverted list (FAISS asks for at least 39)
+_FEW_TO_TRAIN = 10_000
 
 
 class _Vocab:
@@ -219,10 +220,15 @@ def build_index(kind: str, vectors: np.ndarray, params: IndexParams) -> faiss.In
         else:
             m, bits = _pq_shape(dim, n, params.pq_m)
             spec = f"IVF{nlist},PQ{m}x{bits}"
+        if n < _FEW_TO_TRAIN:
+            log.warning("training an %s index on only %d vectors: vectors added later are coded with "
+                        "what these taught it; build it from the whole corpus (or use faiss_index=auto)",
+                        kind, n)
         index = faiss.index_factory(dim, spec, ip)
         faiss.extract_index_ivf(index).cp.niter = 10
         if kind == "ivfsq8":
             index.sq.rangestat_arg = _SQ_RANGE_MARGIN
+            index.by_residual = False  # code the vectors, whose ranges hold for later adds too
         else:
             index.do_polysemous_training = False  # on by default, minutes of training, unused here
     else:
@@ -258,6 +264,7 @@ class FaissStore:
         self._slot: dict[int, int] = {}  # chunk id -> row of its live vector
         self._dead_in_index = 0  # HNSW tombstones: dead rows still in the graph
         self._mapped = False
+        self._source: Path | None = None  # the directory a loaded store came from
         self._lock = ReadWriteLock()
         self._cache: OrderedDict[tuple, _Allowed | None] = OrderedDict()
         self._cache_lock = threading.Lock()
@@ -327,6 +334,8 @@ class FaissStore:
                 log.info("rebuilding the %s graph without its %d removed vectors", self.kind, self._dead_in_index)
                 self._own_index()
                 self._rebuild(self.kind)
+            if self._source is not None and directory.resolve() == self._source.resolve():
+                self._own_index()  # never truncate the file the index is mapped from
             if self._index is not None:
                 faiss.write_index(self._index, str(directory / INDEX_FILE))
             np.savez(directory / ROWS_FILE, **self._rows.to_arrays())
@@ -350,6 +359,7 @@ class FaissStore:
             flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY if params.mmap else 0
             store._index = faiss.read_index(str(index_path), flags)
             store._mapped = params.mmap
+            store._source = directory
         else:
             store._index = None
         with np.load(directory / ROWS_FILE) as arrays:

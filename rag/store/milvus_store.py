@@ -110,7 +110,9 @@ def _release_lite(db_path: Path, workdir: Path | None) -> None:
 
 
 def _copy_db(source: Path, target: Path) -> None:
-    """Copy a (stopped) milvus-lite database, leaving out its lock file."""
+    """Copy a (stopped) milvus-lite database over `target`, leaving out its lock file."""
+    if target.is_dir():
+        shutil.rmtree(target)
     if source.is_dir():
         shutil.copytree(source, target, ignore=shutil.ignore_patterns("LOCK"))
     else:
