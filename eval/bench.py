@@ -43,7 +43,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -331,7 +331,7 @@ def summarise(call: str, corpus: str, questions: Sequence[tuple[str, str]], tota
 
 def retrieve(rag: RAG, question: str, k: int) -> RetrievalResult:
     """What RAG.search() computes, with its timings (search() returns the passages only)."""
-    return rag._search(question, k, None, None)
+    return rag.retrieve(question, k)
 
 
 def time_calls(call: Callable[[str], dict[str, float]], questions: Sequence[tuple[str, str]]
@@ -423,11 +423,6 @@ def synthetic_corpus(n_chunks: int, pool: dict[str, list[str]], chunk_chars: int
     return documents, chunks
 
 
-def retrieval_params(s: Settings) -> RetrievalParams:
-    """The retrieval parameters RAG gives its Retriever: every RetrievalParams field, from the setting of that name."""
-    return RetrievalParams(**{f.name: getattr(s, f.name) for f in fields(RetrievalParams) if hasattr(s, f.name)})
-
-
 def measure_scale(sizes: Sequence[int], embed_max: int, settings: Settings, seeds: Path, datasets: Path,
                   questions: Sequence[tuple[str, str]], build_cache: Path, workdir: Path) -> list[ScaleStats]:
     """Search latency over synthetic corpora of `sizes` chunks; `build_cache` (passage vectors) saves re-embedding
@@ -457,7 +452,7 @@ def measure_scale(sizes: Sequence[int], embed_max: int, settings: Settings, seed
         queries = CachedEmbedder(inner, fresh_cache_copy(passage_cache, workdir / f"scale-q{size}"),
                                  s.embed_batch_size)
         retriever = Retriever(queries, store, CorpusView(chunks=chunks, ids=ids, documents=documents, lexical=lexical),
-                              retrieval_params(s), anchor_vectors(queries))
+                              RetrievalParams.from_settings(s), anchor_vectors(queries))
         totals, timings = time_calls(lambda q, r=retriever: r.search(q, k=SEARCH_K, mode=s.mode).timings, questions)
         out.append(ScaleStats(chunks=size, embedded=min(size, n_real), lexical_s=lexical_s, store_add_s=store_add_s,
                               search=summarise(f"search k={SEARCH_K}", f"synthetic-{size}", questions, totals,

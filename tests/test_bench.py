@@ -12,6 +12,7 @@ import pytest
 import rag.pipeline as pipeline
 from rag.chunk import chunk_document
 from rag.ingest import load_documents
+from rag.retrieve import RetrievalParams
 from rag.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,7 +58,7 @@ def test_random_unit_vectors_are_unit_and_seeded() -> None:
 
 
 def test_retrieval_params_follow_the_settings_of_the_same_name() -> None:
-    params = bench.retrieval_params(Settings(candidates=7, prf_weight=3.5, passages_per_doc=1))
+    params = RetrievalParams.from_settings(Settings(candidates=7, prf_weight=3.5, passages_per_doc=1))
     assert (params.candidates, params.prf_weight, params.passages_per_doc) == (7, 3.5, 1)
 
 

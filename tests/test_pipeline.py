@@ -8,11 +8,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from conftest import SEEDS
 
 from rag.pipeline import RAG, IndexUnavailable
 from rag.settings import Settings
-
-from conftest import SEEDS
 
 
 def _ids(passages) -> list[str]:
