@@ -176,10 +176,7 @@ class RAG:
         notify = progress if callable(progress) else None
         with self._write_lock:
             state = self._live()
-            documents = dict(state.documents)
-            chunks = list(state.chunks)
-            ids = list(state.ids.tolist())
-            files = dict(state.files)
+            documents, chunks, ids, files = _working_copy(state)
             store = state.store
             found: list[Path] = []
             for given in paths:  # one bad path is reported, the others still get indexed
@@ -243,10 +240,7 @@ class RAG:
         """Delete documents by id; returns how many were removed."""
         with self._write_lock:
             state = self._live()
-            documents = dict(state.documents)
-            chunks = list(state.chunks)
-            ids = list(state.ids.tolist())
-            files = dict(state.files)
+            documents, chunks, ids, files = _working_copy(state)
             gone = [d for d in doc_ids if d in documents]
             for doc_id in gone:
                 files.pop(documents[doc_id].path, None)  # re-adding the file brings the article back
@@ -372,6 +366,11 @@ class RAG:
         store = open_store_from_settings(generation / "store", self.settings)
         return self._snapshot(documents, chunks, np.asarray(ids, dtype=np.int64), manifest["files"],
                               manifest["next_id"], store)
+
+
+def _working_copy(state: _State) -> tuple[dict[str, Document], list[Chunk], list[int], dict[str, str]]:
+    """Copies of a snapshot's tables that an update may change while searches keep reading the snapshot."""
+    return dict(state.documents), list(state.chunks), list(state.ids.tolist()), dict(state.files)
 
 
 def clean_question(question: str, max_chars: int) -> str:

@@ -48,14 +48,16 @@ def language_family(lang: str) -> str:
 
 @dataclass
 class RetrievalParams:
-    candidates: int = 50
-    lexical_weight: float = 2.0
-    lexical_cross_lingual_weight: float = 2.0
-    prf_terms: int = 8
-    prf_docs: int = 3
-    prf_weight: float = 2.0
-    passage_max_chars: int = 600
-    passages_per_doc: int = 2
+    """The retrieval tunables; their defaults and meaning live in `Settings` (same names)."""
+
+    candidates: int
+    lexical_weight: float
+    lexical_cross_lingual_weight: float
+    prf_terms: int
+    prf_docs: int
+    prf_weight: float
+    passage_max_chars: int
+    passages_per_doc: int
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RetrievalParams:

@@ -23,3 +23,11 @@ def test_unknown_setting_is_an_error(tmp_path: Path):
     config.write_text("chunk_sise = 3\n", encoding="utf-8")
     with pytest.raises(ValueError, match="chunk_sise"):
         Settings.load(config)
+
+
+def test_every_setting_is_documented_in_the_readme():
+    from dataclasses import fields
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    undocumented = [f.name for f in fields(Settings) if f"`{f.name}`" not in readme]
+    assert not undocumented, f"add these settings to README's table: {undocumented}"

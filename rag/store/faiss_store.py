@@ -266,7 +266,7 @@ class FaissStore:
         self._mapped = False
         self._source: Path | None = None  # the directory a loaded store came from
         self._lock = ReadWriteLock()
-        self._cache: OrderedDict[tuple, _Allowed | None] = OrderedDict()
+        self._cache: OrderedDict[tuple, _Allowed] = OrderedDict()
         self._cache_lock = threading.Lock()
 
     # ---- protocol ---------------------------------------------------------------------------

@@ -35,7 +35,7 @@ import logging
 import shutil
 import tempfile
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, fields
 from pathlib import Path
 
@@ -135,6 +135,8 @@ class MilvusStore:
         self.kind = "flat" if kind == "auto" else kind
         _index_spec(self.kind, self.params, dim)  # reject unknown kinds before touching the database
         self._server = is_server_uri(uri)
+        if not self._server and self.kind == "ivfpq":
+            raise ValueError("milvus-lite (3.2) has no IVF_PQ index: use ivfsq8 or hnswsq, or a Milvus server")
         self._workdir = _workdir
         if not uri and _workdir is None:
             self._workdir = Path(tempfile.mkdtemp(prefix="rag-milvus-"))
@@ -224,13 +226,7 @@ class MilvusStore:
         }
         with self._lock.writing():
             if not self._server:
-                from pymilvus import MilvusClient
-
-                self._client.close()
-                _release_lite(Path(self._uri), None)
-                _copy_db(Path(self._uri), directory / DB_NAME)
-                self._client = MilvusClient(uri=self._uri)
-                self._client.load_collection(self.collection)
+                self._restart_lite(lambda: _copy_db(Path(self._uri), directory / DB_NAME))
             (directory / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
 
     @classmethod
@@ -279,10 +275,22 @@ class MilvusStore:
         return by_type[index_type]
 
     def _seal(self) -> None:
-        """milvus-lite searches unflushed rows in Python (about 1 s a query at 20k rows): flush them.
-        A server searches growing segments efficiently and seals them itself."""
+        """Make milvus-lite search new rows through the index: it searches unflushed rows, and
+        flushed ones until its background thread has indexed them, by brute force in Python
+        (about 1 s a query at 20k rows). A restart drains that thread. A server needs none of it."""
         if not self._server:
-            self._client.flush(self.collection)
+            self._restart_lite(lambda: None)
+
+    def _restart_lite(self, while_stopped: Callable[[], None]) -> None:
+        """Stop milvus-lite (closing it flushes, drains its background compaction and index
+        builds, and leaves consistent files), run `while_stopped`, and start it again."""
+        from pymilvus import MilvusClient
+
+        self._client.close()
+        _release_lite(Path(self._uri), None)
+        while_stopped()
+        self._client = MilvusClient(uri=self._uri)
+        self._client.load_collection(self.collection)
 
     def _reindex(self, kind: str) -> None:
         self.kind = kind
