@@ -70,14 +70,18 @@ def tokenize(text: str) -> list[str]:
 
 def pinyin_keys(word: str, limit: int = 16) -> set[str]:
     """Toneless pinyin spellings of a Han word ("漯河" -> {"luohe", "tahe"}), every reading of each character."""
-    from pypinyin import Style, lazy_pinyin, pinyin
-
-    keys = {"".join(lazy_pinyin(word))}
     combos = [""]
-    for char in word:  # per character: phrase mode would keep only one reading of 漯 ("ta", not "luo")
-        readings = pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")
-        combos = [c + r for c in combos for r in (readings[0] if readings else [""])][:limit]
-    return keys | set(combos)
+    for char in word:  # per character: a phrase reading would keep only one reading of 漯 ("ta", not "luo")
+        combos = [c + r for c in combos for r in _readings(char)][:limit]
+    return set(combos)
+
+
+@lru_cache(maxsize=65536)
+def _readings(char: str) -> tuple[str, ...]:
+    from pypinyin import Style, pinyin
+
+    readings = pinyin(char, style=Style.NORMAL, heteronym=True, errors="ignore")
+    return tuple(readings[0]) if readings else ("",)
 
 
 _PLACE_SUFFIXES = frozenset("省市县区镇乡村州盟旗")

@@ -73,7 +73,7 @@ class Settings:
     context_docs: int = 3
     compose_max_passages: int = 40
     compose_max_sentences: int = 12
-    abstain_threshold: float = 0.25
+    abstain_threshold: float = 0.2
     llm_base_url: str = ""
     llm_model: str = ""
     llm_api_key_env: str = "OPENAI_API_KEY"
