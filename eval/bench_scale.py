@@ -2,12 +2,14 @@
 
     python eval/bench_scale.py [--sizes 100000 1000000] [--backends faiss milvus]
                                [--kinds flat hnsw hnswsq ivfsq8 ivfpq] [--data uniform clustered]
+                               [--ef-search 128 512] [--nprobe 48 192]
 
 For each corpus size, vector distribution, backend and index type: build time (store.add of the
 whole corpus, training included), RSS growth of this process while the store is alive, size on
 disk after save(), single-query latency p50/p95 (one thread, after warm-up, `--queries` queries),
 Recall@10 against exact search, and the same latency and recall with a filter that lets 5% of the
-corpus through (a language), which the stores apply inside the search.
+corpus through (a language), which the stores apply inside the search. Each index is built once
+and measured at every search setting given (--ef-search for HNSW, --nprobe for IVF).
 
 Distributions (fixed seeds): `uniform` = random unit vectors, the hardest case for ANN indexes
 (no structure to exploit; every point is about equally far from every other); `clustered` = unit
@@ -24,7 +26,7 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import faiss
@@ -47,6 +49,7 @@ class Row:
     data: str
     backend: str
     kind: str
+    search: str
     build_s: float
     rss_mb: float
     disk_mb: float
@@ -110,8 +113,18 @@ def dir_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
 
 
+def search_settings(kind: str, efs: list[int], nprobes: list[int]) -> list[tuple[str, dict[str, int]]]:
+    """(label, IndexParams changes) for each search-time setting to measure on an index of `kind`."""
+    if kind.startswith("hnsw"):
+        return [(f"ef={ef}", {"hnsw_ef_search": ef}) for ef in efs]
+    if kind.startswith("ivf"):
+        return [(f"nprobe={n}", {"ivf_nprobe": n}) for n in nprobes]
+    return [("exact", {})]
+
+
 def bench(backend: str, kind: str, size: int, data: str, corpus: np.ndarray, meta: list[VectorMeta],
-          queries: np.ndarray, truth: np.ndarray, filtered_truth: np.ndarray, threads: int) -> Row:
+          queries: np.ndarray, truth: np.ndarray, filtered_truth: np.ndarray, threads: int,
+          settings: list[tuple[str, dict[str, int]]]) -> list[Row]:
     gc.collect()
     before = rss_mb()
     faiss.omp_set_num_threads(threads)
@@ -122,8 +135,14 @@ def bench(backend: str, kind: str, size: int, data: str, corpus: np.ndarray, met
     gc.collect()
     grown = rss_mb() - before
     faiss.omp_set_num_threads(1)  # single-threaded queries
-    found, times = timed_queries(store, queries, None)
-    filtered, filtered_times = timed_queries(store, queries, FILTER)
+    rows = []
+    for label, changes in settings:
+        store.params = replace(store.params, **changes)
+        found, times = timed_queries(store, queries, None)
+        filtered, filtered_times = timed_queries(store, queries, FILTER)
+        rows.append(Row(size, data, backend, kind, label, build, grown, 0.0, float(np.percentile(times, 50)),
+                        float(np.percentile(times, 95)), recall(found, truth),
+                        float(np.percentile(filtered_times, 95)), recall(filtered, filtered_truth)))
     workdir = Path(tempfile.mkdtemp(prefix="bench-store-"))
     try:
         store.save(workdir / "index")
@@ -134,9 +153,7 @@ def bench(backend: str, kind: str, size: int, data: str, corpus: np.ndarray, met
         store.close()
     del store
     gc.collect()
-    return Row(size, data, backend, kind, build, grown, disk, float(np.percentile(times, 50)),
-               float(np.percentile(times, 95)), recall(found, truth), float(np.percentile(filtered_times, 95)),
-               recall(filtered, filtered_truth))
+    return [replace(row, disk_mb=disk) for row in rows]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -148,6 +165,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="milvus-lite's FLAT is brute force in Python: about 0.5 s a query at 100k")
     parser.add_argument("--data", nargs="+", default=["uniform", "clustered"], choices=["uniform", "clustered"])
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--ef-search", type=int, nargs="+", default=[128], help="HNSW efSearch values to measure")
+    parser.add_argument("--nprobe", type=int, nargs="+", default=[48], help="IVF nprobe values to measure")
     parser.add_argument("--milvus-max", type=int, default=100_000, help="largest corpus given to milvus-lite")
     parser.add_argument("--threads", type=int, default=2, help="FAISS threads while building")
     parser.add_argument("--uniform-hnsw-max", type=int, default=100_000,
@@ -179,21 +198,23 @@ def main(argv: list[str] | None = None) -> None:
                 else:
                     skipped.append(f"milvus on {size:,} {data} (--milvus-max)")
             for backend, kind in plan:
-                row = bench(backend, kind, size, data, corpus, meta, queries, truth, filtered_truth, args.threads)
-                rows.append(row)
-                print(f"# {size} {data} {backend}-{kind}: build {row.build_s:.1f}s, p95 {row.p95_ms:.2f} ms, "
-                      f"R@10 {row.recall:.3f} ({time.perf_counter() - started:.0f}s so far)", file=sys.stderr,
-                      flush=True)
+                settings = search_settings(kind, args.ef_search, args.nprobe)
+                for row in bench(backend, kind, size, data, corpus, meta, queries, truth, filtered_truth,
+                                 args.threads, settings):
+                    rows.append(row)
+                    print(f"# {size} {data} {backend}-{kind} {row.search}: build {row.build_s:.1f}s, "
+                          f"p95 {row.p95_ms:.2f} ms, R@10 {row.recall:.3f} "
+                          f"({time.perf_counter() - started:.0f}s so far)", file=sys.stderr, flush=True)
             del corpus
             gc.collect()
     print(f"\nVector store scale benchmark: {DIM}-d unit vectors, k={K}, {args.queries} single queries "
           f"on one thread after warm-up; builds on {args.threads} threads; filtered = lang filter passing "
           f"{FILTER_SHARE:.0%}.\n")
-    print("| vectors | data | backend | index | build s | RSS Δ MB | disk MB | p50 ms | p95 ms | Recall@10 "
-          "| filtered p95 ms | filtered Recall@10 |")
-    print("|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| vectors | data | backend | index | search | build s | RSS Δ MB | disk MB | p50 ms | p95 ms "
+          "| Recall@10 | filtered p95 ms | filtered Recall@10 |")
+    print("|---:|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r.size:,} | {r.data} | {r.backend} | {r.kind} | {r.build_s:.1f} | {r.rss_mb:.0f} | "
+        print(f"| {r.size:,} | {r.data} | {r.backend} | {r.kind} | {r.search} | {r.build_s:.1f} | {r.rss_mb:.0f} | "
               f"{r.disk_mb:.0f} | {r.p50_ms:.2f} | {r.p95_ms:.2f} | {r.recall:.3f} | {r.filtered_p95_ms:.2f} | "
               f"{r.filtered_recall:.3f} |")
     if skipped:

@@ -92,7 +92,8 @@ class RAG:
         )
         self.composer = create_composer(
             kind=s.composer, embedder=self.embedder, max_sentences=s.max_answer_sentences,
-            abstain_threshold=s.abstain_threshold, llm_base_url=s.llm_base_url, llm_model=s.llm_model,
+            abstain_threshold=s.abstain_threshold, abstain_threshold_cross=s.abstain_threshold_cross,
+            llm_base_url=s.llm_base_url, llm_model=s.llm_model,
             llm_api_key_env=s.llm_api_key_env, llm_timeout_s=s.llm_timeout_s, max_passages=s.compose_max_passages,
             max_candidates=s.compose_max_sentences,
         )

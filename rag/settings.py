@@ -51,7 +51,7 @@ class Settings:
     store_ivf_nlist: int = 0  # 0: about 2 * sqrt(n)
     store_ivf_nprobe: int = 48
     store_pq_m: int = 48  # IVF-PQ bytes per vector
-    store_exact_filter_fraction: float = 0.02  # filters allowing fewer rows than this: exhaustive search
+    store_exact_filter_fraction: float = 0.1  # filters passing a smaller share: exhaustive search
     store_compact_fraction: float = 0.2  # HNSW rebuild / IVF relabel once this share of rows is removed
     store_mmap: bool = True  # memory-map FAISS index files when opening
 
@@ -74,6 +74,7 @@ class Settings:
     compose_max_passages: int = 40
     compose_max_sentences: int = 12
     abstain_threshold: float = 0.2
+    abstain_threshold_cross: float = 0.15
     llm_base_url: str = ""
     llm_model: str = ""
     llm_api_key_env: str = "OPENAI_API_KEY"

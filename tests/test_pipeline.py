@@ -167,3 +167,18 @@ def test_opening_with_another_embedder_is_a_clear_error(small_corpus: Path, tmp_
 def test_opening_a_missing_index_says_how_to_build(tmp_path: Path, settings: Settings):
     with pytest.raises(IndexUnavailable, match="rag index"):
         RAG.open(tmp_path / "nothing", settings)
+
+
+def test_off_topic_questions_abstain_in_both_languages(seeds_rag: RAG):
+    for question in ("What is the capital of Peru?", "秘鲁的首都是哪里？"):
+        answer = seeds_rag.ask(question)
+        assert answer.abstained, answer.text
+        assert answer.citations == [] and answer.passages, "abstentions still show the nearest passages"
+
+
+def test_answer_cites_the_passage_that_holds_the_figure(seeds_rag: RAG):
+    answer = seeds_rag.ask("厦门有多少持证社会工作者？")
+    assert not answer.abstained and "11,265" in answer.text
+    assert answer.citations[0].doc_id == "000_a28a2c41f418ff44#1"
+    start, end = answer.citations[0].support_span
+    assert "11,265" in answer.citations[0].text[start:end]

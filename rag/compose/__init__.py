@@ -32,11 +32,13 @@ class Composer(Protocol):
 
 def create_composer(
     kind: str = "extractive", *, embedder: Embedder, max_sentences: int = 2, abstain_threshold: float = 0.5,
-    llm_base_url: str = "", llm_model: str = "", llm_api_key_env: str = "OPENAI_API_KEY",
-    llm_timeout_s: float = 30.0, max_passages: int = 5, max_candidates: int = 8,
+    abstain_threshold_cross: float | None = None, llm_base_url: str = "", llm_model: str = "",
+    llm_api_key_env: str = "OPENAI_API_KEY", llm_timeout_s: float = 30.0, max_passages: int = 5,
+    max_candidates: int = 8,
 ) -> Composer:
     """A composer by name. `max_candidates` caps the sentences embedded per question (the cost)."""
     extractive = ExtractiveComposer(embedder, max_sentences=max_sentences, abstain_threshold=abstain_threshold,
+                                    abstain_threshold_cross=abstain_threshold_cross,
                                     max_passages=max_passages, max_candidates=max_candidates)
     if kind == "extractive":
         return extractive

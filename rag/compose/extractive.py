@@ -104,12 +104,14 @@ class Scored:
 
 class ExtractiveComposer:
     def __init__(self, embedder: Embedder, max_sentences: int = 2, abstain_threshold: float = 0.5,
-                 max_passages: int = 5, max_candidates: int = 8) -> None:
+                 max_passages: int = 5, max_candidates: int = 8, abstain_threshold_cross: float | None = None) -> None:
         if max_sentences < 1:
             raise ValueError("max_sentences must be at least 1")
         self.embedder = embedder
         self.max_sentences = max_sentences
         self.abstain_threshold = abstain_threshold
+        # Across languages only numbers and names can be checked lexically, so confidences run lower.
+        self.abstain_threshold_cross = abstain_threshold if abstain_threshold_cross is None else abstain_threshold_cross
         self.max_passages = max_passages
         self.max_candidates = max_candidates
 
@@ -175,9 +177,12 @@ class ExtractiveComposer:
     def answer_from(self, scored: Scored, passages: list[Passage], language: str) -> Answer:
         """The answer for scored candidates: quotes with citations, or an abstention."""
         confidence = scored.confidence
-        if not scored.candidates or confidence < self.abstain_threshold:
+        threshold = self.abstain_threshold
+        if scored.candidates and scored.candidates[0].cross_lingual:
+            threshold = self.abstain_threshold_cross
+        if not scored.candidates or confidence < threshold:
             note = ("No passages were retrieved." if not passages else
-                    f"Confidence {confidence:.2f} is below the abstain threshold {self.abstain_threshold:.2f}.")
+                    f"Confidence {confidence:.2f} is below the abstain threshold {threshold:.2f}.")
             return abstention(scored.question.text, passages, language, confidence, [note])
         chosen = self._choose(scored.candidates)
         sources = scored.sources
@@ -204,7 +209,7 @@ class ExtractiveComposer:
     def _choose(self, candidates: list[Candidate]) -> list[Candidate]:
         best = candidates[0]
         chosen = [best]
-        floor = max(self.abstain_threshold, SECOND_SENTENCE_RATIO * best.score)
+        floor = max(min(self.abstain_threshold, self.abstain_threshold_cross), SECOND_SENTENCE_RATIO * best.score)
         for candidate in candidates[1:]:
             if len(chosen) >= self.max_sentences:
                 break
@@ -256,7 +261,9 @@ def _rescale(cosine: float, cross_lingual: bool) -> float:
 
 
 def _combine(c: Candidate) -> float:
-    lexical = NO_LEXICAL_PRIOR if c.lexical is None else c.lexical
+    # With nothing to compare lexically, the prior stands in only as far as the meaning matches:
+    # a flat prior would give every unrelated sentence a free floor of confidence (0.2 across languages).
+    lexical = NO_LEXICAL_PRIOR * c.semantic if c.lexical is None else c.lexical
     if c.cross_lingual:
         base = 0.6 * c.semantic + 0.4 * lexical
     else:

@@ -95,7 +95,7 @@ class IndexParams:
     ivf_nlist: int = 0  # 0: about 2 * sqrt(n), at least 40 training points per list
     ivf_nprobe: int = 48
     pq_m: int = 48  # IVF-PQ bytes per vector (rounded down to a divisor of dim)
-    exact_filter_fraction: float = 0.02  # ANN: below this share allowed, filtered search is exhaustive
+    exact_filter_fraction: float = 0.1  # ANN: filters passing less than this share search exhaustively
     compact_fraction: float = 0.2  # rebuild (HNSW) or relabel (IVF) when this share of rows is dead
     mmap: bool = True  # FAISS: memory-map the index file on open (copied into RAM on first change)
 
