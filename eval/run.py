@@ -139,6 +139,10 @@ def eval_dataset(rag: RAG, folder: Path, limit: int | None = None, mode: str | N
     queries = [json.loads(line) for line in (folder / "queries.jsonl").read_text(encoding="utf-8").splitlines()
                if line.strip()]
     queries = queries[:limit] if limit else queries
+    blank = [q["id"] for q in queries if not q["question"].strip()]
+    if blank:
+        print(f"skipping {len(blank)} question(s) with no text: {', '.join(blank)}", file=sys.stderr)
+    queries = [q for q in queries if q["question"].strip()]
     rows, latencies = [], []
     for q in queries:
         started = time.perf_counter()

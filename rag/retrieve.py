@@ -114,6 +114,7 @@ class Retriever:
         fused: dict[int, float] = {}
         legs: dict[int, dict[str, float]] = {}
         dense_by_family: dict[str, list[tuple[int, float]]] = {}
+        dense_floor: dict[str, float] = {}  # rows found only by BM25 count as "no better than the last dense hit"
 
         if mode in ("hybrid", "dense"):
             qvec = self.embedder.embed_queries([to_simplified(question)])
@@ -126,12 +127,10 @@ class Retriever:
                 ranked = [(self.corpus.row_of_id[i], (s - mu) / sd) for i, s in hits if i in self.corpus.row_of_id]
                 dense_by_family[family] = ranked
                 floor = ranked[-1][1] if len(ranked) >= candidates else (0.0 - mu) / sd
+                dense_floor[family] = floor
                 for row, z in ranked:
                     fused[row] = z
                     legs.setdefault(row, {})["dense"] = z
-                if mode == "hybrid":
-                    # Rows found only by BM25 get this family's dense floor: "no better than the last hit".
-                    legs.setdefault(-1, {})[family] = floor
             clock.lap("dense")
 
         if mode in ("hybrid", "keyword"):
@@ -142,7 +141,7 @@ class Retriever:
                 if rows.size == 0:
                     continue
                 same = family == query_family or mode == "keyword"
-                floor = legs.get(-1, {}).get(family, 0.0)
+                floor = dense_floor.get(family, 0.0)
                 for leg, tokens, weight in self._keyword_queries(question, base_tokens, same, family,
                                                                  dense_by_family, mixed):
                     scores = self.corpus.lexical.scores(tokens)[rows] if tokens else np.zeros(0)
@@ -160,7 +159,6 @@ class Retriever:
                         else:
                             fused[row] = fused.get(row, floor) + weight * float(scaled[j])
             clock.lap("lexical")
-        legs.pop(-1, None)
 
         passages = self._passages(fused, legs, k)
         clock.lap("fusion")
