@@ -163,7 +163,8 @@ class LexicalIndex:
             for tokens in self.token_lists:
                 fh.write(json.dumps(tokens, ensure_ascii=False) + "\n")
 
-    @classmethod
-    def load(cls, directory: Path) -> LexicalIndex:
+    @staticmethod
+    def read_tokens(directory: Path) -> list[list[str]]:
+        """The token lists `save` wrote, one per row."""
         with (directory / "tokens.jsonl").open(encoding="utf-8") as fh:
-            return cls([json.loads(line) for line in fh])
+            return [json.loads(line) for line in fh]

@@ -229,8 +229,10 @@ class RAG:
             self.errors = report.errors
             if notify:
                 notify(0.9, "Saving the index")
+            new_chunk_ids = {c.id for c in new_chunks}  # a changed file reuses chunk ids: tokenize those again
+            known = {cid: t for cid, t in _tokens_by_chunk(state).items() if cid not in new_chunk_ids}
             self._state = self._snapshot(documents, chunks, np.asarray(ids, dtype=np.int64), files,
-                                         state.next_id + len(new_chunks), store)
+                                         state.next_id + len(new_chunks), store, known)
             if report.added or len(self._state.documents) != len(state.documents) or not self._has_index():
                 self._save(self._state)
         if report.errors:
@@ -251,7 +253,7 @@ class RAG:
                     doc.duplicate_of = None
             find_duplicates(list(documents.values()), self.settings.duplicate_threshold)
             self._state = self._snapshot(documents, chunks, np.asarray(ids, dtype=np.int64), files,
-                                         state.next_id, state.store)
+                                         state.next_id, state.store, _tokens_by_chunk(state))
             if gone:
                 self._save(self._state)
         return len(gone)
@@ -281,12 +283,14 @@ class RAG:
 
     def _empty_state(self) -> _State:
         store = create_store_from_settings(self.settings, self.embedder.dim)
-        return self._snapshot({}, [], np.zeros(0, dtype=np.int64), {}, 0, store)
+        return self._snapshot({}, [], np.zeros(0, dtype=np.int64), {}, 0, store, {})
 
     def _snapshot(self, documents: dict[str, Document], chunks: list[Chunk], ids: np.ndarray,
-                  files: dict[str, str], next_id: int, store: Any) -> _State:
+                  files: dict[str, str], next_id: int, store: Any, known_tokens: dict[str, list[str]]) -> _State:
+        """The next searchable state; only chunks without `known_tokens` (new or changed ones) are tokenized."""
         s = self.settings
-        lexical = LexicalIndex([tokenize(f"{c.title}\n{c.text}") for c in chunks])
+        lexical = LexicalIndex([known_tokens[c.id] if c.id in known_tokens else tokenize(f"{c.title}\n{c.text}")
+                                for c in chunks])
         corpus = CorpusView(chunks=chunks, ids=ids, documents=documents, lexical=lexical)
         retriever = Retriever(self.embedder, store, corpus, RetrievalParams.from_settings(s), self._anchors())
         return _State(documents, chunks, ids, files, next_id, store, retriever)
@@ -365,8 +369,13 @@ class RAG:
             ids.append(row.pop("vid"))
             chunks.append(Chunk.from_dict(row))
         store = open_store_from_settings(generation / "store", self.settings)
+        saved_tokens = LexicalIndex.read_tokens(generation)
         return self._snapshot(documents, chunks, np.asarray(ids, dtype=np.int64), manifest["files"],
-                              manifest["next_id"], store)
+                              manifest["next_id"], store, dict(zip((c.id for c in chunks), saved_tokens, strict=True)))
+
+
+def _tokens_by_chunk(state: _State) -> dict[str, list[str]]:
+    return dict(zip((c.id for c in state.chunks), state.retriever.corpus.lexical.token_lists, strict=True))
 
 
 def _working_copy(state: _State) -> tuple[dict[str, Document], list[Chunk], list[int], dict[str, str]]:
