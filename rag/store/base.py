@@ -134,6 +134,18 @@ class ReadWriteLock:
                 self._cond.notify_all()
 
 
+def checked_batch(ids: Sequence[int], vectors: np.ndarray, metadata: Sequence[VectorMeta],
+                  dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """What `add()` receives, checked: (int64 ids, unit float32 rows), or a ValueError saying what is wrong."""
+    ext = np.asarray(ids, dtype=np.int64).reshape(-1)
+    x = unit_rows(vectors, dim)
+    if not (len(ext) == len(x) == len(metadata)):
+        raise ValueError(f"add() got {len(ext)} ids, {len(x)} vectors and {len(metadata)} metadata")
+    if len(np.unique(ext)) != len(ext):
+        raise ValueError("add() got the same id twice in one call")
+    return ext, x
+
+
 def unit_rows(vectors: np.ndarray, dim: int, what: str = "vectors") -> np.ndarray:
     """`vectors` as a C-contiguous float32 (n, dim) array of unit rows, or a ValueError saying why not."""
     array = np.asarray(vectors, dtype=np.float32)

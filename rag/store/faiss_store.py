@@ -50,7 +50,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from rag.store.base import MANIFEST, IndexParams, ReadWriteLock, SearchFilter, VectorMeta, unit_rows
+from rag.store.base import MANIFEST, IndexParams, ReadWriteLock, SearchFilter, VectorMeta, checked_batch, unit_rows
 
 log = logging.getLogger(__name__)
 
@@ -281,12 +281,7 @@ class FaissStore:
         return len(self._slot)
 
     def add(self, ids: Sequence[int], vectors: np.ndarray, metadata: Sequence[VectorMeta]) -> None:
-        ext = np.asarray(ids, dtype=np.int64).reshape(-1)
-        x = unit_rows(vectors, self.dim)
-        if not (len(ext) == len(x) == len(metadata)):
-            raise ValueError(f"add() got {len(ext)} ids, {len(x)} vectors and {len(metadata)} metadata")
-        if len(np.unique(ext)) != len(ext):
-            raise ValueError("add() got the same id twice in one call")
+        ext, x = checked_batch(ids, vectors, metadata, self.dim)
         if not len(ext):
             return
         with self._lock.writing():
