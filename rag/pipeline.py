@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from rag.chunk import chunk_document, embedding_text
-from rag.compose import create_composer
+from rag.compose import candidate_sentences, create_composer
 from rag.embed import CachedEmbedder, create_embedder
 from rag.ingest import IngestError, file_hash, find_duplicates, iter_files, load_file_result, make_ids_unique
 from rag.lexical import LexicalIndex, tokenize_all
@@ -224,6 +224,9 @@ class RAG:
                 notify(0.35, f"Embedding {len(new_chunks)} chunks")
             vectors = self.embedder.embed_passages([embedding_text(c, s.embed_title) for c in new_chunks],
                                                    progress=progress is True)
+            if s.embed_sentences:  # into the embedding cache, where the composer finds them
+                self.embedder.embed_passages(sorted({t for d in new_docs for t in candidate_sentences(d.text)}),
+                                             progress=progress is True)
             new_ids = list(range(state.next_id, state.next_id + len(new_chunks)))
             if new_chunks:
                 store.add(new_ids, vectors, [vector_meta(c, documents[c.doc_id]) for c in new_chunks])

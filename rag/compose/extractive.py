@@ -37,7 +37,7 @@ import numpy as np
 
 from rag.compose import messages
 from rag.compose.citations import Source, collapse_duplicates, make_citation
-from rag.compose.terms import Haystack, QuestionInfo, analyze, entity_in, kind_spans
+from rag.compose.terms import Haystack, QuestionInfo, analyze, entity_in, haystack, kind_spans
 from rag.compose.verify import Claim, verify_claims
 from rag.embed.base import Embedder
 from rag.text import detect_language, fold, is_chinese, split_sentences
@@ -71,6 +71,7 @@ class Candidate:
     start: int  # span in the passage text
     end: int
     text: str
+    sentence: str  # the whole sentence `text` is (part of): what is embedded, so build-time vectors serve
     lexical: float | None
     kind_ok: bool
     focus: float  # share of the question's measure words in the sentence (1.0 when not comparable)
@@ -138,7 +139,7 @@ class ExtractiveComposer:
         if candidates:
             if query_vector is None:
                 query_vector = self.embedder.embed_queries([question])[0]
-            vectors = self.embedder.embed_passages([c.text for c in candidates])
+            vectors = self.embedder.embed_passages([c.sentence for c in candidates])
             for candidate, cosine in zip(candidates, vectors @ query_vector, strict=True):
                 candidate.semantic = _rescale(float(cosine), candidate.cross_lingual)
                 candidate.score = _combine(candidate)
@@ -148,24 +149,25 @@ class ExtractiveComposer:
     def _candidates(self, index: int, passage: Passage, info: QuestionInfo) -> list[Candidate]:
         evidence_language = passage.lang or detect_language(passage.text)
         cross = is_chinese(evidence_language) != info.chinese
-        whole = Haystack(f"{passage.title}\n{passage.text}")
+        whole = haystack(f"{passage.title}\n{passage.text}")
         entity_factor = _entity_factor(info, whole)
         passage_cov = _coverage(info, whole, cross)
         out: list[Candidate] = []
         for start, end in split_sentences(passage.text):
             if len(_SPACE.sub("", passage.text[start:end])) < MIN_SENTENCE_CHARS:
                 continue
+            sentence_text = passage.text[start:end]
             if end - start > TRIM_CHARS:
                 start, end = _answering_clauses(passage.text, start, end, info, cross)
             text = passage.text[start:end]
-            sentence = Haystack(text)
+            sentence = haystack(text)
             sentence_cov = _coverage(info, sentence, cross, entities=False)
             lexical = None
             if sentence_cov is not None or passage_cov is not None:
                 lexical = (0.6 * (NO_LEXICAL_PRIOR if sentence_cov is None else sentence_cov)
                            + 0.4 * (NO_LEXICAL_PRIOR if passage_cov is None else passage_cov))
             out.append(Candidate(
-                source=index, start=start, end=end, text=text, lexical=lexical,
+                source=index, start=start, end=end, text=text, sentence=sentence_text, lexical=lexical,
                 kind_ok=info.kind is None or bool(kind_spans(info.kind, text, info)),
                 focus=1.0 if cross else _focus(info, sentence),
                 entity_factor=entity_factor, cross_lingual=cross,
@@ -244,6 +246,11 @@ class ExtractiveComposer:
         )
 
 
+def candidate_sentences(text: str) -> list[str]:
+    """The sentences of `text` the composer may quote and embeds: the build embeds them ahead (`embed_sentences`)."""
+    return [text[a:b] for a, b in split_sentences(text) if len(_SPACE.sub("", text[a:b])) >= MIN_SENTENCE_CHARS]
+
+
 def abstention(question: str, passages: list[Passage], language: str, confidence: float,
                notes: list[str]) -> Answer:
     return Answer(
@@ -319,6 +326,9 @@ def _answering_clauses(text: str, start: int, end: int, info: QuestionInfo, cros
     question's terms and asked-for kind (fewest characters on ties, then earliest)."""
     bounds = [start] + [m.end() for m in _CLAUSE_END.finditer(text, start, end)] + [end]
     clauses = [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if text[a:b].strip()]
+    # Kinds and terms are found once (in the sentence, in each clause), not per window: that cost ~50 ms a question.
+    kinds = [(start + s, start + e) for s, e in kind_spans(info.kind, text[start:end], info)] if info.kind else []
+    window_coverage = _WindowCoverage(info, cross, [haystack(text[a:b]) for a, b in clauses])
     best: tuple[float, int, int, int, int] | None = None
     for i in range(len(clauses)):
         for j in range(i, len(clauses)):
@@ -327,9 +337,8 @@ def _answering_clauses(text: str, start: int, end: int, info: QuestionInfo, cros
                 break
             if b - a < MIN_CLAUSE_CHARS and j + 1 < len(clauses):
                 continue
-            window = text[a:b]
-            coverage = _coverage(info, Haystack(window), cross, entities=False) or 0.0
-            value = coverage + (1.0 if info.kind and kind_spans(info.kind, window, info) else 0.0)
+            coverage = window_coverage(i, j)
+            value = coverage + (1.0 if any(a <= s and e <= b for s, e in kinds) else 0.0)
             key = (-value, b - a, a, a, b)
             if best is None or key < best:
                 best = key
@@ -343,6 +352,31 @@ def _answering_clauses(text: str, start: int, end: int, info: QuestionInfo, cros
     while b > a and (text[b - 1].isspace() or text[b - 1] in ",，;；:：、"):
         b -= 1
     return a, b
+
+
+class _WindowCoverage:
+    """`_coverage(info, window, cross, entities=False)` of windows of consecutive clauses, from each clause's
+    matched terms (a term never spans a clause end: terms hold no clause punctuation)."""
+
+    def __init__(self, info: QuestionInfo, cross: bool, clauses: list[Haystack]) -> None:
+        self.weights: dict[int, float] = {}
+        self.conditional: set[int] = set()  # across languages, Latin terms count only where they match
+        for n, term in enumerate(info.terms):
+            digit = term.text[:1].isdigit()
+            if term.is_entity and not digit:
+                continue
+            if cross and not digit:
+                if not (term.text[:1].isascii() and term.text[:1].isalpha()):
+                    continue
+                self.conditional.add(n)
+            self.weights[n] = term.weight
+        self.fixed_total = sum(w for n, w in self.weights.items() if n not in self.conditional)
+        self.present = [{n for n in self.weights if hay.has(info.terms[n].text)} for hay in clauses]
+
+    def __call__(self, first: int, last: int) -> float:
+        found = set().union(*self.present[first : last + 1])
+        total = self.fixed_total + sum(self.weights[n] for n in found & self.conditional)
+        return sum(self.weights[n] for n in found) / total if total else 0.0
 
 
 def _term_positions(text: str, info: QuestionInfo) -> list[tuple[int, int]]:

@@ -465,6 +465,12 @@ class Haystack:
         return any(w.startswith(stem) for w in self._words)
 
 
+@lru_cache(maxsize=32768)
+def haystack(text: str) -> Haystack:
+    """`Haystack(text)`, shared: the same passages and sentences come back question after question."""
+    return Haystack(text)
+
+
 # ---- does a sentence hold the asked-for kind? -------------------------------------------------
 
 _YEAR = re.compile(r"(?<![\d.,])(?:19|20)\d{2}(?![\d,.])(?!\s*(?:万|亿|人|名|个|家|户|项|元|%|％))")
