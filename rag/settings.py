@@ -72,9 +72,9 @@ class Settings:
     max_answer_sentences: int = 2
     context_docs: int = 3
     compose_max_passages: int = 40
-    compose_max_sentences: int = 12
+    compose_max_sentences: int = 40
     embed_sentences: bool = True  # embed every sentence at build time: ask() embeds none (build ~1.8x longer)
-    abstain_threshold: float = 0.2
+    abstain_threshold: float = 0.25
     abstain_threshold_cross: float = 0.15
     llm_base_url: str = ""
     llm_model: str = ""
