@@ -22,8 +22,9 @@ Chaozhou". `entity_factor` falls by up to 0.6 with the share of the question's p
 organisations and people that the passage does not mention (compared across scripts via pinyin),
 and halves when the passage lacks a year or figure the question names. The best sentence's score
 is the answer's `confidence`; below `abstain_threshold` the composer abstains. Only the
-`max_candidates` sentences with the best lexical pre-score are scored by meaning; their vectors come
-from the embedding cache, where the build put every sentence (`embed_sentences`). Of those the cache
+`max_candidates` sentences with the best lexical pre-score are scored by meaning: the first
+`QUOTED_EMBEDS` as quoted (their answering clauses), the others by their whole sentence, whose vector
+the build put in the embedding cache (`embed_sentences`). Of those the cache
 lacks (another machine built the index, or the setting is off) at most `EMBED_PER_QUESTION` are
 embedded now and the rest dropped, so a cold cache costs one small batch, not forty sentences.
 """
@@ -56,7 +57,8 @@ FOCUS_FLOOR = 0.7
 ENTITY_MISSING_PENALTY = 0.6
 NUMBER_MISSING_FACTOR = 0.5
 ENTITY_WEIGHT = 2.0
-EMBED_PER_QUESTION = 12
+QUOTED_EMBEDS = 2  # the best candidates by pre-score are embedded as quoted (trimmed), not as their whole sentence
+EMBED_PER_QUESTION = 12  # at most this many sentences without a cached vector are embedded per question
 SECOND_SENTENCE_RATIO = 0.9  # a further sentence must score this share of the best one
 # e5 cosines crowd into a narrow band; these map it onto [0, 1] (cross-lingual cosines run lower).
 COSINE_RANGE_SAME = (0.78, 0.95)
@@ -139,14 +141,18 @@ class ExtractiveComposer:
             candidates.extend(self._candidates(index, source.passage, info))
         candidates.sort(key=lambda c: (-c.prefilter_score(), c.source, c.start))
         candidates = candidates[: self.max_candidates]
+        # The best few by pre-score are embedded as quoted (a trimmed clause means more than its long sentence); the
+        # rest by their whole sentence, whose vector the build computed (`embed_sentences`).
+        texts = [c.text if n < QUOTED_EMBEDS else c.sentence for n, c in enumerate(candidates)]
         cached_passages = getattr(self.embedder, "cached_passages", None)
         if cached_passages is not None and len(candidates) > EMBED_PER_QUESTION:
-            known = cached_passages([c.sentence for c in candidates])
-            candidates = [c for n, c in enumerate(candidates) if n < EMBED_PER_QUESTION or c.sentence in known]
+            known = cached_passages(texts[EMBED_PER_QUESTION:])
+            keep = [n for n in range(len(candidates)) if n < EMBED_PER_QUESTION or texts[n] in known]
+            candidates, texts = [candidates[n] for n in keep], [texts[n] for n in keep]
         if candidates:
             if query_vector is None:
                 query_vector = self.embedder.embed_queries([question])[0]
-            vectors = self.embedder.embed_passages([c.sentence for c in candidates])
+            vectors = self.embedder.embed_passages(texts)
             for candidate, cosine in zip(candidates, vectors @ query_vector, strict=True):
                 candidate.semantic = _rescale(float(cosine), candidate.cross_lingual)
                 candidate.score = _combine(candidate)
