@@ -170,22 +170,23 @@ def instrumented_pipeline(timer: StageTimer) -> Iterator[None]:
         store.add = timer.wrap("store add", store.add)
         return store
 
-    targets: list[tuple[Any, str, Callable[..., Any]]] = [
-        (pipeline, "create_embedder", timer.wrap("model load", pipeline.create_embedder)),
-        (pipeline, "iter_files", timer.wrap("ingest", pipeline.iter_files)),
-        (pipeline, "file_hash", timer.wrap("ingest", pipeline.file_hash)),
-        (pipeline, "load_file_result", timer.wrap("ingest", pipeline.load_file_result)),
-        (pipeline, "make_ids_unique", timer.wrap("ingest", pipeline.make_ids_unique)),
-        (pipeline, "find_duplicates", timer.wrap("dedup", pipeline.find_duplicates)),
-        (pipeline, "chunk_document", timer.wrap("chunk", pipeline.chunk_document)),
-        (pipeline, "embedding_text", timer.wrap("embed", pipeline.embedding_text)),
-        (CachedEmbedder, "embed_passages", timer.wrap("embed", CachedEmbedder.embed_passages)),
-        (pipeline, "anchor_vectors", timer.wrap("anchors", pipeline.anchor_vectors)),
-        (pipeline, "tokenize_all", timer.wrap("lexical index", pipeline.tokenize_all)),
-        (pipeline, "LexicalIndex", timer.wrap("lexical index", pipeline.LexicalIndex)),
-        (pipeline, "create_store_from_settings", timed_store),
-        (RAG, "_save", timer.wrap("save", RAG._save)),
+    stages: list[tuple[Any, str, str]] = [  # (owner, attribute, stage)
+        (pipeline, "create_embedder", "model load"),
+        (pipeline, "iter_files", "ingest"),
+        (pipeline, "file_hash", "ingest"),
+        (pipeline, "load_file_result", "ingest"),
+        (pipeline, "make_ids_unique", "ingest"),
+        (pipeline, "find_duplicates", "dedup"),
+        (pipeline, "chunk_document", "chunk"),
+        (pipeline, "embedding_text", "embed"),
+        (CachedEmbedder, "embed_passages", "embed"),
+        (pipeline, "anchor_vectors", "anchors"),
+        (pipeline, "tokenize_all", "lexical index"),
+        (pipeline, "LexicalIndex", "lexical index"),
+        (RAG, "_save", "save"),
     ]
+    targets = [(owner, name, timer.wrap(stage, getattr(owner, name))) for owner, name, stage in stages]
+    targets.append((pipeline, "create_store_from_settings", timed_store))
     originals = [(owner, name, getattr(owner, name)) for owner, name, _ in targets]
     try:
         for owner, name, wrapped in targets:

