@@ -165,8 +165,8 @@ class StageTimer:
 def instrumented_pipeline(timer: StageTimer) -> Iterator[None]:
     """Wrap the functions RAG.build calls (names as rag.pipeline imports them) with `timer`, then restore them."""
 
-    def timed_store(settings: Settings, dim: int) -> Any:
-        store = create_store_from_settings(settings, dim)
+    def timed_store(settings: Settings, dim: int, role: str = "") -> Any:
+        store = create_store_from_settings(settings, dim, role)
         store.add = timer.wrap("store add", store.add)
         return store
 

@@ -27,6 +27,7 @@ import numpy as np
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 import bm25s  # noqa: E402
 
+from rag.bilingual import chinese_to_english, english_to_chinese, english_word_forms
 from rag.text import fold
 
 log = logging.getLogger(__name__)
@@ -153,6 +154,27 @@ class LexicalIndex:
             if _is_han_token(token) and len(token) >= 2:
                 found.extend(k for k in pinyin_keys(token) if k in latin)
         return list(dict.fromkeys(found))
+
+    def translations(self, question: str, family: str, per_phrase: int = 3) -> list[str]:
+        """Vocabulary tokens that translate the question's words into `family`'s language ("zh" or "en").
+
+        English -> Chinese: of a phrase's dictionary translations, the `per_phrase` the corpus uses most
+        (the dictionary lists rare senses beside common ones; the corpus tells which it speaks). Chinese ->
+        English: the words of each Chinese word's first glosses, in whatever plural or singular form the
+        corpus holds."""
+        tokens: list[str] = []
+        if family == "zh":
+            for _, words in english_to_chinese(question, STOPWORDS):
+                held = [(min(self._df.get(t, 0) for t in parts), parts) for parts in map(tokenize, words) if parts]
+                held = [(df, parts) for df, parts in held if df > 0]
+                for _, parts in sorted(held, key=lambda pair: -pair[0])[:per_phrase]:
+                    tokens += parts
+        elif family == "en":
+            for _, glosses in chinese_to_english(tokenize(question)):
+                for word in (w for gloss in glosses for w in tokenize(gloss)):
+                    forms = [word, word + "s", word + "es", *english_word_forms(word)]
+                    tokens += next(([f] for f in forms if f in self._df), [])
+        return list(dict.fromkeys(tokens))
 
     def _pinyin_vocab(self) -> tuple[dict[str, list[str]], set[str]]:
         if self._pinyin is None:

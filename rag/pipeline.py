@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from rag.chunk import chunk_document, embedding_text
-from rag.compose import candidate_sentences, create_composer
+from rag.compose import create_composer
 from rag.embed import CachedEmbedder, create_embedder
 from rag.ingest import IngestError, file_hash, find_duplicates, iter_files, load_file_result, make_ids_unique
 from rag.lexical import LexicalIndex, tokenize_all
@@ -40,6 +40,7 @@ from rag.retrieve import (
     vector_meta,
 )
 from rag.rewrite import rewrite_followup
+from rag.sentences import SentenceIndex
 from rag.settings import Settings
 from rag.store import create_store_from_settings, open_store_from_settings
 from rag.store.base import SearchFilter
@@ -48,7 +49,7 @@ from rag.types import Answer, Chunk, Document, Passage
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: the manifest records the embedder's vector space
+FORMAT_VERSION = 3  # 2: the manifest records the embedder's vector space; 3: sentence vectors (rag/sentences.py)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -74,6 +75,7 @@ class _State:
     files: dict[str, str]  # path -> sha256
     next_id: int
     store: Any
+    sentences: SentenceIndex | None  # None: built with `embed_sentences` off
     retriever: Retriever
 
 
@@ -183,6 +185,7 @@ class RAG:
             state = self._live()
             documents, chunks, ids, files = _working_copy(state)
             store = state.store
+            sentences = state.sentences.copy() if state.sentences is not None else None
             found: list[Path] = []
             for given in paths:  # one bad path is reported, the others still get indexed
                 try:
@@ -206,7 +209,7 @@ class RAG:
                     continue
                 report.errors.extend(loaded.errors)  # skipped .jsonl lines
                 stale = [d.id for d in documents.values() if d.path == key]
-                self._drop(stale, documents, chunks, ids, store)
+                self._drop(stale, documents, chunks, ids, store, sentences)
                 make_ids_unique(loaded.documents, set(documents) | {d.id for d in new_docs})
                 files[key] = digest
                 new_docs.extend(loaded.documents)
@@ -224,12 +227,14 @@ class RAG:
                 notify(0.35, f"Embedding {len(new_chunks)} chunks")
             vectors = self.embedder.embed_passages([embedding_text(c, s.embed_title) for c in new_chunks],
                                                    progress=progress is True)
-            if s.embed_sentences:  # into the embedding cache, where the composer finds them
-                self.embedder.embed_passages(sorted({t for d in new_docs for t in candidate_sentences(d.text)}),
-                                             progress=progress is True)
             new_ids = list(range(state.next_id, state.next_id + len(new_chunks)))
+            metas = {c.id: vector_meta(c, documents[c.doc_id]) for c in new_chunks}
             if new_chunks:
-                store.add(new_ids, vectors, [vector_meta(c, documents[c.doc_id]) for c in new_chunks])
+                store.add(new_ids, vectors, [metas[c.id] for c in new_chunks])
+            if sentences is not None:
+                if notify:
+                    notify(0.6, "Embedding sentences")
+                sentences.add(new_docs, new_chunks, self.embedder, metas, progress=progress is True)
             chunks.extend(new_chunks)
             ids.extend(new_ids)
             report.added = [d.id for d in new_docs]
@@ -239,7 +244,7 @@ class RAG:
             new_chunk_ids = {c.id for c in new_chunks}  # a changed file reuses chunk ids: tokenize those again
             known = {cid: t for cid, t in _tokens_by_chunk(state).items() if cid not in new_chunk_ids}
             self._state = self._snapshot(documents, chunks, np.asarray(ids, dtype=np.int64), files,
-                                         state.next_id + len(new_chunks), store, known)
+                                         state.next_id + len(new_chunks), store, sentences, known)
             if report.added or len(self._state.documents) != len(state.documents) or not self._has_index():
                 self._save(self._state)
         if report.errors:
@@ -251,30 +256,33 @@ class RAG:
         with self._write_lock:
             state = self._live()
             documents, chunks, ids, files = _working_copy(state)
+            sentences = state.sentences.copy() if state.sentences is not None else None
             gone = [d for d in doc_ids if d in documents]
             for doc_id in gone:
                 files.pop(documents[doc_id].path, None)  # re-adding the file brings the article back
-            self._drop(gone, documents, chunks, ids, state.store)
+            self._drop(gone, documents, chunks, ids, state.store, sentences)
             for doc in documents.values():
                 if doc.duplicate_of in gone:
                     doc.duplicate_of = None
             find_duplicates(list(documents.values()), self.settings.duplicate_threshold)
             self._state = self._snapshot(documents, chunks, np.asarray(ids, dtype=np.int64), files,
-                                         state.next_id, state.store, _tokens_by_chunk(state))
+                                         state.next_id, state.store, sentences, _tokens_by_chunk(state))
             if gone:
                 self._save(self._state)
         return len(gone)
 
     @staticmethod
     def _drop(doc_ids: Sequence[str], documents: dict[str, Document], chunks: list[Chunk], ids: list[int],
-              store: Any) -> None:
-        """Remove documents (and their chunks and vectors) from the working copies."""
+              store: Any, sentences: SentenceIndex | None) -> None:
+        """Remove documents (and their chunks, sentences and vectors) from the working copies."""
         if not doc_ids:
             return
         drop = set(doc_ids)
         dead = [vid for c, vid in zip(chunks, ids, strict=True) if c.doc_id in drop]
         if dead:
             store.remove(dead)
+        if sentences is not None:
+            sentences.drop({c.id for c in chunks if c.doc_id in drop})
         keep = [(c, vid) for c, vid in zip(chunks, ids, strict=True) if c.doc_id not in drop]
         chunks[:] = [c for c, _ in keep]
         ids[:] = [vid for _, vid in keep]
@@ -290,18 +298,22 @@ class RAG:
 
     def _empty_state(self) -> _State:
         store = create_store_from_settings(self.settings, self.embedder.dim)
-        return self._snapshot({}, [], np.zeros(0, dtype=np.int64), {}, 0, store, {})
+        sentences = None
+        if self.settings.embed_sentences:
+            sentences = SentenceIndex(create_store_from_settings(self.settings, self.embedder.dim, "sentences"))
+        return self._snapshot({}, [], np.zeros(0, dtype=np.int64), {}, 0, store, sentences, {})
 
     def _snapshot(self, documents: dict[str, Document], chunks: list[Chunk], ids: np.ndarray,
-                  files: dict[str, str], next_id: int, store: Any, known_tokens: dict[str, list[str]]) -> _State:
+                  files: dict[str, str], next_id: int, store: Any, sentences: SentenceIndex | None,
+                  known_tokens: dict[str, list[str]]) -> _State:
         """The next searchable state; only chunks without `known_tokens` (new or changed ones) are tokenized."""
         s = self.settings
         new = [c for c in chunks if c.id not in known_tokens]
         tokens = dict(zip((c.id for c in new), tokenize_all([f"{c.title}\n{c.text}" for c in new]), strict=True))
         lexical = LexicalIndex([known_tokens[c.id] if c.id in known_tokens else tokens[c.id] for c in chunks])
-        corpus = CorpusView(chunks=chunks, ids=ids, documents=documents, lexical=lexical)
+        corpus = CorpusView(chunks=chunks, ids=ids, documents=documents, lexical=lexical, sentences=sentences)
         retriever = Retriever(self.embedder, store, corpus, RetrievalParams.from_settings(s), self._anchors())
-        return _State(documents, chunks, ids, files, next_id, store, retriever)
+        return _State(documents, chunks, ids, files, next_id, store, sentences, retriever)
 
     def _anchors(self) -> dict[str, np.ndarray]:
         if self._anchor_vectors is None:
@@ -331,6 +343,7 @@ class RAG:
             "next_id": state.next_id,
             "documents": len(state.documents),
             "chunks": len(state.chunks),
+            "sentences": None if state.sentences is None else len(state.sentences),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
         _write_jsonl(tmp / "documents.jsonl", (d.to_dict() for d in state.documents.values()))
@@ -338,6 +351,8 @@ class RAG:
                      ({"vid": int(v), **c.to_dict()} for c, v in zip(state.chunks, state.ids, strict=True)))
         state.retriever.corpus.lexical.save(tmp)
         state.store.save(tmp / "store")
+        if state.sentences is not None:
+            state.sentences.save(tmp)
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
         os.replace(tmp, final)
         pointer = self.index_dir / ".CURRENT.tmp"
@@ -379,9 +394,15 @@ class RAG:
             ids.append(row.pop("vid"))
             chunks.append(Chunk.from_dict(row))
         store = open_store_from_settings(generation / "store", self.settings)
+        sentences = None
+        if manifest["sentences"] is not None:  # an index keeps the choice it was built with
+            next_sentence, vids, holders = SentenceIndex.read_table(generation)
+            sentences = SentenceIndex(open_store_from_settings(generation / "sentences", self.settings), vids, holders,
+                                      next_sentence)
         saved_tokens = LexicalIndex.read_tokens(generation)
         return self._snapshot(documents, chunks, np.asarray(ids, dtype=np.int64), manifest["files"],
-                              manifest["next_id"], store, dict(zip((c.id for c in chunks), saved_tokens, strict=True)))
+                              manifest["next_id"], store, sentences,
+                              dict(zip((c.id for c in chunks), saved_tokens, strict=True)))
 
 
 def _tokens_by_chunk(state: _State) -> dict[str, list[str]]:

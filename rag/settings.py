@@ -58,11 +58,13 @@ class Settings:
     # Retrieval
     mode: str = "hybrid"
     candidates: int = 50
+    sentence_weight: float = 1.0  # dense leg: weight of a chunk's best sentence beside the chunk itself
     lexical_weight: float = 2.0
     lexical_cross_lingual_weight: float = 2.0
     prf_terms: int = 8
     prf_docs: int = 3
-    prf_weight: float = 2.0
+    prf_weight: float = 1.0
+    translation_weight: float = 2.0
     passage_max_chars: int = 600
     passages_per_doc: int = 2
     max_question_chars: int = 2000
@@ -73,7 +75,7 @@ class Settings:
     context_docs: int = 3
     compose_max_passages: int = 40
     compose_max_sentences: int = 40
-    embed_sentences: bool = True  # embed every sentence when building: ask() embeds the question + 2 clauses
+    embed_sentences: bool = True  # sentence vectors in the index: sentence-level retrieval; ask() embeds little
     abstain_threshold: float = 0.25
     abstain_threshold_cross: float = 0.15
     llm_base_url: str = ""

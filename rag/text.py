@@ -71,10 +71,11 @@ def is_chinese(lang: str) -> bool:
 
 
 # A sentence ends at Chinese 。！？；… (plus closing quotes/brackets) or at . ! ? ; followed by space,
-# but not inside numbers like 3.8 or abbreviations directly followed by a digit.
+# but not inside numbers like 3.8, after titles (Mr., Dr.), or after a figure unless a capital follows.
 _SENTENCE_END = re.compile(
     r"(?:[。！？；!?;]|\.{3}|…+)[”’\"'）)」』】]*"
     r"|(?<=[A-Za-z\)\]\"”’'])(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)(?<!\bNo)\.[”’\"')]*(?=\s)"
+    r"|(?<=\d)\.[”’\"')]*(?=\s+[A-Z])"  # "... in 1227. Under ...": a year or figure ends the sentence
     r"|\n+"
 )
 

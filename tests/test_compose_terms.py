@@ -65,3 +65,11 @@ def test_names_match_across_scripts_through_pinyin():
 def test_province_abbreviation_names_the_province():
     info = analyze("闽省派老师下乡授课，已经给多少位驻点社工做过轮流培训？", "zh-hans")
     assert "福建" in info.entities
+
+
+def test_question_words_carry_their_dictionary_translations():
+    chinese = {t.text: t for t in analyze("厦门有多少持证社会工作者？", "zh-hans").terms}
+    assert "social worker" in chinese["社会工作者"].translations and chinese["厦门"].translations == ()  # names: pinyin
+    english = analyze("How many social workers does Deqing's county have?", "en")
+    assert "Deqing" in english.entities  # not "Deqing's"
+    assert "社工" in {t.text: t for t in english.terms}["social"].translations

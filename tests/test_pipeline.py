@@ -115,6 +115,37 @@ def test_add_indexes_new_files_only_and_remove_deletes(small_corpus: Path, tmp_p
     assert _ids(reopened.search("Xiamen social workers", k=3)) == _ids(rag.search("Xiamen social workers", k=3))
 
 
+def test_sentence_vectors_follow_their_documents(small_corpus: Path, tmp_path: Path, settings: Settings):
+    index = tmp_path / "idx"
+    rag = RAG.build([small_corpus], index_dir=index, settings=settings, progress=False)
+    sentences = rag._live().sentences
+    chunk_ids = {c.id for c in rag._live().chunks}
+    assert len(sentences) > len(chunk_ids) and set(sentences.chunk_ids) <= chunk_ids
+    assert len(sentences.store) == len(sentences)
+    english = "000_a28a2c41f418ff44#1"
+    held_by_english = sum(c.startswith(english) for c in sentences.chunk_ids)
+    assert held_by_english > 0
+    hit = rag.search("How many certified social workers are there in Xiamen?", k=1)[0]
+    assert hit.doc_id == english and "11,265" in hit.text
+
+    rag.remove([english])
+    after = rag._live().sentences
+    assert len(after) == len(sentences) - held_by_english and not any(c.startswith(english) for c in after.chunk_ids)
+    reopened = RAG.open(index, settings)._live().sentences
+    assert (reopened.vids, reopened.chunk_ids, len(reopened.store)) == (after.vids, after.chunk_ids, len(after))
+
+
+def test_an_index_without_sentence_vectors_keeps_that_choice(small_corpus: Path, tmp_path: Path, settings: Settings):
+    index = tmp_path / "idx"
+    rag = RAG.build([small_corpus], index_dir=index, settings=settings.with_(embed_sentences=False), progress=False)
+    assert rag._live().sentences is None
+    assert rag.search("How many certified social workers are there in Xiamen?", k=1)[0].doc_id.startswith("000_")
+    reopened = RAG.open(index, settings)  # the default settings would embed sentences; the index says no
+    shutil.copy(SEEDS / "003_2b286ece2c422390.txt", small_corpus)
+    reopened.add([small_corpus], progress=False)
+    assert reopened._live().sentences is None and len(reopened.documents()) > len(rag.documents())
+
+
 def test_changed_file_is_reindexed(small_corpus: Path, tmp_path: Path, settings: Settings):
     rag = RAG.build([small_corpus], index_dir=tmp_path / "idx", settings=settings, progress=False)
     english = small_corpus / "000_a28a2c41f418ff44.txt"

@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-from rag.compose.extractive import ExtractiveComposer, candidate_sentences
+from rag.compose.extractive import ExtractiveComposer, candidate_spans
 from rag.compose.generative import OpenAIComposer
 from rag.embed.base import Embedder
 from rag.types import Answer, Passage
@@ -47,4 +47,4 @@ def create_composer(
     raise ValueError(f"Unknown composer {kind!r}; choose one of {', '.join(COMPOSERS)} (setting 'composer')")
 
 
-__all__ = ["COMPOSERS", "Composer", "ExtractiveComposer", "OpenAIComposer", "candidate_sentences", "create_composer"]
+__all__ = ["COMPOSERS", "Composer", "ExtractiveComposer", "OpenAIComposer", "candidate_spans", "create_composer"]

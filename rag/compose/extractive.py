@@ -141,23 +141,29 @@ class ExtractiveComposer:
             candidates.extend(self._candidates(index, source.passage, info))
         candidates.sort(key=lambda c: (-c.prefilter_score(), c.source, c.start))
         candidates = candidates[: self.max_candidates]
-        # The best few by pre-score are embedded as quoted (a trimmed clause means more than its long sentence); the
-        # rest by their whole sentence, whose vector the build computed (`embed_sentences`).
-        texts = [c.text if n < QUOTED_EMBEDS else c.sentence for n, c in enumerate(candidates)]
         cached_passages = getattr(self.embedder, "cached_passages", None)
         if cached_passages is not None and len(candidates) > EMBED_PER_QUESTION:
-            known = cached_passages(texts[EMBED_PER_QUESTION:])
-            keep = [n for n in range(len(candidates)) if n < EMBED_PER_QUESTION or texts[n] in known]
-            candidates, texts = [candidates[n] for n in keep], [texts[n] for n in keep]
+            known = cached_passages([c.sentence for c in candidates[EMBED_PER_QUESTION:]])
+            candidates = [c for n, c in enumerate(candidates) if n < EMBED_PER_QUESTION or c.sentence in known]
         if candidates:
             if query_vector is None:
                 query_vector = self.embedder.embed_queries([question])[0]
-            vectors = self.embedder.embed_passages(texts)
-            for candidate, cosine in zip(candidates, vectors @ query_vector, strict=True):
-                candidate.semantic = _rescale(float(cosine), candidate.cross_lingual)
-                candidate.score = _combine(candidate)
+            # Every candidate by its whole sentence, whose vector the build computed (`embed_sentences`); then the
+            # best few, where trimmed, by their quote as well: a clause can mean more than its long sentence.
+            self._set_semantic(candidates, [c.sentence for c in candidates], query_vector)
+            candidates.sort(key=lambda c: (-round(c.score, 3), c.source, c.start))
+            quoted = [c for c in candidates[:QUOTED_EMBEDS] if c.text != c.sentence]
+            self._set_semantic(quoted, [c.text for c in quoted], query_vector)
         candidates.sort(key=lambda c: (-round(c.score, 3), c.source, c.start))
         return Scored(info, sources, candidates)
+
+    def _set_semantic(self, candidates: list[Candidate], texts: list[str], query_vector: np.ndarray) -> None:
+        """Raise each candidate's semantic score to its text's cosine with the question (rescaled), and rescore."""
+        if not candidates:
+            return
+        for candidate, cosine in zip(candidates, self.embedder.embed_passages(texts) @ query_vector, strict=True):
+            candidate.semantic = max(candidate.semantic, _rescale(float(cosine), candidate.cross_lingual))
+            candidate.score = _combine(candidate)
 
     def _candidates(self, index: int, passage: Passage, info: QuestionInfo) -> list[Candidate]:
         evidence_language = passage.lang or detect_language(passage.text)
@@ -166,7 +172,7 @@ class ExtractiveComposer:
         entity_factor = _entity_factor(info, whole)
         passage_cov = _coverage(info, whole, cross)
         out: list[Candidate] = []
-        for start, end in _quotable_spans(passage.text):
+        for start, end in candidate_spans(passage.text):
             sentence_text = passage.text[start:end]
             if end - start > TRIM_CHARS:
                 start, end = _answering_clauses(passage.text, start, end, info, cross)
@@ -180,7 +186,7 @@ class ExtractiveComposer:
             out.append(Candidate(
                 source=index, start=start, end=end, text=text, sentence=sentence_text, lexical=lexical,
                 kind_ok=info.kind is None or bool(kind_spans(info.kind, text, info)),
-                focus=1.0 if cross else _focus(info, sentence),
+                focus=_focus_across(info, sentence) if cross else _focus(info, sentence),
                 entity_factor=entity_factor, cross_lingual=cross,
             ))
         return out
@@ -257,14 +263,10 @@ class ExtractiveComposer:
         )
 
 
-def _quotable_spans(text: str) -> list[tuple[int, int]]:
-    """Spans of the sentences of `text` long enough to quote."""
+def candidate_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of the sentences of `text` long enough to quote: what the composer scores, and what the build embeds
+    ahead (`embed_sentences`) for the composer and for sentence-level retrieval."""
     return [(a, b) for a, b in split_sentences(text) if len(_SPACE.sub("", text[a:b])) >= MIN_SENTENCE_CHARS]
-
-
-def candidate_sentences(text: str) -> list[str]:
-    """The sentences of `text` the composer may quote and embeds: the build embeds them ahead (`embed_sentences`)."""
-    return [text[a:b] for a, b in _quotable_spans(text)]
 
 
 def abstention(question: str, passages: list[Passage], language: str, confidence: float,
@@ -297,28 +299,36 @@ def _combine(c: Candidate) -> float:
 @dataclass(frozen=True)
 class _CountedTerms:
     """The question's key terms a coverage counts, by index into `info.terms`: without named entities when
-    `entities` is False; across languages only numbers and Latin terms, and a Latin term only where it matches."""
+    `entities` is False. Across languages: numbers; terms the dictionary translates, matched by their
+    translations; and Latin terms (names the dictionary does not know) only where they match."""
 
     weights: dict[int, float]
     conditional: frozenset[int]  # counted only where found
+    translated: frozenset[int]  # matched by their translations
 
     @classmethod
     def of(cls, info: QuestionInfo, cross: bool, entities: bool) -> _CountedTerms:
         weights: dict[int, float] = {}
         conditional: set[int] = set()
+        translated: set[int] = set()
         for n, term in enumerate(info.terms):
             digit = term.text[:1].isdigit()
             if term.is_entity and not entities and not digit:
                 continue
             if cross and not digit:
-                if not (term.text[:1].isascii() and term.text[:1].isalpha()):
+                if term.translations:
+                    translated.add(n)
+                elif term.text[:1].isascii() and term.text[:1].isalpha():
+                    conditional.add(n)
+                else:
                     continue
-                conditional.add(n)
             weights[n] = term.weight
-        return cls(weights, frozenset(conditional))
+        return cls(weights, frozenset(conditional), frozenset(translated))
 
     def found_in(self, info: QuestionInfo, hay: Haystack) -> set[int]:
-        return {n for n in self.weights if hay.has(info.terms[n].text)}
+        return {n for n in self.weights
+                if (any(hay.has(t) for t in info.terms[n].translations) if n in self.translated
+                    else hay.has(info.terms[n].text))}
 
     def totals(self, found: set[int]) -> tuple[float, float]:
         """(matched, total) weight when the terms `found` are present."""
@@ -350,6 +360,16 @@ def _focus(info: QuestionInfo, sentence: Haystack) -> float:
         return sum(sentence.has(m) for m in info.measure) / len(info.measure)
     topic = [t for t in info.terms if not t.is_entity and not t.text[:1].isdigit()]
     return 1.0 if not topic or any(sentence.has(t.text) for t in topic) else 0.0
+
+
+def _focus_across(info: QuestionInfo, sentence: Haystack) -> float:
+    """`_focus` across languages: the share of the measure words the dictionary translates whose translation is in
+    the sentence; 1.0 when it translates none of them."""
+    translations = {t.text: t.translations for t in info.terms}
+    known = [translations[m] for m in info.measure if translations.get(m)]
+    if not known:
+        return 1.0
+    return sum(any(sentence.has(t) for t in ts) for ts in known) / len(known)
 
 
 def _entity_factor(info: QuestionInfo, hay: Haystack) -> float:

@@ -22,6 +22,7 @@ from functools import lru_cache
 import jieba
 import jieba.posseg as pseg
 
+from rag.bilingual import english_to_chinese, lexicon
 from rag.text import fold, is_chinese, numbers_in, to_simplified
 
 jieba.setLogLevel(60)  # jieba logs its dictionary loading at INFO on first use
@@ -31,6 +32,7 @@ _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _SPACE = re.compile(r"\s+")
 _EN_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’]*")
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][a-z'’]+(?:[ -][A-Z][a-z'’]+)*")
+_POSSESSIVE = re.compile(r"['’]s?$")  # "Deqing's" is about Deqing
 
 # ---- asked-for kind ----------------------------------------------------------------------------
 
@@ -97,6 +99,8 @@ class Term:
     text: str
     weight: float = 1.0
     is_entity: bool = False
+    # The term in the other language, from the dictionary (rag/bilingual.py): how it is matched across languages.
+    translations: tuple[str, ...] = ()
 
 
 @dataclass
@@ -191,6 +195,7 @@ def _analyze_zh(question: str, info: QuestionInfo) -> None:
     place_spans = places_zh(question)
     info.entities.extend(_expand_abbreviation(question[start:end]) for start, end in place_spans)
     places = [fold(question[start:end]) for start, end in place_spans]
+    glosses = _english_glosses(simplified, [w for w, _ in _tag(simplified)])
     for word, flag in _tag(simplified):
         word = word.strip()
         if len(word) < 2 or word in ZH_STOPWORDS or word in _PLACE_SUFFIX_ZH or not _HAN.search(word):
@@ -203,7 +208,8 @@ def _analyze_zh(question: str, info: QuestionInfo) -> None:
         folded = _strip_place_suffix(fold(_expand_abbreviation(word))) if is_entity else fold(word)
         if folded not in seen:
             seen.add(folded)
-            info.terms.append(Term(folded, weight=2.0 if is_entity else 1.0, is_entity=is_entity))
+            info.terms.append(Term(folded, weight=2.0 if is_entity else 1.0, is_entity=is_entity,
+                                   translations=() if is_entity else glosses.get(word, ())))
     for entity in info.entities:
         folded = _strip_place_suffix(fold(entity))
         if folded and folded not in seen and not any(folded in t.text for t in info.terms):
@@ -216,7 +222,9 @@ def _analyze_en(question: str, info: QuestionInfo) -> None:
     info.entities.extend(n for n in names if n not in info.entities)
     name_words = {w.lower() for n in names for w in n.split()}
     seen = {t.text for t in info.terms}
+    chinese = _chinese_words(question)
     for token in _EN_TOKEN.findall(question):
+        token = _POSSESSIVE.sub("", token)
         word = token.lower()
         if word in EN_STOPWORDS or len(word) < 3:
             continue
@@ -225,7 +233,48 @@ def _analyze_en(question: str, info: QuestionInfo) -> None:
             continue
         seen.add(stem)
         is_entity = word in name_words
-        info.terms.append(Term(stem, weight=2.0 if is_entity else 1.0, is_entity=is_entity))
+        info.terms.append(Term(stem, weight=2.0 if is_entity else 1.0, is_entity=is_entity,
+                               translations=() if is_entity else chinese.get(word, ())))
+
+
+TRANSLATIONS_PER_TERM = 6
+GLOSSES_PER_TERM = 2
+MAX_DICTIONARY_CHARS = 6
+
+
+def _english_glosses(question: str, words: list[str]) -> dict[str, tuple[str, ...]]:
+    """Question word -> the first English glosses of every dictionary word in the question that overlaps it
+    (社会 in 社会工作岗位 gets "society" and, from 社会工作, "social work"), those a sentence can be checked for."""
+    table = lexicon().chinese_to_english
+    found: list[tuple[int, int, tuple[str, ...]]] = []
+    for start in range(len(question)):
+        for end in range(start + 2, min(start + MAX_DICTIONARY_CHARS, len(question)) + 1):
+            glosses = table.get(question[start:end], ())[:GLOSSES_PER_TERM]
+            found.extend([(start, end, glosses)] if glosses else [])
+    # Only the longest dictionary words: 社会工作者 is "social worker", not also "work" and "author".
+    found = [(a, b, gs) for a, b, gs in found if not any(x <= a and b <= y and (x, y) != (a, b) for x, y, _ in found)]
+    out: dict[str, tuple[str, ...]] = {}
+    position = 0
+    for word in words:
+        start = question.find(word, position)
+        if start < 0:
+            continue
+        position = end = start + len(word)
+        glosses = (g for a, b, gs in found if a < end and start < b for g in gs)
+        out[word] = tuple(dict.fromkeys(g for g in glosses if len(g) >= 3 and g not in EN_STOPWORDS))
+    return out
+
+
+def _chinese_words(question: str) -> dict[str, tuple[str, ...]]:
+    """Lower-case question word -> Chinese words of the dictionary phrase it belongs to ("social workers" ->
+    社工, 社会工作者 for both "social" and "workers")."""
+    out: dict[str, tuple[str, ...]] = {}
+    for gloss, words in english_to_chinese(question, EN_STOPWORDS):
+        folded = tuple(dict.fromkeys(fold(w) for w in words))[:TRANSLATIONS_PER_TERM]
+        for word in _EN_TOKEN.findall(question):
+            if word.lower() in gloss.split() or any(word.lower().startswith(g) for g in gloss.split()):
+                out.setdefault(word.lower(), folded)
+    return out
 
 
 def stem_en(word: str) -> str:
@@ -241,7 +290,7 @@ def names_en(text: str) -> list[str]:
     """Capitalised word runs that look like names ("Xiamen", "Li Chu", "Fujian Province" -> "Fujian")."""
     names: list[str] = []
     for m in _CAPITALISED_RUN.finditer(text):
-        words = [w for w in re.split(r"[ -]", m.group()) if w.lower() not in _EN_GENERIC]
+        words = [w for w in re.split(r"[ -]", _POSSESSIVE.sub("", m.group())) if w.lower() not in _EN_GENERIC]
         name = " ".join(words)
         if name and name not in names:
             names.append(name)

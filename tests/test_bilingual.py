@@ -1,0 +1,31 @@
+"""The dictionary translation of question words (rag/bilingual.py) and its use by the keyword leg."""
+
+from rag.bilingual import chinese_to_english, english_to_chinese, english_word_forms
+from rag.lexical import STOPWORDS, LexicalIndex, tokenize
+
+
+def test_english_phrases_translate_longest_first():
+    found = dict(english_to_chinese("How many certified social workers are there?", STOPWORDS))
+    assert "social worker" in found and {"社工", "社会工作者"} <= set(found["social worker"])
+    assert "social" not in found and "worker" not in found  # the phrase used both words
+    ministry = dict(english_to_chinese("the Ministry of Civil Affairs", STOPWORDS))
+    assert ministry["ministry of civil affairs"] == ("民政部",)
+
+
+def test_chinese_words_translate_to_their_first_glosses():
+    glosses = dict(chinese_to_english(["社工", "不在词典里的词"]))
+    assert set(glosses) == {"社工"} and "social worker" in glosses["社工"]
+
+
+def test_word_forms_fold_plurals_and_participles():
+    assert "worker" in english_word_forms("workers") and "ceremony" in english_word_forms("ceremonies")
+    assert english_word_forms("Xiamen") == ["Xiamen"]
+
+
+def test_translations_keep_only_what_the_corpus_holds():
+    index = LexicalIndex([tokenize("厦门有持证社工11265人"), tokenize("There are 11,265 certified social workers")])
+    to_chinese = index.translations("How many social workers are there?", "zh")
+    assert "社工" in to_chinese and all(index.idf(t) < index.idf("never-seen") for t in to_chinese)
+    to_english = index.translations("厦门有多少社工？", "en")
+    assert "workers" in to_english and "social" in to_english  # the plural the corpus uses, not the gloss's
+    assert index.translations("厦门有多少社工？", "other") == []
