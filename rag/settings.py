@@ -77,7 +77,7 @@ class Settings:
     compose_max_sentences: int = 40
     embed_sentences: bool = True  # sentence vectors in the index: sentence-level retrieval; ask() embeds little
     abstain_threshold: float = 0.25
-    abstain_threshold_cross: float = 0.15
+    abstain_threshold_cross: float = 0.2
     llm_base_url: str = ""
     llm_model: str = ""
     llm_api_key_env: str = "OPENAI_API_KEY"

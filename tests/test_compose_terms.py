@@ -73,3 +73,11 @@ def test_question_words_carry_their_dictionary_translations():
     english = analyze("How many social workers does Deqing's county have?", "en")
     assert "Deqing" in english.entities  # not "Deqing's"
     assert "社工" in {t.text: t for t in english.terms}["social"].translations
+
+
+def test_names_pinyin_cannot_spell_are_matched_through_the_dictionary():
+    assert entity_in("Hong Kong", Haystack("香港社会福利机构的300多名社工")) is True  # not pinyin: xianggang
+    assert entity_in("香港", Haystack("Hong Kong social workers visited Chaozhou")) is True
+    funds = Haystack("积极争取上级资金支持66万元")
+    assert entity_in("Peru", funds) is False  # 秘鲁 is absent: the passage is not about Peru
+    assert entity_in("Qwzx", funds) is None  # neither pinyin nor the dictionary can tell

@@ -243,34 +243,43 @@ MAX_DICTIONARY_CHARS = 6
 
 
 def _english_glosses(question: str, words: list[str]) -> dict[str, tuple[str, ...]]:
-    """Question word -> the first English glosses of every dictionary word in the question that overlaps it
-    (社会 in 社会工作岗位 gets "society" and, from 社会工作, "social work"), those a sentence can be checked for."""
+    """Question word -> English glosses a sentence can be checked for: the dictionary's first senses of the
+    word, of compounds that start with it or before it (社会 of 社会工作岗位 is also "social work"), and, for a
+    word the dictionary lacks, of the dictionary words inside it (工作岗位: "work", "post")."""
     table = lexicon().chinese_to_english
-    found: list[tuple[int, int, tuple[str, ...]]] = []
-    for start in range(len(question)):
-        for end in range(start + 2, min(start + MAX_DICTIONARY_CHARS, len(question)) + 1):
-            glosses = table.get(question[start:end], ())[:GLOSSES_PER_TERM]
-            found.extend([(start, end, glosses)] if glosses else [])
-    # Only the longest dictionary words: 社会工作者 is "social worker", not also "work" and "author".
-    found = [(a, b, gs) for a, b, gs in found if not any(x <= a and b <= y and (x, y) != (a, b) for x, y, _ in found)]
-    out: dict[str, tuple[str, ...]] = {}
-    position = 0
+    bounds = [0]
     for word in words:
-        start = question.find(word, position)
-        if start < 0:
-            continue
-        position = end = start + len(word)
-        glosses = (g for a, b, gs in found if a < end and start < b for g in gs)
+        bounds.append(bounds[-1] + len(word))
+
+    def senses(text: str) -> tuple[str, ...]:
+        return table.get(text, ())[:GLOSSES_PER_TERM]
+
+    out: dict[str, tuple[str, ...]] = {}
+    for word, start, end in zip(words, bounds, bounds[1:], strict=False):
+        glosses = list(senses(word))
+        for a in (b for b in bounds if b <= start):  # compounds starting at a word boundary and covering this word
+            for b in range(end + 1, min(a + MAX_DICTIONARY_CHARS, len(question)) + 1):
+                glosses.extend(senses(question[a:b]))
+        if not glosses:
+            inner = [(a, b) for a in range(start, end) for b in range(a + 2, end + 1) if (a, b) != (start, end)
+                     and senses(question[a:b])]
+            for a, b in inner:
+                if not any(x <= a and b <= y and (x, y) != (a, b) for x, y in inner):  # the longest ones only
+                    glosses.extend(senses(question[a:b]))
         out[word] = tuple(dict.fromkeys(g for g in glosses if len(g) >= 3 and g not in EN_STOPWORDS))
     return out
 
 
 def _chinese_words(question: str) -> dict[str, tuple[str, ...]]:
     """Lower-case question word -> Chinese words of the dictionary phrase it belongs to ("social workers" ->
-    社工, 社会工作者 for both "social" and "workers")."""
+    社工, 社会工作者 for both "social" and "workers"), the most common ones (by jieba's word frequencies): the
+    dictionary lists "assistant" as 二手 and 佴 as well as 助理."""
+    jieba.dt.check_initialized()
+    frequency = jieba.dt.FREQ
     out: dict[str, tuple[str, ...]] = {}
     for gloss, words in english_to_chinese(question, EN_STOPWORDS):
-        folded = tuple(dict.fromkeys(fold(w) for w in words))[:TRANSLATIONS_PER_TERM]
+        common = sorted(words, key=lambda w: -frequency.get(w, 0))[:TRANSLATIONS_PER_TERM]
+        folded = tuple(dict.fromkeys(fold(w) for w in common))
         for word in _EN_TOKEN.findall(question):
             if word.lower() in gloss.split() or any(word.lower().startswith(g) for g in gloss.split()):
                 out.setdefault(word.lower(), folded)
@@ -459,16 +468,36 @@ def entity_in(entity: str, haystack: Haystack) -> bool | None:
     if _HAN.search(entity):
         if haystack.has(fold(entity)) or haystack.has(_strip_place_suffix(fold(entity))):
             return True
-        if not haystack.mostly_han:  # an English passage: compare through pinyin
+        if not haystack.mostly_han:  # an English passage: compare through pinyin, then the dictionary
             pattern = _latin_pattern(entity)
-            return bool(pattern.search(haystack.folded)) if pattern else None
+            return _either(bool(pattern.search(haystack.folded)) if pattern else None,
+                           _any_in(_entity_translations(entity, to_chinese=False), haystack))
         return False
     if haystack.has_word(entity):
         return True
-    if haystack.mostly_han:  # a Chinese passage: compare through pinyin
+    if haystack.mostly_han:  # a Chinese passage: compare through pinyin ("Xiamen"), then the dictionary ("Peru")
         pattern = _han_pattern(entity)
-        return bool(pattern.search(haystack.nospace)) if pattern else None
+        return _either(bool(pattern.search(haystack.nospace)) if pattern else None,
+                       _any_in(_entity_translations(entity, to_chinese=True), haystack))
     return False
+
+
+def _either(a: bool | None, b: bool | None) -> bool | None:
+    """True if either check found the entity, False if one could tell and neither found it, None if neither could."""
+    return True if a or b else (None if a is None and b is None else False)
+
+
+def _any_in(terms: tuple[str, ...], haystack: Haystack) -> bool | None:
+    return any(haystack.has(t) for t in terms) if terms else None
+
+
+@lru_cache(maxsize=2048)
+def _entity_translations(entity: str, to_chinese: bool) -> tuple[str, ...]:
+    """The dictionary's translations of a whole name: "Peru" -> 秘鲁, 香港 -> "hong kong"."""
+    table = lexicon()
+    if to_chinese:
+        return tuple(fold(w) for w in table.english_to_chinese.get(entity.lower(), ()))
+    return tuple(g for g in table.chinese_to_english.get(to_simplified(entity), ())[:GLOSSES_PER_TERM] if len(g) >= 3)
 
 
 # ---- haystacks ----------------------------------------------------------------------------------
