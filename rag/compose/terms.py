@@ -513,6 +513,7 @@ class Haystack:
         self.han_chars = len(_HAN.findall(self.nospace))
         self._numbers: set[str] | None = None
         self._words: set[str] | None = None
+        self._found: dict[str, bool] = {}
 
     @property
     def mostly_han(self) -> bool:
@@ -525,7 +526,14 @@ class Haystack:
         return self._numbers
 
     def has(self, term: str) -> bool:
-        """`term` is folded: Han text, a number, or an English stem."""
+        """`term` is folded: Han text, a number, or an English stem. Answers are remembered: shared haystacks
+        are asked about the same terms and their translations question after question."""
+        known = self._found.get(term)
+        if known is None:
+            known = self._found[term] = self._has(term)
+        return known
+
+    def _has(self, term: str) -> bool:
         if not term:
             return False
         if _HAN.search(term):
