@@ -43,6 +43,7 @@ def test_figures_keep_their_written_form():
 @pytest.mark.parametrize(("question", "measure"), [
     ("厦门有多少持证社工？", ["持证", "社工"]),
     ("威宁自治县持证社工的平均年龄是多少？", ["平均年龄"]),
+    ("庄浪县和威宁县的持证社工分别有多少人？", ["社工"]),  # not the adverb 分别 ("respectively")
     ("How many registered volunteers does Chaozhou have?", ["register", "volunteer"]),
     ("How much did Weining county spend on buying social work services in 2022?", ["spend"]),
 ])

@@ -150,6 +150,11 @@ _EN_MEASURE = re.compile(
 )
 
 
+# Numerals, measure words, punctuation, particles; adverbs, conjunctions, prepositions, pronouns ("分别", "和"):
+# none of them names what is counted or named.
+_NOT_MEASURE_FLAGS = frozenset({"m", "q", "x", "uj", "ul", "d", "c", "p", "r"})
+
+
 def _measure_zh(question: str) -> list[str]:
     """Up to two content words after the question word ("多少[持证][社工]"), else the one before it."""
     if not _HAN.search(question):
@@ -160,7 +165,7 @@ def _measure_zh(question: str) -> list[str]:
         return []
 
     def content(word: str, flag: str) -> bool:
-        return bool(_HAN.search(word)) and word not in _ZH_MEASURE_STOP and flag not in ("m", "q", "x", "uj", "ul")
+        return bool(_HAN.search(word)) and word not in _ZH_MEASURE_STOP and flag not in _NOT_MEASURE_FLAGS
 
     after: list[str] = []
     for word, flag in tags[ask + 1 :]:
