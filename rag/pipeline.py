@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from rag.bilingual import preload as preload_dictionary
 from rag.chunk import chunk_document, embedding_text
 from rag.compose import create_composer
 from rag.embed import CachedEmbedder, create_embedder
@@ -101,6 +102,7 @@ class RAG:
         )
         self._state: _State | None = None
         self._anchor_vectors: dict[str, np.ndarray] | None = None
+        preload_dictionary()  # cross-lingual questions need it; parsing takes seconds
 
     # ---- construction -------------------------------------------------------------------------
 
