@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rag.text import fold
 from rag.types import Citation, Passage
@@ -23,7 +24,7 @@ _SAME_STORY_OVERLAP = 0.6
 class Source:
     passage: Passage
     also_in: list[str] = field(default_factory=list)
-    _grams: set[str] = field(default_factory=set, repr=False)
+    _grams: frozenset[str] = field(default_factory=frozenset, repr=False)
 
 
 def collapse_duplicates(passages: list[Passage]) -> list[Source]:
@@ -40,7 +41,7 @@ def collapse_duplicates(passages: list[Passage]) -> list[Source]:
     return sources
 
 
-def _same_story(source: Source, passage: Passage, grams: set[str]) -> bool:
+def _same_story(source: Source, passage: Passage, grams: frozenset[str]) -> bool:
     first = source.passage
     if first.doc_id == passage.doc_id:
         return False  # another paragraph of the same article, not a copy
@@ -51,9 +52,11 @@ def _same_story(source: Source, passage: Passage, grams: set[str]) -> bool:
     return smaller > 0 and len(grams & source._grams) / smaller >= _SAME_STORY_OVERLAP
 
 
-def _trigrams(text: str) -> set[str]:
+@lru_cache(maxsize=8192)
+def _trigrams(text: str) -> frozenset[str]:
+    """Shared: the same passages come back question after question."""
     squashed = _SPACE.sub("", fold(text))
-    return {squashed[i : i + 3] for i in range(len(squashed) - 2)}
+    return frozenset(squashed[i : i + 3] for i in range(len(squashed) - 2))
 
 
 def make_citation(n: int, source: Source, support_span: tuple[int, int]) -> Citation:

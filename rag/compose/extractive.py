@@ -36,6 +36,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -265,10 +266,11 @@ class ExtractiveComposer:
         )
 
 
-def candidate_spans(text: str) -> list[tuple[int, int]]:
+@lru_cache(maxsize=8192)
+def candidate_spans(text: str) -> tuple[tuple[int, int], ...]:
     """Spans of the sentences of `text` long enough to quote: what the composer scores, and what the build embeds
-    ahead (`embed_sentences`) for the composer and for sentence-level retrieval."""
-    return [(a, b) for a, b in split_sentences(text) if len(_SPACE.sub("", text[a:b])) >= MIN_SENTENCE_CHARS]
+    ahead (`embed_sentences`) for the composer and for sentence-level retrieval. Shared: passages come back."""
+    return tuple((a, b) for a, b in split_sentences(text) if len(_SPACE.sub("", text[a:b])) >= MIN_SENTENCE_CHARS)
 
 
 def abstention(question: str, passages: list[Passage], language: str, confidence: float,
