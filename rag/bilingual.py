@@ -127,7 +127,11 @@ def english_to_chinese(question: str, stopwords: frozenset[str]) -> list[tuple[s
     return found
 
 
-def chinese_to_english(words: list[str], per_word: int = GLOSSES_PER_WORD) -> list[tuple[str, tuple[str, ...]]]:
-    """(Chinese word, its first `per_word` glosses) for each word the dictionary knows."""
-    table = lexicon().chinese_to_english
-    return [(w, table[w][:per_word]) for w in dict.fromkeys(words) if w in table]
+def english_senses(word: str) -> tuple[str, ...]:
+    """The first English senses of a Simplified Chinese word; () when the dictionary lacks it."""
+    return lexicon().chinese_to_english.get(word, ())[:GLOSSES_PER_WORD]
+
+
+def chinese_to_english(words: list[str]) -> list[tuple[str, tuple[str, ...]]]:
+    """(Chinese word, its first senses) for each word the dictionary knows."""
+    return [(w, senses) for w in dict.fromkeys(words) if (senses := english_senses(w))]

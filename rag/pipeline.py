@@ -185,9 +185,8 @@ class RAG:
         notify = progress if callable(progress) else None
         with self._write_lock:
             state = self._live()
-            documents, chunks, ids, files = _working_copy(state)
+            documents, chunks, ids, files, sentences = _working_copy(state)
             store = state.store
-            sentences = state.sentences.copy() if state.sentences is not None else None
             found: list[Path] = []
             for given in paths:  # one bad path is reported, the others still get indexed
                 try:
@@ -257,8 +256,7 @@ class RAG:
         """Delete documents by id; returns how many were removed."""
         with self._write_lock:
             state = self._live()
-            documents, chunks, ids, files = _working_copy(state)
-            sentences = state.sentences.copy() if state.sentences is not None else None
+            documents, chunks, ids, files, sentences = _working_copy(state)
             gone = [d for d in doc_ids if d in documents]
             for doc_id in gone:
                 files.pop(documents[doc_id].path, None)  # re-adding the file brings the article back
@@ -411,9 +409,11 @@ def _tokens_by_chunk(state: _State) -> dict[str, list[str]]:
     return dict(zip((c.id for c in state.chunks), state.retriever.corpus.lexical.token_lists, strict=True))
 
 
-def _working_copy(state: _State) -> tuple[dict[str, Document], list[Chunk], list[int], dict[str, str]]:
+def _working_copy(state: _State) -> tuple[dict[str, Document], list[Chunk], list[int], dict[str, str],
+                                          SentenceIndex | None]:
     """Copies of a snapshot's tables that an update may change while searches keep reading the snapshot."""
-    return dict(state.documents), list(state.chunks), list(state.ids.tolist()), dict(state.files)
+    sentences = state.sentences.copy() if state.sentences is not None else None
+    return dict(state.documents), list(state.chunks), list(state.ids.tolist()), dict(state.files), sentences
 
 
 def clean_question(question: str, max_chars: int) -> str:

@@ -1,4 +1,5 @@
-"""How the dense leg ranks chunks by their own vector and by their best sentence's (rag/retrieve.py)."""
+"""How the dense leg ranks chunks by their own vector and by their best sentence's (rag/retrieve.py), and the
+embedding cache that feeds both."""
 
 from __future__ import annotations
 
@@ -43,3 +44,22 @@ def test_a_chunk_is_ranked_by_its_best_sentence_too():
 def test_sentence_weight_zero_ranks_by_chunk_vectors_only():
     ranked, _ = _retriever(0.0)._dense_ranking(np.ones((1, 2)), 2, None, 0.0, 1.0)
     assert ranked == [(0, 0.9), (1, 0.8)]
+
+
+def test_the_embedding_cache_embeds_a_repeated_text_once(tmp_path):
+    from rag.embed import CachedEmbedder
+
+    class Counting:
+        name, space, dim, batch_size = "counting", "counting", 2, 32
+
+        def __init__(self) -> None:
+            self.seen: list[str] = []
+
+        def embed_passages(self, texts):
+            self.seen.extend(texts)
+            return np.array([[1.0, 0.0] if t == "a" else [0.0, 1.0] for t in texts], dtype=np.float32)
+
+    inner = Counting()
+    vectors = CachedEmbedder(inner, tmp_path / "cache").embed_passages(["a", "b", "a"])
+    assert sorted(inner.seen) == ["a", "b"]
+    assert vectors.tolist() == [[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]

@@ -22,7 +22,7 @@ from functools import lru_cache
 import jieba
 import jieba.posseg as pseg
 
-from rag.bilingual import english_to_chinese, lexicon
+from rag.bilingual import english_senses, english_to_chinese, lexicon
 from rag.text import fold, is_chinese, numbers_in, to_simplified
 
 jieba.setLogLevel(60)  # jieba logs its dictionary loading at INFO on first use
@@ -243,7 +243,6 @@ def _analyze_en(question: str, info: QuestionInfo) -> None:
 
 
 TRANSLATIONS_PER_TERM = 6
-GLOSSES_PER_TERM = 2
 MAX_DICTIONARY_CHARS = 6
 
 
@@ -251,26 +250,21 @@ def _english_glosses(question: str, words: list[str]) -> dict[str, tuple[str, ..
     """Question word -> English glosses a sentence can be checked for: the dictionary's first senses of the
     word, of compounds that start with it or before it (社会 of 社会工作岗位 is also "social work"), and, for a
     word the dictionary lacks, of the dictionary words inside it (工作岗位: "work", "post")."""
-    table = lexicon().chinese_to_english
     bounds = [0]
     for word in words:
         bounds.append(bounds[-1] + len(word))
-
-    def senses(text: str) -> tuple[str, ...]:
-        return table.get(text, ())[:GLOSSES_PER_TERM]
-
     out: dict[str, tuple[str, ...]] = {}
     for word, start, end in zip(words, bounds, bounds[1:], strict=False):
-        glosses = list(senses(word))
+        glosses = list(english_senses(word))
         for a in (b for b in bounds if b <= start):  # compounds starting at a word boundary and covering this word
             for b in range(end + 1, min(a + MAX_DICTIONARY_CHARS, len(question)) + 1):
-                glosses.extend(senses(question[a:b]))
+                glosses.extend(english_senses(question[a:b]))
         if not glosses:
             inner = [(a, b) for a in range(start, end) for b in range(a + 2, end + 1) if (a, b) != (start, end)
-                     and senses(question[a:b])]
+                     and english_senses(question[a:b])]
             for a, b in inner:
                 if not any(x <= a and b <= y and (x, y) != (a, b) for x, y in inner):  # the longest ones only
-                    glosses.extend(senses(question[a:b]))
+                    glosses.extend(english_senses(question[a:b]))
         out[word] = tuple(dict.fromkeys(g for g in glosses if len(g) >= 3 and g not in EN_STOPWORDS))
     return out
 
@@ -499,10 +493,9 @@ def _any_in(terms: tuple[str, ...], haystack: Haystack) -> bool | None:
 @lru_cache(maxsize=2048)
 def _entity_translations(entity: str, to_chinese: bool) -> tuple[str, ...]:
     """The dictionary's translations of a whole name: "Peru" -> 秘鲁, 香港 -> "hong kong"."""
-    table = lexicon()
     if to_chinese:
-        return tuple(fold(w) for w in table.english_to_chinese.get(entity.lower(), ()))
-    return tuple(g for g in table.chinese_to_english.get(to_simplified(entity), ())[:GLOSSES_PER_TERM] if len(g) >= 3)
+        return tuple(fold(w) for w in lexicon().english_to_chinese.get(entity.lower(), ()))
+    return tuple(g for g in english_senses(to_simplified(entity)) if len(g) >= 3)
 
 
 # ---- haystacks ----------------------------------------------------------------------------------

@@ -99,10 +99,8 @@ class CachedEmbedder:
         keys = [self._key(mode, t) for t in texts]
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         cached = self._lookup(keys)
-        todo = [i for i, k in enumerate(keys) if k not in cached]
-        for i, k in enumerate(keys):
-            if k in cached:
-                out[i] = cached[k]
+        first: dict[str, int] = {}  # the same text twice in one call (a sentence two chunks share) is embedded once
+        todo = [first.setdefault(k, i) for i, k in enumerate(keys) if k not in cached and k not in first]
         if todo:
             # Similar lengths per batch waste less padding inside the engine.
             todo.sort(key=lambda i: len(texts[i]))
@@ -115,6 +113,8 @@ class CachedEmbedder:
                 self._store([keys[i] for i in batch], vectors)
                 bar.update(len(batch))
             bar.close()
+        for i, k in enumerate(keys):
+            out[i] = cached[k] if k in cached else out[first[k]]
         return out
 
     def _key(self, mode: str, text: str) -> str:
