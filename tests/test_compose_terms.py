@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.compose.terms import Haystack, analyze, asked_kind, entity_in, kind_spans
+from rag.compose.terms import Haystack, analyze, asked_kind, entity_in, haystack, is_chinese_place, kind_spans
 
 
 @pytest.mark.parametrize(("question", "kind"), [
@@ -82,3 +82,26 @@ def test_names_pinyin_cannot_spell_are_matched_through_the_dictionary():
     funds = Haystack("积极争取上级资金支持66万元")
     assert entity_in("Peru", funds) is False  # 秘鲁 is absent: the passage is not about Peru
     assert entity_in("Qwzx", funds) is None  # neither pinyin nor the dictionary can tell
+
+
+def test_the_first_question_word_decides_the_kind():
+    assert asked_kind("How old was Peyton Manning when he played in Super Bowl 50?") == "number"
+    assert asked_kind("When did the campaign start, and how many joined?") == "date"
+
+
+def test_measure_skips_parentheses_and_relative_clauses_and_keeps_qualifiers():
+    assert analyze("德清县有多少个乡镇（街道）社会工作站？", "zh-hans").measure[:1] == ["乡镇"]
+    assert "社会" in analyze("德清县有多少个乡镇（街道）社会工作站？", "zh-hans").measure
+    assert analyze("这个县打算拥有多少名本地成长起来的专业社工？", "zh-hans").measure == ["专业", "社工"]
+    assert analyze("安徽省有多少名高級社會工作師？", "zh-hant").qualifiers == ["高级"]
+    assert analyze("厦门持证社工的平均月薪是多少？", "zh-hans").qualifiers == []
+
+
+def test_places_in_china_are_told_from_foreign_ones():
+    assert is_chinese_place("威宁自治县") and is_chinese_place("厦门") and is_chinese_place("潮州市")
+    assert not is_chinese_place("瑞士") and not is_chinese_place("威尔士") and not is_chinese_place("南加州")
+
+
+def test_ten_thousand_is_found_as_wan():
+    assert haystack("每万人拥有持证社工13.7人").has("10000")
+    assert not haystack("持证社工13.7人").has("10000")

@@ -14,14 +14,20 @@ Each candidate sentence gets a score in [0, 1]:
 `semantic` is the e5 query-sentence cosine rescaled to [0, 1]. `lexical` is the weighted share of
 the question's key terms in the sentence (60%, names left out: a sentence need not repeat the
 place its passage is about) and in its passage (40%); a part with nothing to compare counts 0.5.
-`kind_factor` is 0.4 when the question asks for a number/date/person/place the sentence lacks.
-`focus_factor` runs from 0.5 to 1.0 with the share of the question's measure words (what is
-counted or named: "有多少[持证社工]", "[平均年龄]是多少") in the sentence, same language only: a
-Chaozhou sentence about charities does not answer "how many certified social workers in
-Chaozhou". `entity_factor` falls by up to 0.6 with the share of the question's places,
-organisations and people that the passage does not mention (compared across scripts via pinyin),
-and halves when the passage lacks a year or figure the question names. The best sentence's score
-is the answer's `confidence`; below `abstain_threshold` the composer abstains. Only the
+`kind_factor` is 0.4 when the question asks for a person or place the sentence lacks.
+`focus_factor` runs from 0.7 to 1.0 with the share of the question's measure words (what is
+counted or named: "有多少[持证社工]", "[平均年龄]是多少") in the sentence. `entity_factor` falls by up to 0.6 with
+the share of the question's places, organisations and people that the passage does not mention (compared across
+scripts via pinyin and the dictionary).
+
+Before any of that, candidates that cannot answer are dropped, each for a stated reason that the abstention
+notes repeat (`_passage_mismatch`, `_sentence_mismatch`): no figure or date in the sentence where one is asked
+for; an article without a year or code the question names ("in 2020", "5A"); a passage that mentions none of the
+question's places; a count whose passage never names what is counted ("平均月薪") or lacks a word that narrows it
+("高级社会工作师"); a count for a whole city where a province is asked about; a sentence that names only the
+deputy of the post asked about. These are what on-topic but unanswerable questions look like: their best
+sentences share every word but the asked attribute, so no score threshold separates them. The best sentence's
+score is the answer's `confidence`; below `abstain_threshold` the composer abstains. Only the
 `max_candidates` sentences with the best lexical pre-score are scored by meaning, by their whole
 sentence, whose vector the build put in the embedding cache (`embed_sentences`); then the best
 `QUOTED_EMBEDS` whose quote is much shorter than its sentence also by the quote (their answering
@@ -35,14 +41,14 @@ from __future__ import annotations
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 
 from rag.compose import messages
 from rag.compose.citations import Source, collapse_duplicates, make_citation
-from rag.compose.terms import Haystack, QuestionInfo, analyze, entity_in, haystack, kind_spans
+from rag.compose.terms import Haystack, QuestionInfo, analyze, entity_in, haystack, is_chinese_place, kind_spans
 from rag.compose.verify import Claim, verify_claims
 from rag.embed.base import Embedder
 from rag.text import detect_language, fold, is_chinese, split_sentences
@@ -57,7 +63,6 @@ KIND_MISSING_FACTOR = 0.4
 NO_LEXICAL_PRIOR = 0.5  # `lexical` when nothing can be compared (no shared script, numbers or names)
 FOCUS_FLOOR = 0.7
 ENTITY_MISSING_PENALTY = 0.6
-NUMBER_MISSING_FACTOR = 0.5
 ENTITY_WEIGHT = 2.0
 QUOTED_EMBEDS = 2  # the best candidates are embedded as quoted (trimmed) too, not only as their whole sentence
 QUOTE_SHARE_TO_EMBED = 0.4  # ... if the quote is under this share of its sentence (gold: same hits, 60% fewer embeds)
@@ -85,6 +90,7 @@ class Candidate:
     focus: float  # share of the question's measure words in the sentence (1.0 when not comparable)
     entity_factor: float
     cross_lingual: bool
+    mismatch: str = ""  # why the sentence cannot answer the question ("" when it may): such candidates are dropped
     semantic: float = 0.0
     score: float = 0.0
 
@@ -105,6 +111,7 @@ class Scored:
     question: QuestionInfo
     sources: list[Source]
     candidates: list[Candidate]
+    mismatches: list[str] = field(default_factory=list)  # why the dropped candidates could not answer, best first
 
     @property
     def confidence(self) -> float:
@@ -139,10 +146,13 @@ class ExtractiveComposer:
               query_vector: np.ndarray | None = None) -> Scored:
         info = analyze(question, language)
         sources = collapse_duplicates(passages)[: self.max_passages]
+        articles = _articles(passages)
         candidates: list[Candidate] = []
         for index, source in enumerate(sources):
-            candidates.extend(self._candidates(index, source.passage, info))
+            candidates.extend(self._candidates(index, source.passage, info, articles[source.passage.doc_id]))
         candidates.sort(key=lambda c: (-c.prefilter_score(), c.source, c.start))
+        mismatches = list(dict.fromkeys(c.mismatch for c in candidates if c.mismatch))
+        candidates = [c for c in candidates if not c.mismatch]
         candidates = candidates[: self.max_candidates]
         cached_passages = getattr(self.embedder, "cached_passages", None)
         if cached_passages is not None and len(candidates) > EMBED_PER_QUESTION:
@@ -158,7 +168,7 @@ class ExtractiveComposer:
             quoted = [c for c in candidates[:QUOTED_EMBEDS] if len(c.text) < QUOTE_SHARE_TO_EMBED * len(c.sentence)]
             self._set_semantic(quoted, [c.text for c in quoted], query_vector)
         candidates.sort(key=lambda c: (-round(c.score, 3), c.source, c.start))
-        return Scored(info, sources, candidates)
+        return Scored(info, sources, candidates, mismatches)
 
     def _set_semantic(self, candidates: list[Candidate], texts: list[str], query_vector: np.ndarray) -> None:
         """Raise each candidate's semantic score to its text's cosine with the question (rescaled), and rescore."""
@@ -168,11 +178,12 @@ class ExtractiveComposer:
             candidate.semantic = max(candidate.semantic, _rescale(float(cosine), candidate.cross_lingual))
             candidate.score = _combine(candidate)
 
-    def _candidates(self, index: int, passage: Passage, info: QuestionInfo) -> list[Candidate]:
+    def _candidates(self, index: int, passage: Passage, info: QuestionInfo, article: Haystack) -> list[Candidate]:
         evidence_language = passage.lang or detect_language(passage.text)
         cross = is_chinese(evidence_language) != info.chinese
         whole = haystack(f"{passage.title}\n{passage.text}")
         entity_factor = _entity_factor(info, whole)
+        passage_mismatch = _passage_mismatch(info, whole, article, cross)
         passage_cov = _coverage(info, whole, cross)
         out: list[Candidate] = []
         for start, end in candidate_spans(passage.text):
@@ -181,6 +192,7 @@ class ExtractiveComposer:
                 start, end = _answering_clauses(passage.text, start, end, info, cross)
             text = passage.text[start:end]
             sentence = haystack(text)
+            kind_ok = info.kind is None or bool(kind_spans(info.kind, text, info))
             sentence_cov = _coverage(info, sentence, cross, entities=False)
             lexical = None
             if sentence_cov is not None or passage_cov is not None:
@@ -188,9 +200,9 @@ class ExtractiveComposer:
                            + 0.4 * (NO_LEXICAL_PRIOR if passage_cov is None else passage_cov))
             out.append(Candidate(
                 source=index, start=start, end=end, text=text, sentence=sentence_text, lexical=lexical,
-                kind_ok=info.kind is None or bool(kind_spans(info.kind, text, info)),
-                focus=_focus_across(info, sentence) if cross else _focus(info, sentence),
+                kind_ok=kind_ok, focus=_focus_across(info, sentence) if cross else _focus(info, sentence),
                 entity_factor=entity_factor, cross_lingual=cross,
+                mismatch=passage_mismatch or _sentence_mismatch(info, sentence, kind_ok),
             ))
         return out
 
@@ -203,9 +215,13 @@ class ExtractiveComposer:
         if scored.candidates and scored.candidates[0].cross_lingual:
             threshold = self.abstain_threshold_cross
         if not scored.candidates or confidence < threshold:
-            note = ("No passages were retrieved." if not passages else
-                    f"Confidence {confidence:.2f} is below the abstain threshold {threshold:.2f}.")
-            return abstention(scored.question.text, passages, language, confidence, [note])
+            if not passages:
+                notes = ["No passages were retrieved."]
+            elif not scored.candidates:
+                notes = [f"No sentence can answer: {'; '.join(scored.mismatches[:3])}."]
+            else:
+                notes = [f"Confidence {confidence:.2f} is below the abstain threshold {threshold:.2f}."]
+            return abstention(scored.question.text, passages, language, confidence, notes)
         chosen = self._choose(scored.candidates)
         sources = scored.sources
         claims = [Claim(text=c.text, passage=c.source, key=self._key(c, scored.question)) for c in chosen]
@@ -282,6 +298,15 @@ def abstention(question: str, passages: list[Passage], language: str, confidence
 
 
 # ---- scoring parts ------------------------------------------------------------------------------
+
+
+def _articles(passages: list[Passage]) -> dict[str, Haystack]:
+    """doc id -> its title, date and every paragraph among `passages` (the whole article for the first few, which
+    `document_context` adds): what a year or figure the question names is looked up in."""
+    parts: dict[str, list[str]] = {}
+    for p in passages:
+        parts.setdefault(p.doc_id, [p.title, p.date or ""]).append(p.text)
+    return {doc_id: haystack("\n".join(texts)) for doc_id, texts in parts.items()}
 
 
 def _rescale(cosine: float, cross_lingual: bool) -> float:
@@ -378,13 +403,94 @@ def _focus_across(info: QuestionInfo, sentence: Haystack) -> float:
 
 def _entity_factor(info: QuestionInfo, hay: Haystack) -> float:
     """1.0 when the passage mentions the question's places, organisations and people; less by
-    the share it misses; halved again when it lacks a year or figure the question names."""
+    the share it misses."""
     checks = [entity_in(e, hay) for e in info.entities]
     known = [c for c in checks if c is not None]
-    factor = 1.0 - ENTITY_MISSING_PENALTY * known.count(False) / len(known) if known else 1.0
-    if any(not hay.has(n) for n in info.numbers):
-        factor *= NUMBER_MISSING_FACTOR
-    return factor
+    return 1.0 - ENTITY_MISSING_PENALTY * known.count(False) / len(known) if known else 1.0
+
+
+# Kinds whose absence is certain when no span is found: any figure, any date. Names and places are
+# found by patterns that can miss, so a sentence without one is only scored down (KIND_MISSING_FACTOR).
+_CERTAIN_KINDS = ("number", "date")
+
+
+def _passage_mismatch(info: QuestionInfo, passage: Haystack, article: Haystack, cross: bool) -> str:
+    """Why no sentence of this passage can answer: its article (title, date and the paragraphs retrieved)
+    lacks a figure the question names ("5A"; across languages codes only), or a year while it names others ("in
+    2020" of an article on 2023); the passage mentions none of the question's places and names (for a Chinese
+    question over English text, places in China only); or, asked how many, it never names what is counted
+    ("平均月薪"), or lacks a word that narrows it ("[高级]社会工作师"). Across languages only a Chinese question's
+    words are compared, by their dictionary senses: an English word has more Chinese renderings than the
+    dictionary lists ("money": 款物, 资金). "" when it may."""
+    # Across languages figures may be spelled out ("Super Bowl XXXIII", "fifteenth"): only years and codes ("5A")
+    # are compared.
+    missing = [n for n in info.numbers if not article.has(n)
+               and (article.years if _is_year(n) else not cross or _is_code(n, info.text))]
+    if missing:
+        return f"the article does not mention {', '.join(missing)}"
+    # Across languages a Chinese question's places in China are spelled in pinyin; foreign places have English
+    # forms the dictionary may not list ("瑞士": Swiss), so they are not checked.
+    places = [e for e in info.places if is_chinese_place(e)] if info.chinese and cross else info.places
+    checks = [entity_in(e, passage) for e in places]
+    if any(c is False for c in checks) and not any(checks):
+        return f"the passage does not mention {', '.join(places)}"
+    if info.kind == "number" and info.measure and (info.chinese or not cross):
+        translations = {t.text: t.translations for t in info.terms}
+        forms = [(m,) if not cross else translations.get(m, ()) for m in info.measure]
+        if all(forms) and not any(passage.has(f) for fs in forms for f in fs):
+            return f"the passage does not mention {', '.join(info.measure)}"
+        missing = [q for q in info.qualifiers if not cross and not passage.has(q)]
+        if missing:
+            return f"the passage does not mention {', '.join(missing)}"
+    return ""
+
+
+def _is_year(number: str) -> bool:
+    return len(number) == 4 and number[:2] in ("19", "20")
+
+
+def _is_code(number: str, question: str) -> bool:
+    return re.search(rf"(?<![\d.]){number}[A-Za-z]", question) is not None
+
+
+def _sentence_mismatch(info: QuestionInfo, sentence: Haystack, kind_ok: bool) -> str:
+    """Why this sentence cannot answer: no figure or date where one is asked for; a count for a whole place of
+    another level than the one asked about ("全市" for "河南省"), that it does not name; or, asked who holds a post
+    ("主任委员是谁"), it does not name that post, or names only its deputy ("副主任委员"). "" when it may."""
+    if not kind_ok and info.kind in _CERTAIN_KINDS:
+        return f"the sentence holds no {info.kind}"
+    if info.kind == "number" and sentence.mostly_han:
+        for place in info.entities:
+            level = place[-1:]
+            if level not in _WHOLE or entity_in(place, sentence):
+                continue
+            other = [w for lv, w in _WHOLE.items() if lv != level and w in sentence.nospace]
+            if other and _WHOLE[level] not in sentence.nospace:
+                return f"the sentence counts for {other[0]}, not for {place}"
+    if info.kind == "person":
+        asked = fold(info.text)
+        translations = {t.text: t.translations for t in info.terms}
+        for post in (w for w in info.measure if w.endswith(_POST_ENDINGS)):
+            if sentence.mostly_han:
+                names, deputies, text = [post], ["副" + post], sentence.nospace
+            else:  # across languages: "主任委员" is a "director", not a "deputy director"
+                names, text = list(translations.get(post, ())), sentence.folded.lower()
+                deputies = [f"{d}{n}" for n in names for d in ("deputy ", "vice ", "vice-", "副")]
+                if not names:
+                    continue
+            for deputy in deputies:
+                if deputy not in asked:
+                    text = text.replace(deputy, "")
+            if not any(re.search(rf"(?<![a-z]){re.escape(n)}", text) for n in names):
+                return f"the sentence does not name the {post}"
+    return ""
+
+
+# A count "for the whole province / city / county" ("全市60个社工站") answers for a place of that level only.
+_WHOLE = {"省": "全省", "市": "全市", "县": "全县", "区": "全区"}
+
+# How the names of posts end: 局长, 院长, 主任, 主任委员, 书记, 主席, 总干事, 记者.
+_POST_ENDINGS = ("长", "主任", "委员", "书记", "主席", "干事", "记者")
 
 
 def _answering_clauses(text: str, start: int, end: int, info: QuestionInfo, cross: bool) -> tuple[int, int]:

@@ -110,10 +110,16 @@ class QuestionInfo:
     kind: str | None
     terms: list[Term] = field(default_factory=list)
     entities: list[str] = field(default_factory=list)  # as written in the question (not folded)
+    # Of the entities, the places and the romanised names: found by patterns and a gazetteer, not only by jieba's
+    # tags, which also call words such as "和威尔" names; sure enough to rule out a passage that mentions none.
+    places: list[str] = field(default_factory=list)
     numbers: list[str] = field(default_factory=list)
     # What is counted or named: the words next to the question word ("有多少[持证社工]",
     # "[平均年龄]是多少", "how many [certified social workers] does"), folded / stemmed.
     measure: list[str] = field(default_factory=list)
+    # Of the Chinese measure words, those that narrow what is counted ("[高级]社会工作师", "[平均]月薪"): a passage
+    # without them reports on something else.
+    qualifiers: list[str] = field(default_factory=list)
 
     @property
     def chinese(self) -> bool:
@@ -122,10 +128,9 @@ class QuestionInfo:
 
 def asked_kind(question: str) -> str | None:
     """"number" | "date" | "person" | "place" | None for what the question asks for."""
-    for kind, pattern in _KIND_PATTERNS:
-        if pattern.search(question):
-            return kind
-    return None
+    # The first question word decides: "How old was he when he played?" asks for a number, not a date.
+    found = [(m.start(), kind) for kind, pattern in _KIND_PATTERNS if (m := pattern.search(question))]
+    return min(found)[1] if found else None
 
 
 def analyze(question: str, language: str) -> QuestionInfo:
@@ -137,7 +142,9 @@ def analyze(question: str, language: str) -> QuestionInfo:
     for number in info.numbers:
         info.terms.append(Term(number, weight=1.5, is_entity=True))
     places = {fold(e) for e in info.entities}
-    info.measure = [w for w in dict.fromkeys(_measure_zh(question) + _measure_en(question)) if w not in places]
+    measure_zh = _measure_zh(question)
+    info.measure = [w for w in dict.fromkeys([w for w, _ in measure_zh] + _measure_en(question)) if w not in places]
+    info.qualifiers = [w for w, flag in measure_zh if flag in _QUALIFIER_FLAGS and w in info.measure]
     return info
 
 
@@ -155,8 +162,13 @@ _EN_MEASURE = re.compile(
 _NOT_MEASURE_FLAGS = frozenset({"m", "q", "x", "uj", "ul", "d", "c", "p", "r"})
 
 
-def _measure_zh(question: str) -> list[str]:
-    """Up to two content words after the question word ("多少[持证][社工]"), else the one before it."""
+# jieba's adjectives and distinguishing words (区别词): 平均, 年轻, 高级, 女.
+_QUALIFIER_FLAGS = frozenset({"a", "b"})
+
+
+def _measure_zh(question: str) -> list[tuple[str, str]]:
+    """Up to two content words after the question word ("多少[持证][社工]"), else the one before it; folded,
+    with their jieba flags."""
     if not _HAN.search(question):
         return []
     tags = [(w, f) for w, f in _tag(to_simplified(question)) if w.strip()]
@@ -167,17 +179,29 @@ def _measure_zh(question: str) -> list[str]:
     def content(word: str, flag: str) -> bool:
         return bool(_HAN.search(word)) and word not in _ZH_MEASURE_STOP and flag not in _NOT_MEASURE_FLAGS
 
-    after: list[str] = []
+    # After the question word, up to two content words to the end of the clause; what parentheses add does
+    # not count ("多少个乡镇（街道）社会工作站"), and a relative clause (verbs and 的) starts over
+    # ("多少名本地成长起来的[专业社工]").
+    after: list[tuple[str, str]] = []
+    verbs = 0  # how many of `after` are verbs
+    depth = 0
     for word, flag in tags[ask + 1 :]:
-        if flag == "x" or word in ("的", "了", "吗", "呢"):
+        if word in "（(":
+            depth += 1
+        elif word in "）)":
+            depth = max(0, depth - 1)
+        elif depth:
+            continue
+        elif flag == "x" or word in ("了", "吗", "呢"):
             break
-        if content(word, flag):
-            after.append(fold(word))
-        if len(after) == 2:
-            break
+        elif word == "的" and after and verbs == len(after):
+            after, verbs = [], 0
+        elif len(after) < 2 and content(word, flag):
+            after.append((fold(word), flag))
+            verbs += flag.startswith("v")
     if after:
         return after
-    before = [fold(w) for w, f in reversed(tags[:ask]) if content(w, f)]
+    before = [(fold(w), f) for w, f in reversed(tags[:ask]) if content(w, f)]
     return before[:1]  # "持证社工的[平均年龄]是多少": the head noun is the last word
 
 
@@ -187,6 +211,18 @@ def _measure_en(question: str) -> list[str]:
         return []
     words = _EN_TOKEN.findall(m.group(1) or m.group(2))
     return [_en_term(w) for w in words if w.lower() not in EN_STOPWORDS | _EN_GENERIC and len(w) >= 3]
+
+
+def is_chinese_place(name: str) -> bool:
+    """A place in China by its admin suffix or the gazetteer ("威宁自治县", "厦门"): its English form is its pinyin,
+    which foreign places' ("瑞士": Swiss, "威尔士": Wales) is not."""
+    simplified = to_simplified(name)
+    return simplified.endswith(_PLACE_SUFFIX_ZH) or any(
+        g in simplified for g in (*_GAZETTEER_ZH, *_PROVINCE_ABBREVIATIONS.values()))
+
+
+def _chinese_name(name: str) -> bool:
+    return name.lower() in _EN_EXONYMS or all(is_pinyin(w) for w in name.split())
 
 
 def _en_term(token: str) -> str:
@@ -199,6 +235,7 @@ def _analyze_zh(question: str, info: QuestionInfo) -> None:
     seen: set[str] = {t.text for t in info.terms}
     place_spans = places_zh(question)
     info.entities.extend(_expand_abbreviation(question[start:end]) for start, end in place_spans)
+    info.places.extend(info.entities)
     places = [fold(question[start:end]) for start, end in place_spans]
     glosses = _english_glosses(simplified, [w for w, _ in _tag(simplified)])
     for word, flag in _tag(simplified):
@@ -225,6 +262,9 @@ def _analyze_zh(question: str, info: QuestionInfo) -> None:
 def _analyze_en(question: str, info: QuestionInfo) -> None:
     names = names_en(question)
     info.entities.extend(n for n in names if n not in info.entities)
+    # Only names that spell Chinese ones (or a known exonym): "Melbourne" or a capitalised first word cannot be
+    # checked in Chinese text, and English text is checked by `entities` already.
+    info.places.extend(n for n in names if n not in info.places and _chinese_name(n))
     name_words = {w.lower() for n in names for w in n.split()}
     seen = {t.text for t in info.terms}
     chinese = _chinese_words(question)
@@ -501,6 +541,10 @@ def _entity_translations(entity: str, to_chinese: bool) -> tuple[str, ...]:
 # ---- haystacks ----------------------------------------------------------------------------------
 
 
+# "per 10,000 residents" is "每万人" in Chinese text: the round number is written as its unit.
+_SPELLED_UNITS = {"10000": "万", "100000000": "亿"}
+
+
 class Haystack:
     """A folded view of `text` for term matching."""
 
@@ -523,6 +567,11 @@ class Haystack:
             self._numbers = set(numbers_in(self.text))
         return self._numbers
 
+    @property
+    def years(self) -> bool:
+        """Whether the text names any year ("2023年", "in 2019")."""
+        return bool(_YEAR.search(self.text))
+
     def has(self, term: str) -> bool:
         """`term` is folded: Han text, a number, or an English stem. Answers are remembered: shared haystacks
         are asked about the same terms and their translations question after question."""
@@ -537,7 +586,9 @@ class Haystack:
         if _HAN.search(term):
             return term in self.nospace
         if term[0].isdigit():
-            return term.replace(",", "") in self.numbers
+            digits = term.replace(",", "")
+            spelled = _SPELLED_UNITS.get(digits)
+            return digits in self.numbers or (spelled is not None and spelled in self.nospace)
         return self.has_word(term)
 
     def has_word(self, word: str) -> bool:
@@ -561,7 +612,8 @@ _YEAR = re.compile(r"(?<![\d.,])(?:19|20)\d{2}(?![\d,.])(?!\s*(?:万|亿|人|名
 # Spelled-out counts: "三个", "十余名", "两千人"; a lone 一 ("一支队伍", "一步") is an article, not a count.
 _ZH_NUMERAL = re.compile(
     r"(?:[两三四五六七八九]|[一二两三四五六七八九十百千万亿]{2,}|十)(?:多|余)?"
-    r"(?:个|名|人|家|项|次|场|户|所|位|批|条|件|元|倍|成|点|种|类|方面)"
+    r"(?:个|名|人|家|项|次|场|户|所|位|批|条|件|元|倍|成|点|种|类|方面|支|座|张|台|辆|只|份|篇|本|部|期|轮|届|岁|天|周|"
+    r"小时|分钟|秒|度|米|公里|吨|亩)"
 )
 _EN_NUMBER_WORD = re.compile(
     r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
@@ -574,7 +626,7 @@ _DATE_ZH = re.compile(
 _DATE_EN = re.compile(
     r"\b(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:tember)?|"
     r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?(?:\s+\d{1,2})?(?:,?\s+\d{4})?\b|"
-    r"\b(?:19|20)\d{2}\b|\b\d{4}-\d{2}-\d{2}\b|\b(?:[Yy]esterday|[Ll]ast year|[Tt]his year)\b"
+    r"\b(?:1[0-9]|20)\d{2}\b|\b\d{4}-\d{2}-\d{2}\b|\b(?:[Yy]esterday|[Ll]ast year|[Tt]his year)\b"
 )
 # The commonest Chinese surnames: a jieba `nr` word must start with one to count as a person's name.
 _SURNAMES = frozenset(
