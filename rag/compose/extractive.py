@@ -394,8 +394,7 @@ def _focus(info: QuestionInfo, sentence: Haystack) -> float:
 def _focus_across(info: QuestionInfo, sentence: Haystack) -> float:
     """`_focus` across languages: the share of the measure words the dictionary translates whose translation is in
     the sentence; 1.0 when it translates none of them."""
-    translations = {t.text: t.translations for t in info.terms}
-    known = [translations[m] for m in info.measure if translations.get(m)]
+    known = [ts for m in info.measure if (ts := info.translations_of(m))]
     if not known:
         return 1.0
     return sum(any(sentence.has(t) for t in ts) for ts in known) / len(known)
@@ -435,8 +434,7 @@ def _passage_mismatch(info: QuestionInfo, passage: Haystack, article: Haystack, 
     if any(c is False for c in checks) and not any(checks):
         return f"the passage does not mention {', '.join(places)}"
     if info.kind == "number" and info.measure and (info.chinese or not cross):
-        translations = {t.text: t.translations for t in info.terms}
-        forms = [(m,) if not cross else translations.get(m, ()) for m in info.measure]
+        forms = [(m,) if not cross else info.translations_of(m) for m in info.measure]
         if all(forms) and not any(passage.has(f) for fs in forms for f in fs):
             return f"the passage does not mention {', '.join(info.measure)}"
         missing = [q for q in info.qualifiers if not cross and not passage.has(q)]
@@ -469,12 +467,11 @@ def _sentence_mismatch(info: QuestionInfo, sentence: Haystack, kind_ok: bool) ->
                 return f"the sentence counts for {other[0]}, not for {place}"
     if info.kind == "person":
         asked = fold(info.text)
-        translations = {t.text: t.translations for t in info.terms}
         for post in (w for w in info.measure if w.endswith(_POST_ENDINGS)):
             if sentence.mostly_han:
                 names, deputies, text = [post], ["副" + post], sentence.nospace
             else:  # across languages: "主任委员" is a "director", not a "deputy director"
-                names, text = list(translations.get(post, ())), sentence.folded.lower()
+                names, text = list(info.translations_of(post)), sentence.folded.lower()
                 deputies = [f"{d}{n}" for n in names for d in ("deputy ", "vice ", "vice-", "副")]
                 if not names:
                     continue

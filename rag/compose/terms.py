@@ -125,6 +125,10 @@ class QuestionInfo:
     def chinese(self) -> bool:
         return is_chinese(self.language)
 
+    def translations_of(self, word: str) -> tuple[str, ...]:
+        """The dictionary's renderings of the question's term `word` in the other language; () when none."""
+        return next((t.translations for t in self.terms if t.text == word), ())
+
 
 def asked_kind(question: str) -> str | None:
     """"number" | "date" | "person" | "place" | None for what the question asks for."""
@@ -234,8 +238,9 @@ def _analyze_zh(question: str, info: QuestionInfo) -> None:
     simplified = to_simplified(question)
     seen: set[str] = {t.text for t in info.terms}
     place_spans = places_zh(question)
-    info.entities.extend(_expand_abbreviation(question[start:end]) for start, end in place_spans)
-    info.places.extend(info.entities)
+    place_names = [_expand_abbreviation(question[start:end]) for start, end in place_spans]
+    info.entities.extend(place_names)
+    info.places.extend(place_names)
     places = [fold(question[start:end]) for start, end in place_spans]
     glosses = _english_glosses(simplified, [w for w, _ in _tag(simplified)])
     for word, flag in _tag(simplified):
