@@ -35,6 +35,15 @@ def test_years_dates_and_ordinals_do_not_answer_how_many():
     assert figures("以第17个国际社工日为契机", "威宁以第几个国际社工日为契机？") == ["17"]
 
 
+def test_found_figures_are_shared_but_each_question_filters_its_own():
+    # The figures of a sentence are found once for all questions; what the question names is left out per question.
+    text = "据统计,目前全县持证社工125人,其中助理社会工作师94人"
+    assert figures(text, "全县持证社工125人中有多少名助理社会工作师？") == ["94"]
+    assert figures(text, "全县有多少持证社工？") == ["125", "94"]
+    assert figures("以第17个国际社工日为契机", "以第几个国际社工日为契机？") == ["17"]
+    assert figures("以第17个国际社工日为契机", "有多少个社工日？") == []
+
+
 def test_figures_keep_their_written_form():
     text = "全省持证社会工作者达到 3.3万人,对2300余名驻站社工开展轮训,其中“新生代”专职社工占比6%"
     assert figures(text, "安徽有多少持证社工？") == ["3.3万", "2300余", "6%"]

@@ -185,15 +185,19 @@ class ExtractiveComposer:
         entity_factor = _entity_factor(info, whole)
         passage_mismatch = _passage_mismatch(info, whole, article, cross)
         passage_cov = _coverage(info, whole, cross)
+        # A term the passage lacks is in none of its sentences: only the others are looked up sentence by sentence.
+        in_passage = _CountedTerms.of(info, cross, entities=True).found_in(info, whole)
         out: list[Candidate] = []
         for start, end in candidate_spans(passage.text):
             sentence_text = passage.text[start:end]
+            # Found in the whole sentence, which comes back question after question, and kept where it is quoted.
+            kinds = [(start + a, start + b) for a, b in kind_spans(info.kind, sentence_text, info)]
             if end - start > TRIM_CHARS:
-                start, end = _answering_clauses(passage.text, start, end, info, cross)
+                start, end = _answering_clauses(passage.text, start, end, info, cross, kinds, in_passage)
             text = passage.text[start:end]
             sentence = haystack(text)
-            kind_ok = info.kind is None or bool(kind_spans(info.kind, text, info))
-            sentence_cov = _coverage(info, sentence, cross, entities=False)
+            kind_ok = info.kind is None or any(start <= a and b <= end for a, b in kinds)
+            sentence_cov = _coverage(info, sentence, cross, entities=False, among=in_passage)
             lexical = None
             if sentence_cov is not None or passage_cov is not None:
                 lexical = (0.6 * (NO_LEXICAL_PRIOR if sentence_cov is None else sentence_cov)
@@ -337,6 +341,13 @@ class _CountedTerms:
 
     @classmethod
     def of(cls, info: QuestionInfo, cross: bool, entities: bool) -> _CountedTerms:
+        key = (cls, cross, entities)
+        if key not in info.derived:
+            info.derived[key] = cls._count(info, cross, entities)
+        return info.derived[key]  # type: ignore[return-value]
+
+    @classmethod
+    def _count(cls, info: QuestionInfo, cross: bool, entities: bool) -> _CountedTerms:
         weights: dict[int, float] = {}
         conditional: set[int] = set()
         translated: set[int] = set()
@@ -354,8 +365,10 @@ class _CountedTerms:
             weights[n] = term.weight
         return cls(weights, frozenset(conditional), frozenset(translated))
 
-    def found_in(self, info: QuestionInfo, hay: Haystack) -> set[int]:
-        return {n for n in self.weights
+    def found_in(self, info: QuestionInfo, hay: Haystack, among: set[int] | None = None) -> set[int]:
+        """The counted terms in `hay`, looked up among `among` only when given (those found in a text `hay` is
+        part of)."""
+        return {n for n in (self.weights if among is None else among & self.weights.keys())
                 if (any(hay.has(t) for t in info.terms[n].translations) if n in self.translated
                     else hay.has(info.terms[n].text))}
 
@@ -366,13 +379,14 @@ class _CountedTerms:
         return matched, total
 
 
-def _coverage(info: QuestionInfo, hay: Haystack, cross: bool, entities: bool = True) -> float | None:
+def _coverage(info: QuestionInfo, hay: Haystack, cross: bool, entities: bool = True,
+              among: set[int] | None = None) -> float | None:
     """Weighted share of the question's key terms in `hay` (without its named entities when
     `entities` is False: a sentence need not repeat the place its passage is about). Across
     languages only numbers, entities (through pinyin) and Latin tokens can match, and Latin tokens
-    count only when they do. None: nothing to compare."""
+    count only when they do. None: nothing to compare. `among`: see `_CountedTerms.found_in`."""
     counted = _CountedTerms.of(info, cross, entities)
-    matched, total = counted.totals(counted.found_in(info, hay))
+    matched, total = counted.totals(counted.found_in(info, hay, among))
     if cross and entities:
         for entity in info.entities:
             found = entity_in(entity, hay)
@@ -466,7 +480,7 @@ def _sentence_mismatch(info: QuestionInfo, sentence: Haystack, kind_ok: bool) ->
             if other and _WHOLE[level] not in sentence.nospace:
                 return f"the sentence counts for {other[0]}, not for {place}"
     if info.kind == "person":
-        asked = fold(info.text)
+        asked = info.folded
         for post in (w for w in info.measure if w.endswith(_POST_ENDINGS)):
             if sentence.mostly_han:
                 names, deputies, text = [post], ["副" + post], sentence.nospace
@@ -490,23 +504,33 @@ _WHOLE = {"省": "全省", "市": "全市", "县": "全县", "区": "全区"}
 _POST_ENDINGS = ("长", "主任", "委员", "书记", "主席", "干事", "记者")
 
 
-def _answering_clauses(text: str, start: int, end: int, info: QuestionInfo, cross: bool) -> tuple[int, int]:
+def _answering_clauses(text: str, start: int, end: int, info: QuestionInfo, cross: bool,
+                       kinds: list[tuple[int, int]], among: set[int]) -> tuple[int, int]:
     """The window of whole clauses of text[start:end], at most TRIM_CHARS long, that best holds the
-    question's terms and asked-for kind (fewest characters on ties, then earliest)."""
+    question's terms and asked-for kind (`kinds`: spans in `text`; fewest characters on ties, then earliest).
+    `among`: the question's terms in the passage."""
     bounds = [start] + [m.end() for m in _CLAUSE_END.finditer(text, start, end)] + [end]
     clauses = [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if text[a:b].strip()]
-    # Kinds and terms are found once (in the sentence, in each clause), not per window: that cost ~50 ms a question.
-    kinds = [(start + s, start + e) for s, e in kind_spans(info.kind, text[start:end], info)] if info.kind else []
-    window_coverage = _WindowCoverage(info, cross, [haystack(text[a:b]) for a, b in clauses])
+    # Kinds and terms are found once (in the sentence, in each clause), not per window: that cost ~50 ms a question;
+    # a window's coverage grows clause by clause (a term never spans a clause end: terms hold no punctuation).
+    counted = _CountedTerms.of(info, cross, entities=False)
+    present = [counted.found_in(info, haystack(text[a:b]), among) for a, b in clauses]
+    fixed_total = sum(w for n, w in counted.weights.items() if n not in counted.conditional)
     best: tuple[float, int, int, int, int] | None = None
     for i in range(len(clauses)):
+        found: set[int] = set()
+        matched, total = 0.0, fixed_total
         for j in range(i, len(clauses)):
+            for n in present[j] - found:
+                matched += counted.weights[n]
+                total += counted.weights[n] if n in counted.conditional else 0.0
+            found |= present[j]
             a, b = clauses[i][0], clauses[j][1]
             if b - a > TRIM_CHARS and j > i:
                 break
             if b - a < MIN_CLAUSE_CHARS and j + 1 < len(clauses):
                 continue
-            coverage = window_coverage(i, j)
+            coverage = matched / total if total else 0.0
             value = coverage + (1.0 if any(a <= s and e <= b for s, e in kinds) else 0.0)
             key = (-value, b - a, a, a, b)
             if best is None or key < best:
@@ -521,19 +545,6 @@ def _answering_clauses(text: str, start: int, end: int, info: QuestionInfo, cros
     while b > a and (text[b - 1].isspace() or text[b - 1] in ",，;；:：、"):
         b -= 1
     return a, b
-
-
-class _WindowCoverage:
-    """`_coverage(info, window, cross, entities=False)` of windows of consecutive clauses, from each clause's
-    matched terms (a term never spans a clause end: terms hold no clause punctuation)."""
-
-    def __init__(self, info: QuestionInfo, cross: bool, clauses: list[Haystack]) -> None:
-        self.counted = _CountedTerms.of(info, cross, entities=False)
-        self.present = [self.counted.found_in(info, hay) for hay in clauses]
-
-    def __call__(self, first: int, last: int) -> float:
-        matched, total = self.counted.totals(set().union(*self.present[first : last + 1]))
-        return matched / total if total else 0.0
 
 
 def _term_positions(text: str, info: QuestionInfo) -> list[tuple[int, int]]:

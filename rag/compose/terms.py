@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import jieba
 import jieba.posseg as pseg
@@ -120,10 +120,17 @@ class QuestionInfo:
     # Of the Chinese measure words, those that narrow what is counted ("[高级]社会工作师", "[平均]月薪"): a passage
     # without them reports on something else.
     qualifiers: list[str] = field(default_factory=list)
+    # What users of the question derive from it once rather than per sentence (the composer's counted terms).
+    derived: dict[object, object] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def chinese(self) -> bool:
         return is_chinese(self.language)
+
+    @cached_property
+    def folded(self) -> str:
+        """The question folded (Simplified, half-width, lower-case): what a found name or date is compared with."""
+        return fold(self.text)
 
     def translations_of(self, word: str) -> tuple[str, ...]:
         """The dictionary's renderings of the question's term `word` in the other language; () when none."""
@@ -508,7 +515,14 @@ def _latin_pattern(name: str) -> re.Pattern[str] | None:
 
 
 def entity_in(entity: str, haystack: Haystack) -> bool | None:
-    """Whether `entity` (as written in the question) occurs in `haystack`; None if it cannot be told."""
+    """Whether `entity` (as written in the question) occurs in `haystack`; None if it cannot be told. Remembered
+    by the haystack, like `Haystack.has`."""
+    if entity not in haystack.entities_found:
+        haystack.entities_found[entity] = _entity_in(entity, haystack)
+    return haystack.entities_found[entity]
+
+
+def _entity_in(entity: str, haystack: Haystack) -> bool | None:
     if _HAN.search(entity):
         if haystack.has(fold(entity)) or haystack.has(_strip_place_suffix(fold(entity))):
             return True
@@ -561,6 +575,7 @@ class Haystack:
         self._numbers: set[str] | None = None
         self._words: set[str] | None = None
         self._found: dict[str, bool] = {}
+        self.entities_found: dict[str, bool | None] = {}  # entity_in's answers
 
     @property
     def mostly_han(self) -> bool:
@@ -646,24 +661,45 @@ _ZH_TITLED_NAME = re.compile(
 _EN_PERSON = re.compile(r"\b[A-Z][a-z]{1,9}(?: [A-Z][a-z]{1,9}){1,2}\b")
 
 
-def count_numbers(text: str, question: QuestionInfo) -> list[tuple[int, int]]:
-    """Spans of figures in `text` that could answer a number question: not years, dates or
-    ordinals ("第17个", unless the question asks "第几"), not the question's own numbers;
-    spelled-out counts ("三点", "two") too."""
-    asked = set(question.numbers)
-    ordinals_asked = "第几" in question.text or "第幾" in question.text
+@dataclass(frozen=True)
+class _Found:
+    """A thing of some kind in a text, before the question is known: compose asks about the same sentences
+    question after question, and only the last filter (`kind_spans`) depends on the question."""
+
+    start: int
+    end: int
+    key: str = ""  # what the question must not itself name: a figure's digits, or the folded text of a name or date
+    ordinal: bool = False  # right after 第 ("第17个"): an answer only when the question asks 第几
+
+
+def kind_spans(kind: str | None, text: str, question: QuestionInfo) -> list[tuple[int, int]]:
+    """Spans in `text` of things of the asked-for kind (empty if none, or if no kind is asked): for a number,
+    figures that are not years, dates or ordinals ("第17个", unless the question asks "第几") nor the question's
+    own numbers, and spelled-out counts ("三点", "two"); for a date, person or place, one the question does not
+    itself name."""
+    if kind not in _FINDERS:
+        return []
+    found = _found(kind, text)
+    if kind == "number":
+        asked = set(question.numbers)
+        ordinals_asked = "第几" in question.text or "第幾" in question.text
+        return [(f.start, f.end) for f in found if (ordinals_asked or not f.ordinal) and f.key not in asked]
+    return [(f.start, f.end) for f in found if f.key not in question.folded]
+
+
+@lru_cache(maxsize=32768)
+def _found(kind: str, text: str) -> tuple[_Found, ...]:
+    return tuple(_FINDERS[kind](text))
+
+
+def _figures(text: str) -> list[_Found]:
     skip = [m.span() for m in _YEAR.finditer(text)]
     skip += [m.span() for pattern in (_DATE_ZH, _DATE_EN) for m in pattern.finditer(text) if not m.group().isdigit()]
-    spans: list[tuple[int, int]] = []
-    for m in _FIGURE.finditer(text):
-        value = m.group("digits").replace(",", "")
-        ordinal = _ordinal(text, m.start()) and not ordinals_asked
-        if value in asked or ordinal or any(s <= m.start() < e for s, e in skip):
-            continue
-        spans.append(m.span())
-    spans += [m.span() for m in _ZH_NUMERAL.finditer(text) if ordinals_asked or not _ordinal(text, m.start())]
-    spans += [m.span() for m in _EN_NUMBER_WORD.finditer(text)]
-    return sorted(spans)
+    found = [_Found(*m.span(), key=m.group("digits").replace(",", ""), ordinal=_ordinal(text, m.start()))
+             for m in _FIGURE.finditer(text) if not any(s <= m.start() < e for s, e in skip)]
+    found += [_Found(*m.span(), ordinal=_ordinal(text, m.start())) for m in _ZH_NUMERAL.finditer(text)]
+    found += [_Found(*m.span()) for m in _EN_NUMBER_WORD.finditer(text)]
+    return sorted(found, key=lambda f: (f.start, f.end))
 
 
 def _ordinal(text: str, start: int) -> bool:
@@ -676,38 +712,32 @@ _FIGURE = re.compile(
 )
 
 
-def kind_spans(kind: str | None, text: str, question: QuestionInfo) -> list[tuple[int, int]]:
-    """Spans in `text` of things of the asked-for kind (empty if none, or if no kind is asked)."""
-    if kind == "number":
-        return count_numbers(text, question)
-    if kind == "date":
-        asked = fold(question.text)
-        found = [m for pattern in (_DATE_ZH, _DATE_EN) for m in pattern.finditer(text)]
-        return sorted(m.span() for m in found if fold(m.group()).strip() not in asked)
-    if kind == "person":
-        return _people(text, question)
-    if kind == "place":
-        asked = fold(question.text)
-        found = places_zh(text) if _HAN.search(text) else places_en(text)
-        return [(s, e) for s, e in found if fold(text[s:e]) not in asked]
-    return []
+def _dates(text: str) -> list[_Found]:
+    found = [m for pattern in (_DATE_ZH, _DATE_EN) for m in pattern.finditer(text)]
+    return sorted((_Found(*m.span(), key=fold(m.group()).strip()) for m in found), key=lambda f: (f.start, f.end))
 
 
-def _people(text: str, question: QuestionInfo) -> list[tuple[int, int]]:
-    asked = fold(question.text)
-    spans: list[tuple[int, int]] = []
+def _places(text: str) -> list[_Found]:
+    spans = places_zh(text) if _HAN.search(text) else places_en(text)
+    return [_Found(s, e, key=fold(text[s:e])) for s, e in spans]
+
+
+def _people(text: str) -> list[_Found]:
+    found: list[_Found] = []
     if _HAN.search(text):
         simplified = to_simplified(text)
         if len(simplified) != len(text):
             simplified = text
-        spans.extend(m.span(1) for m in _ZH_TITLED_NAME.finditer(simplified) if fold(m.group(1)) not in asked)
+        found.extend(_Found(*m.span(1), key=fold(m.group(1))) for m in _ZH_TITLED_NAME.finditer(simplified))
         pos = 0
         for word, flag in _tag(simplified):
-            if flag == "nr" and 2 <= len(word) <= 3 and word[0] in _SURNAMES and fold(word) not in asked:
-                spans.append((pos, pos + len(word)))
+            if flag == "nr" and 2 <= len(word) <= 3 and word[0] in _SURNAMES:
+                found.append(_Found(pos, pos + len(word), key=fold(word)))
             pos += len(word)
     for m in _EN_PERSON.finditer(text):
-        words = m.group().split()
-        if not any(w.lower() in _EN_GENERIC for w in words) and m.group().lower() not in asked:
-            spans.append(m.span())
-    return spans
+        if not any(w.lower() in _EN_GENERIC for w in m.group().split()):
+            found.append(_Found(*m.span(), key=m.group().lower()))
+    return found
+
+
+_FINDERS = {"number": _figures, "date": _dates, "person": _people, "place": _places}
