@@ -91,6 +91,8 @@ def test_a_figure_answers_only_a_question_about_what_it_measures():
     ("厦门有多少持证社工？", ["持证", "社工"]),
     ("威宁自治县持证社工的平均年龄是多少？", ["平均年龄"]),
     ("庄浪县和威宁县的持证社工分别有多少人？", ["社工"]),  # not the adverb 分别 ("respectively")
+    # Not the change (涨: the passage says 同比增长189%) nor the locative 前 of 前一年.
+    ("2023年社工资格考试报名的人比前一年涨了多少？", ["报名"]),
     ("How many registered volunteers does Chaozhou have?", ["register", "volunteer"]),
     ("How much did Weining county spend on buying social work services in 2022?", ["spend"]),
 ])

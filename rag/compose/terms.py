@@ -185,7 +185,9 @@ def analyze(question: str, language: str) -> QuestionInfo:
 
 
 _ZH_ASK = re.compile(r"多少|几|谁|是什么|为何|何时|什么时候|哪")
-_ZH_MEASURE_STOP = ZH_STOPWORDS | {"多少", "几", "是", "谁", "什么", "的", "有", "为", "达到", "共有", "一共", "总共"}
+# Words of change ("涨了多少") say how a figure moved, not what it counts: "同比增长189%" answers "涨了多少".
+_CHANGE_WORDS = frozenset("涨 增长 增加 增 提高 提升 上升 上涨 扩大 下降 下跌 减少 减 降低 缩小 变化".split())
+_ZH_MEASURE_STOP = ZH_STOPWORDS | _CHANGE_WORDS | set("多少 几 是 谁 什么 的 有 为 达到 共有 一共 总共".split())
 _EN_MEASURE = re.compile(
     r"\bhow (?:many|much)\s+((?:[a-z'’-]+\s+){0,4}?[a-z'’-]+)\s+(?:does|do|did|is|are|was|were|has|have|had|will|"
     r"would|can|could|in|at|of|for|from|per|on|to)\b|\bwhat (?:is|was|are|were) the ([a-z'’ -]+?) of\b",
@@ -195,7 +197,7 @@ _EN_MEASURE = re.compile(
 
 # Numerals, measure words, punctuation, particles; adverbs, conjunctions, prepositions, pronouns ("分别", "和"):
 # none of them names what is counted or named.
-_NOT_MEASURE_FLAGS = frozenset({"m", "q", "x", "uj", "ul", "d", "c", "p", "r"})
+_NOT_MEASURE_FLAGS = frozenset({"m", "q", "x", "uj", "ul", "d", "c", "p", "r", "f"})  # f: 前, 后, 上, 内
 
 
 # jieba's adjectives and distinguishing words (区别词): 平均, 年轻, 高级, 女.
