@@ -20,6 +20,10 @@ relevance), and BM25 is noise when question and text are in different languages.
    of that family are fed back into BM25 (pseudo-relevance feedback).
 3. Fusion: dense z + weight x scaled keyword score per chunk; one passage per story (duplicates collapse into
    `also_in`), widened to its paragraph for reading.
+4. The best `RERANK_DEPTH` rows are reordered by how much of the question one sentence of theirs holds
+   (`_prefer_answering_sentences`): of two paragraphs on the same topic, the one whose sentence repeats the
+   question wins. Only rows of the question's language are compared, and they can only lose ground, so this
+   never lets the question's language crowd out another's.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import json
 import re
 import time
 from dataclasses import dataclass, field, fields, replace
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -39,11 +44,12 @@ from rag.lexical import LexicalIndex, tokenize
 from rag.sentences import SentenceIndex
 from rag.settings import Settings
 from rag.store.base import SearchFilter, VectorMeta, VectorStore
-from rag.text import detect_language, to_simplified
+from rag.text import detect_language, split_sentences, to_simplified
 from rag.types import Chunk, Document, Passage
 
 MODES = ("hybrid", "dense", "keyword")
 SENTENCE_SEARCH_DEPTH = 8
+RERANK_DEPTH = 5  # rows reordered by their best sentence: the top 5 stay the top 5 (Recall@5 cannot change)
 
 
 def language_family(lang: str) -> str:
@@ -64,6 +70,7 @@ class RetrievalParams:
     prf_docs: int
     prf_weight: float
     translation_weight: float
+    sentence_keyword_weight: float
     passage_max_chars: int
     passages_per_doc: int
 
@@ -171,6 +178,8 @@ class Retriever:
                         else:
                             fused[row] = fused.get(row, floor) + weight * float(scaled[j])
             clock.lap("lexical")
+        if mode == "hybrid" and self.params.sentence_keyword_weight > 0:
+            self._prefer_answering_sentences(fused, base_tokens, query_family)
 
         passages = self._passages(fused, legs, k)
         clock.lap("fusion")
@@ -233,6 +242,30 @@ class Retriever:
                 ("translated", lexical.translations(question, family), self.params.translation_weight),
                 ("feedback", lexical.salient_terms(top, self.params.prf_terms), self.params.prf_weight)]
 
+    def _prefer_answering_sentences(self, fused: dict[int, float], question_tokens: list[str], family: str) -> None:
+        """Lower each of the best `RERANK_DEPTH` rows in the question's language family by sentence_keyword_weight x
+        how far its best sentence's share of the question's tokens (idf-weighted) falls short of the best such
+        share among them; then lift those rows together, if need be, to stay above the next row.
+        Measured (Recall@1, sentence_keyword_weight 0 -> 2): xquad-zh2zh 0.955 -> 0.960, its Traditional-question
+        and Traditional-corpus copies 0.955 -> 0.960 and 0.959 -> 0.961, xquad-en2en 0.971 -> 0.973, xquad-mixed
+        0.884 -> 0.886 (cross-lingual 0.819 -> 0.824), cmrc-trial 0.991 -> 0.989, en2zh and zh2en unchanged."""
+        head = sorted(fused, key=lambda r: -fused[r])[: RERANK_DEPTH + 1]
+        head, next_row = head[:RERANK_DEPTH], (head[RERANK_DEPTH] if len(head) > RERANK_DEPTH else None)
+        lexical = self.corpus.lexical
+        idf = {t: lexical.idf(t) for t in set(question_tokens)}
+        total = sum(idf.values())
+        same = [r for r in head if language_family(self.corpus.chunks[r].lang) == family]
+        if total <= 0 or len(same) < 2:
+            return
+        share = {r: max((sum(idf[t] for t in idf.keys() & tokens) for tokens in _sentence_tokens(
+            self.corpus.chunks[r].text)), default=0.0) / total for r in same}
+        best = max(share.values())
+        for row in same:
+            fused[row] -= self.params.sentence_keyword_weight * (best - share[row])
+        if next_row is not None and (low := min(fused[r] for r in head)) <= fused[next_row]:
+            for row in head:
+                fused[row] += fused[next_row] - low + 1e-6
+
     def _background(self, family: str, qvec: np.ndarray) -> tuple[float, float]:
         """Mean and spread of the question's similarity to generic text in `family`'s language."""
         sample = self.anchors.get(family)
@@ -289,6 +322,12 @@ class Retriever:
 
 
 _PARAGRAPH = re.compile(r"[^\n]+(?:\n(?!\s*\n)[^\n]+)*")
+
+
+@lru_cache(maxsize=65536)
+def _sentence_tokens(text: str) -> tuple[frozenset[str], ...]:
+    """The BM25 tokens of each sentence of a chunk's text. Shared: the same chunks come back question after question."""
+    return tuple(frozenset(tokenize(text[a:b])) for a, b in split_sentences(text))
 
 
 def document_context(passages: list[Passage], documents: dict[str, Document], n_docs: int) -> list[Passage]:

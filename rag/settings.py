@@ -65,6 +65,7 @@ class Settings:
     prf_docs: int = 3
     prf_weight: float = 1.0
     translation_weight: float = 2.0
+    sentence_keyword_weight: float = 2.0  # the best 5 passages reordered by their best sentence's share of the question
     passage_max_chars: int = 600
     passages_per_doc: int = 2
     max_question_chars: int = 2000

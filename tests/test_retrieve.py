@@ -1,11 +1,11 @@
-"""How the dense leg ranks chunks by their own vector and by their best sentence's (rag/retrieve.py), and the
-embedding cache that feeds both."""
+"""How the dense leg ranks chunks by their own vector and by their best sentence's (rag/retrieve.py), the reordering
+of the best passages by their best sentence's keywords, and the embedding cache that feeds the dense leg."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from rag.lexical import LexicalIndex
+from rag.lexical import LexicalIndex, tokenize
 from rag.retrieve import CorpusView, RetrievalParams, Retriever
 from rag.sentences import SentenceIndex
 from rag.settings import Settings
@@ -63,3 +63,24 @@ def test_the_embedding_cache_embeds_a_repeated_text_once(tmp_path):
     vectors = CachedEmbedder(inner, tmp_path / "cache").embed_passages(["a", "b", "a"])
     assert sorted(inner.seen) == ["a", "b"]
     assert vectors.tolist() == [[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]
+
+
+def test_the_best_passages_are_reordered_by_their_best_sentence_within_the_question_language():
+    texts = [
+        ("厦门市社工队伍不断壮大。持证人员定期参加培训。", "zh-hans"),  # the words asked, in two sentences
+        ("目前厦门持证社工达到11265人。", "zh-hans"),  # ... all in one sentence
+        ("Xiamen has 11,265 certified social workers.", "en"),
+    ] + [(f"其他新闻第{n}条。", "zh-hans") for n in range(4)]
+    chunks = [Chunk(id=f"d{n}#0", doc_id=f"d{n}", text=t, span=(0, len(t)), lang=lang)
+              for n, (t, lang) in enumerate(texts)]
+    corpus = CorpusView(chunks=chunks, ids=np.arange(len(chunks)), documents={},
+                        lexical=LexicalIndex([tokenize(c.text) for c in chunks]))
+    retriever = Retriever(embedder=None, store=FixedStore([]), corpus=corpus,
+                          params=RetrievalParams.from_settings(Settings()), anchors={})
+    fused = {0: 5.0, 1: 4.8, 2: 4.9, 3: 4.0, 4: 3.9, 5: 3.8, 6: 3.7}
+    before = dict(fused)
+    retriever._prefer_answering_sentences(fused, tokenize("厦门有多少持证社工？"), "zh")
+    order = sorted(fused, key=lambda r: -fused[r])
+    assert order.index(1) < order.index(0)
+    assert fused[2] >= before[2]  # another language's passage never loses ground
+    assert set(order[:5]) == {0, 1, 2, 3, 4} and fused[4] > fused[5]  # the best five stay the best five
