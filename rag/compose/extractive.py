@@ -267,7 +267,8 @@ class ExtractiveComposer:
         for candidate in candidates[1:]:
             if len(chosen) >= self.max_sentences:
                 break
-            if candidate.score < floor or not candidate.kind_ok:
+            # A further quote must name what is asked about as fully as the best one ("持证社工", not just "社工").
+            if candidate.score < floor or not candidate.kind_ok or candidate.focus < best.focus:
                 continue
             if any(_overlapping(candidate, c) or _near_same(candidate.text, c.text) for c in chosen):
                 continue
