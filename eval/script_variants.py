@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +21,7 @@ from pathlib import Path
 from rag.text import to_traditional
 
 
-def _convert(source: Path, target: Path, fields: tuple[str, ...], lang: str | None,
+def _convert(source: Path, target: Path, fields: tuple[str, ...], lang: str,
              convert: Callable[[str], str]) -> None:
     with source.open(encoding="utf-8") as lines, target.open("w", encoding="utf-8") as out:
         for line in lines:
@@ -30,7 +31,7 @@ def _convert(source: Path, target: Path, fields: tuple[str, ...], lang: str | No
             for name in fields:
                 if isinstance(row.get(name), str):
                     row[name] = convert(row[name])
-            if lang and "lang" in row:
+            if "lang" in row:
                 row["lang"] = lang
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
 
@@ -41,10 +42,9 @@ def write_variants(dataset: Path, out: Path) -> list[Path]:
     corpus = out / f"{dataset.name}-hant-corpus"
     for folder in (questions, corpus):
         folder.mkdir(parents=True, exist_ok=True)
-    keep = lambda text: text  # noqa: E731 - the unconverted side of each pair
     _convert(dataset / "queries.jsonl", questions / "queries.jsonl", ("question",), "zh-hant", to_traditional)
-    _convert(dataset / "corpus.jsonl", questions / "corpus.jsonl", (), None, keep)
-    _convert(dataset / "queries.jsonl", corpus / "queries.jsonl", (), None, keep)
+    shutil.copyfile(dataset / "corpus.jsonl", questions / "corpus.jsonl")
+    shutil.copyfile(dataset / "queries.jsonl", corpus / "queries.jsonl")
     _convert(dataset / "corpus.jsonl", corpus / "corpus.jsonl", ("title", "text"), "zh-hant", to_traditional)
     return [questions, corpus]
 

@@ -251,11 +251,12 @@ class Retriever:
         0.884 -> 0.886 (cross-lingual 0.819 -> 0.823), cmrc-trial 0.991 -> 0.989, en2zh and zh2en unchanged."""
         head = sorted(fused, key=lambda r: -fused[r])[: RERANK_DEPTH + 1]
         head, next_row = head[:RERANK_DEPTH], (head[RERANK_DEPTH] if len(head) > RERANK_DEPTH else None)
-        lexical = self.corpus.lexical
-        idf = {t: lexical.idf(t) for t in set(question_tokens)}
-        total = sum(idf.values())
         same = [r for r in head if language_family(self.corpus.chunks[r].lang) == family]
-        if total <= 0 or len(same) < 2:
+        if len(same) < 2:
+            return
+        idf = {t: self.corpus.lexical.idf(t) for t in set(question_tokens)}
+        total = sum(idf.values())
+        if total <= 0:
             return
 
         def best_sentence_share(row: int) -> float:

@@ -30,18 +30,16 @@ def seed_passage(prefix: str, first: str, last: str, *, doc_id: str, lang: str, 
                    date=None, lang=lang, path=str(path), span=(start, end), score=score, also_in=list(also_in))
 
 
-WEINING = seed_passage(
-    "003", "强化经费保障,推动工作落实。", "用社工声音讲好威宁故事。", doc_id="003-weining", lang="zh-hans",
-    source="威宁自治县民政局", title='贵州威宁:"四个强化"助力社会工作发展和社工人才培养',
-)
-XIAMEN = seed_passage(
-    "000", "At present, there are 11,265", "There are 121 professional social work posts.", doc_id="000-xiamen",
-    lang="en", source="Southeast Net", title="There are 11,265 certified social workers in Xiamen",
-)
-XIAMEN_LI_CHU = seed_passage(
-    "000", "Outstanding social worker representative", "dedicated service, dedication and dedication.",
-    doc_id="000-xiamen", lang="en", source="Southeast Net", title="There are 11,265 certified social workers in Xiamen",
-)
+# Where each passage comes from: the article's id, language, outlet and title.
+WEINING_ARTICLE = dict(doc_id="003-weining", lang="zh-hans", source="威宁自治县民政局",
+                       title='贵州威宁:"四个强化"助力社会工作发展和社工人才培养')
+WEINING = seed_passage("003", "强化经费保障,推动工作落实。", "用社工声音讲好威宁故事。", **WEINING_ARTICLE)
+XIAMEN_ARTICLE = dict(doc_id="000-xiamen", lang="en", source="Southeast Net",
+                      title="There are 11,265 certified social workers in Xiamen")
+XIAMEN = seed_passage("000", "At present, there are 11,265", "There are 121 professional social work posts.",
+                      **XIAMEN_ARTICLE)
+XIAMEN_LI_CHU = seed_passage("000", "Outstanding social worker representative",
+                             "dedicated service, dedication and dedication.", **XIAMEN_ARTICLE)
 FUJIAN = seed_passage(
     "004", "目前,福建省社会工作专业人才超过", "社会工作成为推进基层治理创新的重要力量。", doc_id="004-fujian",
     lang="zh-hans", source="东南网", title="福建: 推动社会工作助力乡村振兴",
@@ -55,10 +53,7 @@ CHAOZHOU = seed_passage(
     source="潮州日报", title="香港“万千社工看祖国”内地考察交流首站活动在潮州启动",
 )
 
-WEINING_TRAINING = seed_passage(
-    "003", "持续完善健全社工终身", "真正做到底数清、情况明。", doc_id="003-weining", lang="zh-hans",
-    source="威宁自治县民政局", title='贵州威宁:"四个强化"助力社会工作发展和社工人才培养',
-)
+WEINING_TRAINING = seed_passage("003", "持续完善健全社工终身", "真正做到底数清、情况明。", **WEINING_ARTICLE)
 PINGYANG = seed_passage(
     "002", "据了解,这支“新生代”专职社工队伍", "其中“新生代”专职社工占比6%。", doc_id="002-pingyang",
     lang="zh-hans", source="人民网", title="平均年龄不超过30岁 浙江平阳成立“新生代”专职社工队伍",

@@ -196,9 +196,9 @@ class ExtractiveComposer:
         whole = haystack(f"{passage.title}\n{passage.text}")
         entity_factor = _entity_factor(info, whole)
         passage_mismatch = _passage_mismatch(info, whole, article, cross)
-        passage_cov = _coverage(info, whole, cross)
         # A term the passage lacks is in none of its sentences: only the others are looked up sentence by sentence.
         in_passage = _CountedTerms.of(info, cross, entities=True).found_in(info, whole)
+        passage_cov = _coverage(info, whole, cross, among=in_passage)
         out: list[Candidate] = []
         for start, end in candidate_spans(passage.text):
             sentence_text = passage.text[start:end]
@@ -293,7 +293,7 @@ class ExtractiveComposer:
             counted = _CountedTerms.of(info, cross=True, entities=False)
             narrowing = set(info.qualifiers) if info.chinese else set(info.measure[:-1])
             measures = [(forms, 2 if m in narrowing else 1) for m in info.measure if (forms := info.translations_of(m))]
-            bounds = [0] + [m.end() for m in _CLAUSE_END.finditer(text)] + [len(text)]
+            bounds = _clause_bounds(text, 0, len(text))
 
             def rank(span: tuple[int, int]) -> tuple[bool, int, float, int, int]:
                 clause = haystack(text[max(b for b in bounds if b <= span[0]) : min(b for b in bounds if b >= span[1])])
@@ -369,6 +369,7 @@ class _CountedTerms:
     weights: dict[int, float]
     conditional: frozenset[int]  # counted only where found
     translated: frozenset[int]  # matched by their translations
+    fixed_total: float  # the weight of the terms counted whether found or not
 
     @classmethod
     def of(cls, info: QuestionInfo, cross: bool, entities: bool) -> _CountedTerms:
@@ -394,7 +395,8 @@ class _CountedTerms:
                 else:
                     continue
             weights[n] = term.weight
-        return cls(weights, frozenset(conditional), frozenset(translated))
+        fixed_total = sum(w for n, w in weights.items() if n not in conditional)
+        return cls(weights, frozenset(conditional), frozenset(translated), fixed_total)
 
     def found_in(self, info: QuestionInfo, hay: Haystack, among: set[int] | None = None) -> set[int]:
         """The counted terms in `hay`, looked up among `among` only when given (those found in a text `hay` is
@@ -404,10 +406,9 @@ class _CountedTerms:
                     else hay.has(info.terms[n].text))}
 
     def totals(self, found: set[int]) -> tuple[float, float]:
-        """(matched, total) weight when the terms `found` are present."""
-        matched = sum(w for n, w in self.weights.items() if n in found)
-        total = sum(w for n, w in self.weights.items() if n not in self.conditional or n in found)
-        return matched, total
+        """(matched, total) weight when the terms `found` (from `found_in`) are present."""
+        matched = sum(self.weights[n] for n in found)
+        return matched, self.fixed_total + sum(self.weights[n] for n in found if n in self.conditional)
 
 
 def _coverage(info: QuestionInfo, hay: Haystack, cross: bool, entities: bool = True,
@@ -542,27 +543,23 @@ def _answering_clauses(text: str, start: int, end: int, info: QuestionInfo, cros
     """The window of whole clauses of text[start:end], at most TRIM_CHARS long, that best holds the
     question's terms and asked-for kind (`kinds`: spans in `text`; fewest characters on ties, then earliest).
     `among`: the question's terms in the passage."""
-    bounds = [start] + [m.end() for m in _CLAUSE_END.finditer(text, start, end)] + [end]
+    bounds = _clause_bounds(text, start, end)
     clauses = [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if text[a:b].strip()]
     # Kinds and terms are found once (in the sentence, in each clause), not per window: that cost ~50 ms a question;
     # a window's coverage grows clause by clause (a term never spans a clause end: terms hold no punctuation).
     counted = _CountedTerms.of(info, cross, entities=False)
     present = [counted.found_in(info, haystack(text[a:b]), among) for a, b in clauses]
-    fixed_total = sum(w for n, w in counted.weights.items() if n not in counted.conditional)
     best: tuple[float, int, int, int, int] | None = None
     for i in range(len(clauses)):
         found: set[int] = set()
-        matched, total = 0.0, fixed_total
         for j in range(i, len(clauses)):
-            for n in present[j] - found:
-                matched += counted.weights[n]
-                total += counted.weights[n] if n in counted.conditional else 0.0
             found |= present[j]
             a, b = clauses[i][0], clauses[j][1]
             if b - a > TRIM_CHARS and j > i:
                 break
             if b - a < MIN_CLAUSE_CHARS and j + 1 < len(clauses):
                 continue
+            matched, total = counted.totals(found)
             coverage = matched / total if total else 0.0
             value = coverage + (1.0 if any(a <= s and e <= b for s, e in kinds) else 0.0)
             key = (-value, b - a, a, a, b)
@@ -578,6 +575,11 @@ def _answering_clauses(text: str, start: int, end: int, info: QuestionInfo, cros
     while b > a and (text[b - 1].isspace() or text[b - 1] in ",，;；:：、"):
         b -= 1
     return a, b
+
+
+def _clause_bounds(text: str, start: int, end: int) -> list[int]:
+    """`start`, the end of each clause of text[start:end] (after its punctuation), and `end`."""
+    return [start] + [m.end() for m in _CLAUSE_END.finditer(text, start, end)] + [end]
 
 
 def _term_positions(text: str, info: QuestionInfo) -> list[tuple[int, int]]:
