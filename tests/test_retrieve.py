@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from rag.compose.terms import asked_for
 from rag.lexical import LexicalIndex, tokenize
-from rag.retrieve import CorpusView, RetrievalParams, Retriever
+from rag.retrieve import CorpusView, RetrievalParams, Retriever, _whole_words
 from rag.sentences import SentenceIndex
 from rag.settings import Settings
 from rag.types import Chunk
@@ -65,22 +66,46 @@ def test_the_embedding_cache_embeds_a_repeated_text_once(tmp_path):
     assert vectors.tolist() == [[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]
 
 
-def test_the_best_passages_are_reordered_by_their_best_sentence_within_the_question_language():
-    texts = [
-        ("厦门市社工队伍不断壮大。持证人员定期参加培训。", "zh-hans"),  # the words asked, in two sentences
-        ("目前厦门持证社工达到11265人。", "zh-hans"),  # ... all in one sentence
-        ("Xiamen has 11,265 certified social workers.", "en"),
-    ] + [(f"其他新闻第{n}条。", "zh-hans") for n in range(4)]
+def _reordering(texts: list[tuple[str, str]]) -> Retriever:
     chunks = [Chunk(id=f"d{n}#0", doc_id=f"d{n}", text=t, span=(0, len(t)), lang=lang)
               for n, (t, lang) in enumerate(texts)]
     corpus = CorpusView(chunks=chunks, ids=np.arange(len(chunks)), documents={},
                         lexical=LexicalIndex([tokenize(c.text) for c in chunks]))
-    retriever = Retriever(embedder=None, store=FixedStore([]), corpus=corpus,
-                          params=RetrievalParams.from_settings(Settings()), anchors={})
+    return Retriever(embedder=None, store=FixedStore([]), corpus=corpus,
+                     params=RetrievalParams.from_settings(Settings()), anchors={})
+
+
+def _reorder(retriever: Retriever, fused: dict[int, float], question: str, language: str = "zh-hans") -> list[int]:
+    family = "zh" if language.startswith("zh") else language
+    retriever._prefer_answering_sentences(fused, asked_for(question, language), tokenize(question), family)
+    return sorted(fused, key=lambda r: -fused[r])
+
+
+def test_the_best_passages_are_reordered_by_their_best_sentence_within_the_question_language():
+    retriever = _reordering([
+        ("厦门市社工队伍不断壮大。持证人员定期参加培训。", "zh-hans"),  # the words asked, in two sentences
+        ("目前厦门持证社工达到11265人。", "zh-hans"),  # ... all in one sentence
+        ("Xiamen has 11,265 certified social workers.", "en"),
+    ] + [(f"其他新闻第{n}条。", "zh-hans") for n in range(4)])
     fused = {0: 5.0, 1: 4.8, 2: 4.9, 3: 4.0, 4: 3.9, 5: 3.8, 6: 3.7}
     before = dict(fused)
-    retriever._prefer_answering_sentences(fused, tokenize("厦门有多少持证社工？"), "zh")
-    order = sorted(fused, key=lambda r: -fused[r])
+    order = _reorder(retriever, fused, "厦门有多少持证社工？")
     assert order.index(1) < order.index(0)
     assert fused[2] >= before[2]  # another language's passage never loses ground
     assert set(order[:5]) == {0, 1, 2, 3, 4} and fused[4] > fused[5]  # the best five stay the best five
+
+
+def test_a_number_question_prefers_the_sentence_that_holds_a_figure():
+    retriever = _reordering([
+        ("厦门持证社工队伍不断壮大，持证社工人数居全省前列。", "zh-hans"),  # repeats the question, holds no figure
+        ("厦门持证社工达到11265人。", "zh-hans"),
+        ("其他新闻。", "zh-hans"),
+    ])
+    assert _reorder(retriever, {0: 5.0, 1: 4.9, 2: 1.0}, "厦门有多少持证社工？")[0] == 1
+    # The same two passages for a question that asks for no figure: the first keeps its place.
+    assert _reorder(retriever, {0: 5.0, 1: 4.9, 2: 1.0}, "厦门持证社工队伍怎么样？")[0] == 0
+
+
+def test_a_long_word_and_its_parts_count_once():
+    assert _whole_words(["特斯拉", "特斯", "斯拉", "资助"]) == {"特斯拉", "资助"}
+    assert _whole_words(["work", "network", "49"]) == {"work", "network", "49"}  # only Chinese words have parts

@@ -169,9 +169,16 @@ def asked_unit(question: str) -> str | None:
     return next((unit for unit, pattern in _ASKED_UNITS if pattern.search(question)), None)
 
 
-def analyze(question: str, language: str) -> QuestionInfo:
+def asked_for(question: str, language: str) -> QuestionInfo:
+    """What the question asks for (its kind, and a number's unit) and the numbers it names: all that `kind_spans`
+    reads, without the term analysis of `analyze`, so that retrieval can afford it."""
     info = QuestionInfo(text=question, language=language, kind=asked_kind(question), numbers=numbers_in(question))
     info.unit = asked_unit(question) if info.kind == "number" else None
+    return info
+
+
+def analyze(question: str, language: str) -> QuestionInfo:
+    info = asked_for(question, language)
     if _HAN.search(question):
         _analyze_zh(question, info)
     if _EN_TOKEN.search(question):
