@@ -228,6 +228,17 @@ def test_a_count_for_a_whole_city_does_not_answer_for_its_province(composer):
     assert not city.abstained and "60" in city.text
 
 
+def test_a_count_for_a_part_of_the_place_asked_about_does_not_answer_for_it(composer):
+    # The English article counts Fujian's social workers ("the province's": 38,000), then Xiamen's (11,265), which
+    # does not name Fujian, Xiamen's province.
+    article = seed_passage("000", "Fujian Province’s 2023", "There are 121 professional social work posts.",
+                           **XIAMEN_ARTICLE)
+    fujian = composer.compose("How many certified social workers does Fujian have?", [article], "en")
+    xiamen = composer.compose("How many certified social workers does Xiamen have?", [article], "en")
+    assert "11,265" not in fujian.text and "38,000 certified social workers" in fujian.text
+    assert "11,265" in xiamen.text.split("[1]")[0]
+
+
 def test_a_figure_answers_only_for_what_it_measures(embedder):
     settings = Settings()
     composer = create_composer("extractive", embedder=embedder, abstain_threshold=settings.abstain_threshold,

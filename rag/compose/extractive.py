@@ -26,10 +26,10 @@ where one is asked for, or no figure of the unit asked for (a count is no answer
 none to "how many social workers": `terms.asked_unit`, `terms.figure_unit`); an article without a year
 or code the question names ("in 2020", "5A"); a passage that mentions none of the question's places; a
 count whose passage never names what is counted ("平均月薪") or lacks a word that narrows it ("高级社会工作师"); a
-count for a whole city where a province is asked about; a sentence that names only the deputy of the
-post asked about. These are what on-topic but unanswerable questions look like: their best sentences
-share every word but the asked attribute, so no score threshold separates them. The best sentence's
-score is the answer's `confidence`; below `abstain_threshold` the composer abstains. Only the
+count for a whole city where a province is asked about, or for a place inside it (厦门 in 福建); a sentence
+that names only the deputy of the post asked about. These are what on-topic but unanswerable questions look
+like: their best sentences share every word but the asked attribute, so no score threshold separates them.
+The best sentence's score is the answer's `confidence`; below `abstain_threshold` the composer abstains. Only the
 `max_candidates` sentences with the best lexical pre-score are scored by meaning, by their whole
 sentence, whose vector the build put in the embedding cache (`embed_sentences`); then the best
 `QUOTED_EMBEDS` whose quote is much shorter than its sentence also by the quote (their answering
@@ -62,6 +62,7 @@ from rag.compose.terms import (
 )
 from rag.compose.verify import Claim, verify_claims
 from rag.embed.base import Embedder
+from rag.places import parts_named
 from rag.text import detect_language, fold, is_chinese, split_sentences
 from rag.types import Answer, Citation, Passage
 
@@ -500,11 +501,17 @@ def _is_code(number: str, question: str) -> bool:
 
 
 def _sentence_mismatch(info: QuestionInfo, sentence: Haystack, kind_ok: bool) -> str:
-    """Why this sentence cannot answer: no figure or date where one is asked for; a count for a whole place of
-    another level than the one asked about ("全市" for "河南省"), that it does not name; or, asked who holds a post
+    """Why this sentence cannot answer: no figure or date where one is asked for; a count for a place inside the one
+    asked about (厦门 for 福建: `rag.places`) that does not name it; a count for a whole place of another level than
+    the one asked about ("全市" for "河南省"), that it does not name; or, asked who holds a post
     ("主任委员是谁"), it does not name that post, or names only its deputy ("副主任委员"). "" when it may."""
     if not kind_ok and info.kind in _CERTAIN_KINDS:
         return f"the sentence holds no {_UNIT_NAMES.get(info.unit or '', info.kind)}"
+    if info.kind == "number":
+        for place in info.places:
+            if entity_in(place, sentence) is False and not any(w in sentence.nospace for w in _WHOLE.values()) \
+                    and (parts := parts_named(place, sentence.text)):
+                return f"the sentence counts for {parts[0]}, a part of {place}"
     if info.kind == "number" and sentence.mostly_han:
         for place in info.entities:
             level = place[-1:]

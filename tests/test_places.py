@@ -1,0 +1,29 @@
+"""Which places lie inside which (rag/places.py), on cpca's table of China's administrative divisions."""
+
+from __future__ import annotations
+
+from rag.places import lookup, parts_named
+
+
+def test_a_place_is_found_by_its_name_in_either_script_and_by_its_pinyin():
+    for name in ("福建", "福建省", "Fujian", "FUJIAN"):
+        assert [d.name for d in lookup(name)] == ["福建省"]
+    assert [d.name for d in lookup("廈門市")] == ["厦门市"]
+    assert lookup("瑞士") == () and lookup("Switzerland") == ()
+
+
+def test_the_parts_of_a_province_are_named_in_chinese_and_in_pinyin():
+    assert parts_named("福建", "目前厦门持证社工达到11265人,思明区有500人。") == ["厦门", "思明区"]
+    assert parts_named("Fujian", "At present, there are 11,265 certified social workers in Xiamen.") == ["厦门"]
+    assert parts_named("贵州省", "黔南州和威宁县") == ["黔南", "威宁"]  # 黔南布依族苗族自治州, 威宁彝族回族苗族自治县
+
+
+def test_the_place_itself_its_parents_and_places_elsewhere_are_not_its_parts():
+    assert parts_named("厦门", "福建省有3.8万名持证社工。") == []
+    assert parts_named("厦门", "潮州市有32万名志愿者。") == []
+    assert parts_named("清华大学", "海淀区") == []  # not a division
+
+
+def test_a_short_name_that_is_a_common_word_counts_only_in_full():
+    assert parts_named("福建", "社工们心态平和。") == []  # 平和 "calm"
+    assert parts_named("福建", "平和县有30名社工。") == ["平和县"]
