@@ -68,6 +68,9 @@ def test_figures_keep_their_written_form():
     ("威宁自治县持证社工的平均年龄是多少？", "age"),
     ("持证人员每人每年要学习多少学时？", "time"),
     ("2023年报名人数比前一年涨了多少？", None),  # a change: a count or a percentage
+    ("厦门每万人拥有多少持证社工？", "rate"),
+    ("How many certified social workers does Xiamen have per 10,000 people?", "rate"),
+    ("What is the ratio of licensed caseworkers to inhabitants in Xiamen?", "rate"),
 ])
 def test_what_a_number_question_asks_the_figure_to_measure(question, unit):
     assert asked_unit(question) == unit
@@ -85,6 +88,15 @@ def test_a_figure_answers_only_a_question_about_what_it_measures():
     assert figures(text, "人数是多少？") == ["90", "125", "6%", "66万", "30", "362"]
     assert figures("超过三分之一的社工、过半的社区", "社工占比多少？") == ["三分之一", "过半"]
     assert figures("超过三分之一的社工、过半的社区", "有多少社工？") == []
+
+
+def test_a_figure_per_head_of_population_is_a_rate_not_a_count():
+    english = "there are 11,265 certified social workers in Xiamen, and 21.22 social workers per 10,000 people"
+    assert figures(english, "How many certified social workers does Xiamen have?") == ["11,265"]
+    assert figures(english, "How many certified social workers does Xiamen have per 10,000 people?") == ["21.22"]
+    chinese = "全市持证社工11265人,每万人持证社工21.22人,人均服务经费32元"
+    assert figures(chinese, "厦门有多少持证社工？") == ["11265"]
+    assert figures(chinese, "厦门每万人拥有多少持证社工？") == ["21.22", "32"]
 
 
 @pytest.mark.parametrize(("question", "measure"), [

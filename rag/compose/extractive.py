@@ -458,8 +458,8 @@ def _entity_factor(info: QuestionInfo, hay: Haystack) -> float:
 # Kinds whose absence is certain when no span is found: any figure, any date. Names and places are
 # found by patterns that can miss, so a sentence without one is only scored down (KIND_MISSING_FACTOR).
 _CERTAIN_KINDS = ("number", "date")
-_UNIT_NAMES = {"count": "count", "share": "share or percentage", "money": "sum of money", "time": "duration",
-               "age": "age"}
+_UNIT_NAMES = {"count": "count", "rate": "figure per head of population", "share": "share or percentage",
+               "money": "sum of money", "time": "duration", "age": "age"}
 
 
 def _passage_mismatch(info: QuestionInfo, passage: Haystack, article: Haystack, cross: bool) -> str:

@@ -109,7 +109,7 @@ class QuestionInfo:
     text: str
     language: str
     kind: str | None
-    # For a number question, what the figure measures: "count", "share", "money", "time", "age"; None if unclear
+    # For a number question, what the figure measures: "count", "rate", "share", "money", "time", "age"; None if unclear
     # ("涨了多少", "how much did it rise").
     unit: str | None = None
     terms: list[Term] = field(default_factory=list)
@@ -150,6 +150,10 @@ def asked_kind(question: str) -> str | None:
 
 # What a number question asks the figure to measure; the first pattern that matches decides.
 _ASKED_UNITS: list[tuple[str, re.Pattern[str]]] = [
+    # A figure per head of population ("每万人拥有多少社工", "per 10,000 people", "ratio of workers to inhabitants").
+    ("rate", re.compile(r"每\s*(?:\d[\d,.]*\s*[十百千万]*|[十百千万]+)\s*(?:人|居民)|人均|"
+                        r"\bper (?:capita|head|person|resident|inhabitant|\d[\d,]*|thousand|hundred)\b|"
+                        r"\bto (?:inhabitants|residents|population)\b", re.I)),
     ("share", re.compile(r"比例|占比|百分之|百分比|几成|"
                          r"\b(?:what|which) (?:share|percentage|proportion|fraction|percent)\b|"
                          r"\bhow (?:large|big) (?:a )?(?:share|proportion|percentage)\b", re.I)),
@@ -165,7 +169,8 @@ _ASKED_UNITS: list[tuple[str, re.Pattern[str]]] = [
 
 
 def asked_unit(question: str) -> str | None:
-    """What a number question asks the figure to measure: "share" | "age" | "time" | "money" | "count" | None."""
+    """What a number question asks the figure to measure: "rate" | "share" | "age" | "time" | "money" | "count" |
+    None."""
     return next((unit for unit, pattern in _ASKED_UNITS if pattern.search(question)), None)
 
 
@@ -710,7 +715,7 @@ class _Found:
     end: int
     key: str = ""  # what the question must not itself name: a figure's digits, or the folded text of a name or date
     ordinal: bool = False  # right after 第 ("第17个"): an answer only when the question asks 第几
-    unit: str = ""  # of a figure: what it measures ("count", "share", "money", "time", "age"; see `figure_unit`)
+    unit: str = ""  # of a figure: what it measures ("count", "rate", "share", "money", "time", "age"; `figure_unit`)
 
 
 def kind_spans(kind: str | None, text: str, question: QuestionInfo) -> list[tuple[int, int]]:
@@ -753,9 +758,16 @@ def _figures(text: str) -> list[_Found]:
 # Which figures can answer a question asking for a count, a share, ...: a count of people is no answer to "what
 # share" nor 90学时 (hours of training) to "how many assistant social workers"; a sum or a duration may be written
 # without its unit ("32万"), so those questions also take figures that read as plain counts.
-_FITTING_UNITS = {"count": {"count"}, "share": {"share"}, "money": {"money", "count"}, "time": {"time", "count"},
-                  "age": {"age", "count"}}
+_FITTING_UNITS = {"count": {"count"}, "rate": {"rate"}, "share": {"share"}, "money": {"money", "count"},
+                  "time": {"time", "count"}, "age": {"age", "count"}}
 _DIGIT_BEFORE = re.compile(r"\d\s?$")
+# A figure per head of population ("每万人持证社工21.22人", "人均32元", "21.22 social workers per 10,000 people"), and
+# the head count it is per ("per 10,000").
+RATE_REACH = 16  # characters before the figure, within its clause
+_RATE_BEFORE = re.compile(r"(?:每\s*(?:\d[\d,.]*\s*[十百千万]*|[十百千万]+)\s*(?:人|居民|常住人口)|人均)[^，,；;。\d]*$"
+                          r"|\bper\s*$", re.I)
+_RATE_AFTER = re.compile(
+    r"[^,;.，；。\d]{0,40}?\bper (?:capita|head|person|resident|inhabitant|\d[\d,]*|thousand|hundred)\b", re.I)
 _SHARE_AFTER = re.compile(r"\s*(?:%|％|percent\b|per cent\b|个?百分点)")
 _MONEY_BEFORE = re.compile(r"(?:[$¥￥]|RMB|HK\$|US\$)\s*$")
 _MONEY_AFTER = re.compile(r"\s*(?:(?:million|billion|thousand)\s+)?(?:元|块钱|美元|港元|欧元|yuan\b|dollars?\b|RMB\b)")
@@ -767,6 +779,8 @@ _TIME_AFTER = re.compile(r"\s*(?:个?(?:学时|小时|钟头|分钟|天|周|星�
 def figure_unit(text: str, start: int, end: int) -> str:
     """What the figure text[start:end] measures, by how it ends ("6%", "三成", "两小时") or the words around it."""
     body = text[start:end]
+    if _RATE_BEFORE.search(text, max(0, start - RATE_REACH), start) or _RATE_AFTER.match(text, end):
+        return "rate"
     if body.endswith(("%", "％", "percent", "成")) or _SHARE_AFTER.match(text, end):
         return "share"
     if body.endswith("元") or _MONEY_AFTER.match(text, end) or _MONEY_BEFORE.search(text, max(0, start - 4), start):
