@@ -108,8 +108,19 @@ def english_word_forms(word: str) -> list[str]:
     return forms
 
 
+def stem_en(word: str) -> str:
+    """A crude stem for prefix matching: "workers" -> "worker", "services" -> "servic", "funding" -> "fund"."""
+    word = word.lower().replace("’", "'")
+    for suffix in ("'s", "ies", "es", "s", "ing", "ed"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
 def english_to_chinese(question: str, stopwords: frozenset[str]) -> list[tuple[str, tuple[str, ...]]]:
-    """(matched gloss, Chinese words) for the question's phrases, longest phrases first, each word used once."""
+    """(matched gloss, Chinese words) for the question's phrases, longest phrases first, each word used once.
+    A single word also takes the translations of the glosses that share its stem: the dictionary has "funds"
+    (资金, 经费) and "fund" (基金) but no "funding"."""
     table = lexicon().english_to_chinese
     words = [w.lower() for w in _ENGLISH_WORD.findall(question)]
     used = [False] * len(words)
@@ -121,10 +132,23 @@ def english_to_chinese(question: str, stopwords: frozenset[str]) -> list[tuple[s
             for last in english_word_forms(words[i + n - 1]):
                 gloss = " ".join([*words[i:i + n - 1], last])
                 if gloss in table:
-                    found.append((gloss, table[gloss]))
+                    translations = table[gloss]
+                    if n == 1:
+                        kin = _glosses_by_stem().get(stem_en(words[i]), ())
+                        translations = tuple(dict.fromkeys([*translations, *(w for g in kin for w in table[g])]))
+                    found.append((gloss, translations))
                     used[i:i + n] = [True] * n
                     break
     return found
+
+
+@lru_cache(maxsize=1)
+def _glosses_by_stem() -> dict[str, tuple[str, ...]]:
+    by_stem: dict[str, list[str]] = {}
+    for gloss in lexicon().english_to_chinese:
+        if " " not in gloss and "-" not in gloss:
+            by_stem.setdefault(stem_en(gloss), []).append(gloss)
+    return {stem: tuple(glosses) for stem, glosses in by_stem.items()}
 
 
 def english_senses(word: str) -> tuple[str, ...]:

@@ -17,6 +17,14 @@ def test_chinese_words_translate_to_their_first_glosses():
     assert set(glosses) == {"社工"} and "social worker" in glosses["社工"]
 
 
+def test_a_word_takes_the_translations_of_the_glosses_that_share_its_stem():
+    # The dictionary glosses 资金 as "funds" and 分 as "point"; it has no "funding", and "points" is only 点数.
+    funding = dict(english_to_chinese("How much funding did Weining secure?", STOPWORDS))
+    assert {"基金", "资金", "经费"} <= set(funding["fund"])
+    points = dict(english_to_chinese("How many points did the Panthers score?", STOPWORDS))
+    assert "分" in points["points"]  # the gloss "points" alone is 点数
+
+
 def test_word_forms_fold_plurals_and_participles():
     assert "worker" in english_word_forms("workers") and "ceremony" in english_word_forms("ceremonies")
     assert english_word_forms("Xiamen") == ["Xiamen"]

@@ -23,7 +23,7 @@ from functools import cached_property, lru_cache
 import jieba
 import jieba.posseg as pseg
 
-from rag.bilingual import english_senses, english_to_chinese, lexicon
+from rag.bilingual import english_senses, english_to_chinese, lexicon, stem_en
 from rag.text import fold, is_chinese, numbers_in, to_simplified
 
 jieba.setLogLevel(60)  # jieba logs its dictionary loading at INFO on first use
@@ -375,15 +375,6 @@ def _chinese_words(question: str) -> dict[str, tuple[str, ...]]:
             if word.lower() in gloss.split() or any(word.lower().startswith(g) for g in gloss.split()):
                 out.setdefault(word.lower(), folded)
     return out
-
-
-def stem_en(word: str) -> str:
-    """A crude stem for prefix matching: "workers" -> "worker", "services" -> "servic"."""
-    word = word.lower().replace("’", "'")
-    for suffix in ("'s", "ies", "es", "s", "ing", "ed"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
 
 
 def names_en(text: str) -> list[str]:
