@@ -133,3 +133,28 @@ def parts_named(place: str, text: str) -> list[str]:
     found += [(m.start(), spellings[m.group().lower()]) for m in _CAPITALISED.finditer(text)
               if m.group().lower() in spellings]
     return list(dict.fromkeys(name for _, name in sorted(found)))
+
+
+@lru_cache(maxsize=1)
+def _regions() -> tuple[tuple[str, Division], ...]:
+    """(name, division) for every name of every province and prefecture, longest names first."""
+    named = [(n, d) for d in divisions() if len(d.code) <= 4
+             for n in {d.name, d.short} if n == d.name or _short_is_a_name(n)]
+    return tuple(sorted(named, key=lambda pair: -len(pair[0])))
+
+
+@lru_cache(maxsize=4096)
+def regions_named(text: str) -> tuple[Division, ...]:
+    """The provinces and prefectures `text` names (a headline: "甘肃庄浪: ..." -> 甘肃省; "... in Xiamen" -> 厦门市):
+    what an article is about. Counties are left out: their short names are too often words."""
+    folded = fold(text).replace(" ", "")
+    found = [d for name, d in _regions() if name in folded]
+    found += [d for m in _CAPITALISED.finditer(text) for d in lookup(m.group()) if len(d.code) <= 4]
+    return tuple(dict.fromkeys(found))
+
+
+def elsewhere(place: str, region: Division) -> bool:
+    """Whether `region` neither is `place`, nor lies inside it, nor holds it (False when `place` is no division): an
+    article about Xiamen may well speak for Fujian, one about Fujian for its cities, one about Gansu for neither."""
+    asked = lookup(place)
+    return bool(asked) and not any(a == region or a.contains(region) or region.contains(a) for a in asked)

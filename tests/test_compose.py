@@ -239,6 +239,16 @@ def test_a_count_for_a_part_of_the_place_asked_about_does_not_answer_for_it(comp
     assert "11,265" in xiamen.text.split("[1]")[0]
 
 
+def test_a_count_in_an_article_about_another_province_does_not_answer_for_the_place_asked_about(composer):
+    # The Zhuanglang (Gansu) article mentions a Shanghai firm, and counts Zhuanglang's 14 stations without naming it.
+    zhuanglang = seed_passage("002", "二、聚焦平台建设", "社工站14个", doc_id="002-zhuanglang", lang="zh-hans",
+                              source="庄浪县民政局", title="甘肃庄浪: “三个聚焦”建强社工人才队伍")
+    shanghai = composer.compose("How many social work stations does Shanghai have?", [zhuanglang], "en")
+    local = composer.compose("How many social work stations does Zhuanglang county have?", [zhuanglang], "en")
+    assert shanghai.abstained and "甘肃" in shanghai.notes[0]
+    assert not local.abstained and "14" in local.text
+
+
 def test_a_figure_answers_only_for_what_it_measures(embedder):
     settings = Settings()
     composer = create_composer("extractive", embedder=embedder, abstain_threshold=settings.abstain_threshold,

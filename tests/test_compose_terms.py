@@ -123,6 +123,11 @@ def test_names_match_across_scripts_through_pinyin():
     assert entity_in("福州", xiamen) is False
     assert entity_in("Southeast Net", weining) is None  # not a pinyin name: cannot tell
 
+    # A place in China is matched by its own characters, not by any characters that read like it: 伤害 (harm) is
+    # read "shanghai" too.
+    harm, firm = Haystack("在社会救助、养老服务、儿童关爱保护等领域防止伤害"), Haystack("邀请上海东方社会工作事务所")
+    assert entity_in("Shanghai", harm) is False and entity_in("Shanghai", firm) is True
+
 
 def test_province_abbreviation_names_the_province():
     info = analyze("闽省派老师下乡授课，已经给多少位驻点社工做过轮流培训？", "zh-hans")

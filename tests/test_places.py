@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.places import lookup, parts_named
+from rag.places import elsewhere, lookup, parts_named, regions_named
 
 
 def test_a_place_is_found_by_its_name_in_either_script_and_by_its_pinyin():
@@ -27,3 +27,16 @@ def test_the_place_itself_its_parents_and_places_elsewhere_are_not_its_parts():
 def test_a_short_name_that_is_a_common_word_counts_only_in_full():
     assert parts_named("福建", "社工们心态平和。") == []  # 平和 "calm"
     assert parts_named("福建", "平和县有30名社工。") == ["平和县"]
+
+
+def test_a_headline_names_the_provinces_and_cities_its_article_is_about():
+    assert [d.name for d in regions_named("甘肃庄浪: “三个聚焦”建强社工人才队伍")] == ["甘肃省"]
+    assert [d.name for d in regions_named("There are 11,265 certified social workers in Xiamen")] == ["厦门市"]
+    assert regions_named("中国社会工作联合会妇女与婚姻家庭工作委员会更名换届大会召开") == ()
+
+
+def test_a_region_is_elsewhere_when_it_neither_holds_nor_lies_in_the_place():
+    gansu, xiamen, fujian = (lookup(name)[0] for name in ("甘肃", "厦门", "福建"))
+    assert elsewhere("上海", gansu) and elsewhere("Shanghai", xiamen)
+    assert not elsewhere("福建", xiamen) and not elsewhere("厦门", fujian) and not elsewhere("Fujian", fujian)
+    assert not elsewhere("清华大学", gansu)  # not a division: cannot tell

@@ -62,7 +62,7 @@ from rag.compose.terms import (
 )
 from rag.compose.verify import Claim, verify_claims
 from rag.embed.base import Embedder
-from rag.places import parts_named
+from rag.places import elsewhere, parts_named, regions_named
 from rag.text import detect_language, fold, is_chinese, split_sentences
 from rag.types import Answer, Citation, Passage
 
@@ -195,6 +195,7 @@ class ExtractiveComposer:
         evidence_language = passage.lang or detect_language(passage.text)
         cross = is_chinese(evidence_language) != info.chinese
         whole = haystack(f"{passage.title}\n{passage.text}")
+        title = haystack(passage.title or "")
         entity_factor = _entity_factor(info, whole)
         passage_mismatch = _passage_mismatch(info, whole, article, cross)
         # A term the passage lacks is in none of its sentences: only the others are looked up sentence by sentence.
@@ -219,7 +220,7 @@ class ExtractiveComposer:
                 source=index, start=start, end=end, text=text, sentence=sentence_text, lexical=lexical,
                 kind_ok=kind_ok, focus=_focus_across(info, sentence) if cross else _focus(info, sentence),
                 entity_factor=entity_factor, cross_lingual=cross,
-                mismatch=passage_mismatch or _sentence_mismatch(info, sentence, kind_ok),
+                mismatch=passage_mismatch or _sentence_mismatch(info, sentence, kind_ok, title),
             ))
         return out
 
@@ -500,18 +501,24 @@ def _is_code(number: str, question: str) -> bool:
     return re.search(rf"(?<![\d.]){number}[A-Za-z]", question) is not None
 
 
-def _sentence_mismatch(info: QuestionInfo, sentence: Haystack, kind_ok: bool) -> str:
+def _sentence_mismatch(info: QuestionInfo, sentence: Haystack, kind_ok: bool, title: Haystack) -> str:
     """Why this sentence cannot answer: no figure or date where one is asked for; a count for a place inside the one
-    asked about (厦门 for 福建: `rag.places`) that does not name it; a count for a whole place of another level than
+    asked about (厦门 for 福建: `rag.places`) that does not name it, or one that names no place in an article
+    whose headline names another province or city (甘肃庄浪 for 上海); a count for a whole place of another level than
     the one asked about ("全市" for "河南省"), that it does not name; or, asked who holds a post
     ("主任委员是谁"), it does not name that post, or names only its deputy ("副主任委员"). "" when it may."""
     if not kind_ok and info.kind in _CERTAIN_KINDS:
         return f"the sentence holds no {_UNIT_NAMES.get(info.unit or '', info.kind)}"
-    if info.kind == "number":
+    # A count for another place: a part of the one asked about, or the place of an article on elsewhere. Any place
+    # the question names will do ("福建省和安徽省的...分别有多少").
+    if info.kind == "number" and info.places and not any(w in sentence.nospace for w in _WHOLE.values()) \
+            and not any(entity_in(p, sentence) is not False for p in info.places):
         for place in info.places:
-            if entity_in(place, sentence) is False and not any(w in sentence.nospace for w in _WHOLE.values()) \
-                    and (parts := parts_named(place, sentence.text)):
+            if parts := parts_named(place, sentence.text):
                 return f"the sentence counts for {parts[0]}, a part of {place}"
+        regions = regions_named(title.text)
+        if regions and all(elsewhere(p, r) for p in info.places for r in regions):
+            return f"the sentence counts for {regions[0].short} (its article's place), not for {info.places[0]}"
     if info.kind == "number" and sentence.mostly_han:
         for place in info.entities:
             level = place[-1:]

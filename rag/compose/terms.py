@@ -23,6 +23,7 @@ from functools import cached_property, lru_cache
 import jieba
 import jieba.posseg as pseg
 
+from rag import places
 from rag.bilingual import english_senses, english_to_chinese, lexicon, stem_en
 from rag.text import fold, is_chinese, numbers_in, to_simplified
 
@@ -265,10 +266,10 @@ def _measure_en(question: str) -> list[str]:
 
 
 def is_chinese_place(name: str) -> bool:
-    """A place in China by its admin suffix or the gazetteer ("威宁自治县", "厦门"): its English form is its pinyin,
-    which foreign places' ("瑞士": Swiss, "威尔士": Wales) is not."""
+    """A place in China by its admin suffix, China's divisions or the gazetteer ("威宁自治县", "厦门", "德清"): its
+    English form is its pinyin, which foreign places' ("瑞士": Swiss, "威尔士": Wales) is not."""
     simplified = to_simplified(name)
-    return simplified.endswith(_PLACE_SUFFIX_ZH) or any(
+    return simplified.endswith(_PLACE_SUFFIX_ZH) or bool(places.lookup(simplified)) or any(
         g in simplified for g in (*_GAZETTEER_ZH, *_PROVINCE_ABBREVIATIONS.values()))
 
 
@@ -565,6 +566,9 @@ def _entity_in(entity: str, haystack: Haystack) -> bool | None:
     if haystack.has_word(entity):
         return True
     if haystack.mostly_han:  # a Chinese passage: compare through pinyin ("Xiamen"), then the dictionary ("Peru")
+        divisions = places.lookup(entity)
+        if divisions:  # a place in China is written with its own characters: "Shanghai" is 上海, never 伤害 (harm)
+            return any(haystack.has(n) for d in divisions for n in (d.name, d.short) if len(n) >= 2)
         pattern = _han_pattern(entity)
         return _either(bool(pattern.search(haystack.nospace)) if pattern else None,
                        _any_in(_entity_translations(entity, to_chinese=True), haystack))
