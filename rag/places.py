@@ -1,12 +1,13 @@
 """China's administrative divisions (provinces, prefectures, counties) and which lie inside which.
 
 In: a place as the question names it, in Chinese of either script ("福建", "廈門市") or in pinyin ("Fujian"), and a
-sentence. Out: the names in the sentence of divisions inside that place
-(`parts_named("福建", "目前厦门持证社工11265人")` -> ["厦门"]): a figure for Xiamen is no answer to "how many social
-workers does Fujian have?".
+text. Out: the divisions a text names (`division_spans`: what the composer takes for places), the provinces and
+cities a headline names (`regions_named`: what an article is about), and the names in a sentence of divisions inside
+a place (`parts_named("福建", "目前厦门持证社工11265人")` -> ["厦门"]): a figure for Xiamen is no answer to "how many
+social workers does Fujian have?", nor one in an article on Gansu to a question on Shanghai (`elsewhere`).
 
 Data: the division table that the cpca package ships (`adcodes.csv`, MIT licence; the National Bureau of
-Statistics' codes), read as a file: about 3,400 divisions whose 12-digit codes nest (35 福建省 > 3502 厦门市 >
+Statistics' codes), read as a file: about 3,200 divisions whose 12-digit codes nest (35 福建省 > 3502 厦门市 >
 350203 思明区). Names below the county (towns, streets) are not in it.
 """
 
@@ -29,6 +30,7 @@ _CAPITALISED = re.compile(r"\b[A-Z][a-z]+\b")
 MIN_NAME_CHARS = 2  # a one-character short name ("城" of 城区) would match everywhere
 # jieba's tags of common words: a short name that is also one counts only in full (平和 "calm": 平和县; 永定: 永定区).
 _WORD_TAGS = frozenset({"a", "ad", "an", "d", "v", "vd", "vn", "m", "t", "c", "p", "r", "f", "s"})
+_PROPER_TAGS = frozenset({"ns", "nr", "nrt", "nrfg", "nz", "nt"})
 
 
 @dataclass(frozen=True)
@@ -158,3 +160,34 @@ def elsewhere(place: str, region: Division) -> bool:
     article about Xiamen may well speak for Fujian, one about Fujian for its cities, one about Gansu for neither."""
     asked = lookup(place)
     return bool(asked) and not any(a == region or a.contains(region) or region.contains(a) for a in asked)
+
+
+@lru_cache(maxsize=1)
+def _automaton():  # noqa: ANN202 - pyahocorasick has no type stubs
+    import ahocorasick
+
+    automaton = ahocorasick.Automaton()
+    tags = word_tags()
+    for division in divisions():
+        for name in {division.name, division.short}:
+            # In any text, a short name counts only where jieba takes it for a proper noun (its place and person tags:
+            # it calls 庄浪 and 威宁 names) or does not know it: 资源 (资源县) is "resources". Full names always count.
+            if name == division.name or (len(name) >= MIN_NAME_CHARS and tags.get(name, "ns") in _PROPER_TAGS):
+                automaton.add_word(name, len(name))
+    automaton.make_automaton()
+    return automaton
+
+
+def division_spans(text: str) -> list[tuple[int, int]]:
+    """Spans in `text` (Simplified Chinese) of the names of China's divisions ("漯河市", "威宁", "庄浪"), the longest
+    where they overlap, in order."""
+    found = sorted(((end + 1 - size, end + 1) for end, size in _automaton().iter(text)), key=lambda s: (s[0], -s[1]))
+    spans: list[tuple[int, int]] = []
+    for start, end in found:
+        if spans and start < spans[-1][1]:
+            if end - start > spans[-1][1] - spans[-1][0]:
+                spans[-1] = (start, end)
+            continue
+        spans.append((start, end))
+    return spans
+

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from rag.places import elsewhere, lookup, parts_named, regions_named
+from rag.compose.terms import analyze
+from rag.places import division_spans, elsewhere, lookup, parts_named, regions_named
 
 
 def test_a_place_is_found_by_its_name_in_either_script_and_by_its_pinyin():
@@ -40,3 +41,13 @@ def test_a_region_is_elsewhere_when_it_neither_holds_nor_lies_in_the_place():
     assert elsewhere("上海", gansu) and elsewhere("Shanghai", xiamen)
     assert not elsewhere("福建", xiamen) and not elsewhere("厦门", fujian) and not elsewhere("Fujian", fujian)
     assert not elsewhere("清华大学", gansu)  # not a division: cannot tell
+
+
+def test_the_divisions_names_are_found_in_any_text_but_not_words_that_share_them():
+    text = "河南漯河市郾城区和甘肃庄浪县、福建省厦门市思明区"
+    assert [text[a:b] for a, b in division_spans(text)] == ["河南", "漯河市", "郾城区", "甘肃", "庄浪县", "福建省",
+                                                            "厦门市", "思明区"]
+    assert division_spans("这项工作最关键的资源是什么？") == []  # 资源县 exists; 资源 is "resources"
+    # Places no list of ours names are places of the question.
+    assert analyze("彭阳有多少持证社工？", "zh-hans").places == ["彭阳"]  # jieba takes 彭阳 for a person
+    assert analyze("宣汉和临夏各有多少社工站？", "zh-hans").places == ["宣汉", "临夏"]

@@ -76,12 +76,9 @@ _ZH_GENERIC = frozenset("中国 全国 我国 国家 全省 全市 全县 省 �
 _PLACE_SUFFIX_ZH = ("自治县", "自治州", "自治区", "特别行政区", "街道", "省", "市", "县", "区", "镇", "乡", "村")
 _PLACE_SUFFIX_EN = re.compile(r"\s+(?:Province|City|County|District|Town|Township|Village|Prefecture|Region)\b")
 
-# Supplement to jieba's `ns` tags: places named in the seed articles that jieba misses or mis-tags.
-_GAZETTEER_ZH = (
-    "厦门", "福建", "泉州", "惠安", "宁夏", "新疆", "昌吉", "潮州", "广东", "香港", "庄浪", "平凉", "甘肃",
-    "平阳", "温州", "浙江", "腾蛟", "广元", "朝天", "四川", "中子镇", "安徽", "漯河", "河南", "郾城", "源汇",
-    "临颍", "德清", "湖州", "阜溪", "威宁", "毕节", "贵州", "上海", "北京",
-)
+# Supplement to jieba's `ns` tags and China's divisions (`rag.places`): places named in the seed articles that both
+# miss (towns, and short names jieba takes for words: 平凉 "calm and cool").
+_GAZETTEER_ZH = ("平凉", "毕节", "腾蛟", "中子镇", "阜溪")
 # Provinces by their one-character abbreviations ("闽省" is 福建), as headlines and paraphrases use them.
 _PROVINCE_ABBREVIATIONS = {
     "京": "北京", "津": "天津", "沪": "上海", "渝": "重庆", "冀": "河北", "晋": "山西", "辽": "辽宁", "吉": "吉林",
@@ -269,7 +266,7 @@ def is_chinese_place(name: str) -> bool:
     """A place in China by its admin suffix, China's divisions or the gazetteer ("威宁自治县", "厦门", "德清"): its
     English form is its pinyin, which foreign places' ("瑞士": Swiss, "威尔士": Wales) is not."""
     simplified = to_simplified(name)
-    return simplified.endswith(_PLACE_SUFFIX_ZH) or bool(places.lookup(simplified)) or any(
+    return simplified.endswith(_PLACE_SUFFIX_ZH) or bool(places.division_spans(simplified)) or any(
         g in simplified for g in (*_GAZETTEER_ZH, *_PROVINCE_ABBREVIATIONS.values()))
 
 
@@ -413,7 +410,7 @@ def _strip_place_suffix(name: str) -> str:
 
 
 def places_zh(text: str) -> list[tuple[int, int]]:
-    """Spans of Chinese place names in `text` (jieba `ns` tags, place suffixes, a small gazetteer)."""
+    """Spans of Chinese place names in `text` (jieba `ns` tags, place suffixes, China's divisions, a few towns)."""
     simplified = to_simplified(text)
     if len(simplified) != len(text):  # spans below index `text`; OpenCC kept lengths in practice
         simplified = text
@@ -426,10 +423,11 @@ def places_zh(text: str) -> list[tuple[int, int]]:
             continue
         if flag == "ns" or (flag.startswith("n") and word.endswith(_PLACE_SUFFIX_ZH) and len(word) >= 3):
             spans.append((start, end))
-    for name in _GAZETTEER_ZH:
-        for m in re.finditer(re.escape(name), simplified):
-            if not any(s <= m.start() < e or s < m.end() <= e for s, e in spans):
-                spans.append((m.start(), m.end()))
+    found = places.division_spans(simplified)
+    found += [m.span() for name in _GAZETTEER_ZH for m in re.finditer(re.escape(name), simplified)]
+    for start, end in found:
+        if not any(s <= start < e or s < end <= e for s, e in spans):
+            spans.append((start, end))
     return [(s, e) for s, e in _merge_adjacent(sorted(spans), simplified) if simplified[s:e] not in _ZH_GENERIC]
 
 
