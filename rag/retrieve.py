@@ -269,7 +269,7 @@ class Retriever:
         def best_sentence_share(row: int) -> float:
             text = self.corpus.chunks[row].text
             best = 0.0
-            for (start, end), tokens in zip(split_sentences(text), _sentence_tokens(text), strict=True):
+            for start, end, tokens in _sentence_tokens(text):
                 share = sum(idf[t] for t in idf.keys() & tokens)
                 if needs_figure and share > best and not kind_spans("number", text[start:end], asked):
                     share /= 2
@@ -349,9 +349,10 @@ def _whole_words(tokens: list[str]) -> set[str]:
 
 
 @lru_cache(maxsize=65536)
-def _sentence_tokens(text: str) -> tuple[frozenset[str], ...]:
-    """The BM25 tokens of each sentence of a chunk's text. Shared: the same chunks come back question after question."""
-    return tuple(frozenset(tokenize(text[a:b])) for a, b in split_sentences(text))
+def _sentence_tokens(text: str) -> tuple[tuple[int, int, frozenset[str]], ...]:
+    """(start, end, BM25 tokens) of each sentence of a chunk's text. Shared: the same chunks come back question after
+    question."""
+    return tuple((a, b, frozenset(tokenize(text[a:b]))) for a, b in split_sentences(text))
 
 
 def document_context(passages: list[Passage], documents: dict[str, Document], n_docs: int) -> list[Passage]:

@@ -566,7 +566,7 @@ def _entity_in(entity: str, haystack: Haystack) -> bool | None:
     if haystack.mostly_han:  # a Chinese passage: compare through pinyin ("Xiamen"), then the dictionary ("Peru")
         divisions = places.lookup(entity)
         if divisions:  # a place in China is written with its own characters: "Shanghai" is 上海, never 伤害 (harm)
-            return any(haystack.has(n) for d in divisions for n in (d.name, d.short) if len(n) >= 2)
+            return any(haystack.has(n) for d in divisions for n in (d.name, d.short) if len(n) >= places.MIN_NAME_CHARS)
         pattern = _han_pattern(entity)
         return _either(bool(pattern.search(haystack.nospace)) if pattern else None,
                        _any_in(_entity_translations(entity, to_chinese=True), haystack))
