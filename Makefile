@@ -8,12 +8,20 @@ export TRANSFORMERS_OFFLINE := 1
 
 .PHONY: install demo test browser lint
 
+SHELL := /bin/bash
+# pip warns once per package about index locations a machine's pip configuration names but does not have.
+PIP_QUIET = 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }; exit $${PIPESTATUS[0]}
+
 $(VENV)/.installed: pyproject.toml
+	@echo "==> creating $(VENV)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	# The CPU build of torch lies on local disk; a plain `torch` would pull GBs of CUDA wheels.
-	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[st,milvus,dev]'
+	@$(BIN)/pip install -q --upgrade pip $(PIP_QUIET)
+	@echo "==> installing torch (CPU build, for the sentence-transformers path)"
+	@# The CPU build of torch lies on local disk; a plain `torch` would pull GBs of CUDA wheels.
+	@$(BIN)/pip install -q torch==2.13.0 $(PIP_QUIET)
+	@echo "==> installing rag and its dependencies (a few minutes on a fresh machine)"
+	@$(BIN)/pip install -q -e '.[st,milvus,dev]' $(PIP_QUIET)
+	@echo "==> $(VENV) is ready"
 	touch $@
 
 install: $(VENV)/.installed

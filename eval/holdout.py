@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from eval.run import contains_any
+from rag.evaluation.metrics import contains_any
 from rag.pipeline import RAG
 from rag.settings import Settings
 

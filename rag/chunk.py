@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 
-from langchain_text_splitters import RecursiveCharacterTextSplitter
-
 from rag.text import split_sentences, to_simplified
 from rag.types import Chunk, Document
 
@@ -19,6 +17,9 @@ SEPARATORS = ["\n\n", "\n", "。", "！", "？", "；", ". ", "! ", "? ", "; ", 
 
 def chunk_document(doc: Document, size: int, overlap: int, min_chars: int) -> list[Chunk]:
     """Split `doc.text` into chunks of about `size` characters with `overlap`, tails merged."""
+    # Imported here: langchain (pydantic and all) takes ~0.3 s to import, and only building an index needs it.
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
     splitter = RecursiveCharacterTextSplitter(
         separators=SEPARATORS,
         chunk_size=size,

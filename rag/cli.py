@@ -52,7 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
 
     def with_index(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--index-dir", help="index directory (default: settings index_dir, 'index')")
+        p.add_argument("--index-dir", help="index directory (default: the checkout's index/, or the cache's "
+                       "default-index/ for an installed package; settings index_dir)")
 
     p = sub.add_parser("index", help="build or update an index from files and folders")
     p.add_argument("paths", nargs="+", help="files or folders (.txt .md .html .pdf .docx .jsonl)")
@@ -83,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", nargs="*", help="build a fresh index from these paths first")
     p.add_argument("--limit", type=int, help="only the first N questions")
     p.add_argument("--mode", choices=["hybrid", "dense", "keyword"])
+    p.add_argument("--out", help="folder for the reports (default: eval/reports in a checkout, else ./eval-reports)")
     with_index(p)
     p.set_defaults(run=_eval)
 
@@ -116,10 +118,10 @@ def _open(args: argparse.Namespace):  # noqa: ANN202 - returns rag.pipeline.RAG 
 
 
 def _index(args: argparse.Namespace) -> int:
-    from rag.pipeline import RAG
+    from rag.pipeline import RAG, default_paths
 
     settings = _settings(args)
-    index_dir = Path(settings.index_dir)
+    index_dir = Path(args.index_dir) if args.index_dir else default_paths(settings)[0]
     if args.rebuild or not (index_dir / "CURRENT").is_file():
         rag = RAG.build(args.paths, index_dir=index_dir, settings=settings)
         report_errors = rag.errors
@@ -206,9 +208,10 @@ def _docs(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from eval.run import run_eval
+    from rag.evaluation.run import run_eval
 
-    return run_eval(args.gold, index_dir=args.index_dir, corpus=args.corpus, limit=args.limit, mode=args.mode)
+    return run_eval(args.gold, index_dir=args.index_dir, corpus=args.corpus, limit=args.limit, mode=args.mode,
+                    out=args.out)
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -31,6 +31,7 @@ from rag.compose import create_composer
 from rag.embed import CachedEmbedder, create_embedder
 from rag.ingest import IngestError, file_hash, find_duplicates, iter_files, load_file_result, make_ids_unique
 from rag.lexical import LexicalIndex, tokenize_all
+from rag.paths import cache_root, default_corpus, default_index, file_key
 from rag.retrieve import (
     CorpusView,
     RetrievalParams,
@@ -51,7 +52,6 @@ from rag.types import Answer, Chunk, Document, Passage
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 3  # 2: the manifest records the embedder's vector space; 3: sentence vectors (rag/sentences.py)
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -90,7 +90,7 @@ class RAG:
         self._write_lock = threading.Lock()
         s = settings
         self.embedder = CachedEmbedder(
-            create_embedder(s.embedder, s.embedder_model, s.device, s.embed_batch_size), s.cache_dir,
+            create_embedder(s.embedder, s.embedder_model, s.device, s.embed_batch_size), s.cache_dir or cache_root(),
             s.embed_batch_size,
         )
         self.composer = create_composer(
@@ -128,8 +128,7 @@ class RAG:
     def open_default(cls, settings: Settings | None = None, progress: bool = True) -> RAG:
         """The default index (settings.index_dir) over settings.corpus, built or refreshed as needed."""
         settings = settings or Settings.load()
-        index_dir = _resolve_default(settings.index_dir)
-        corpus = [_resolve_default(p) for p in settings.corpus]
+        index_dir, corpus = default_paths(settings)
         if (index_dir / "CURRENT").is_file():
             try:
                 rag = cls.open(index_dir, settings)
@@ -197,7 +196,7 @@ class RAG:
             for n, path in enumerate(found):
                 if notify:
                     notify(n / max(len(found), 1) * 0.3, f"Reading {path.name}")
-                key = str(path)
+                key = file_key(path, self.index_dir)
                 try:
                     digest = file_hash(path)
                     if files.get(key) == digest:
@@ -209,6 +208,8 @@ class RAG:
                     report.errors.append(exc)
                     continue
                 report.errors.extend(loaded.errors)  # skipped .jsonl lines
+                for doc in loaded.documents:
+                    doc.path = key
                 stale = [d.id for d in documents.values() if d.path == key]
                 self._drop(stale, documents, chunks, ids, store, sentences)
                 make_ids_unique(loaded.documents, set(documents) | {d.id for d in new_docs})
@@ -389,6 +390,7 @@ class RAG:
                 f"RAG_EMBEDDER_MODEL), or rebuild: `rag index PATH... --rebuild --index-dir {self.index_dir}`"
             )
         documents = {d["id"]: Document.from_dict(d) for d in _read_jsonl(generation / "documents.jsonl")}
+        files = _rekey(manifest["files"], documents.values(), self.index_dir)
         chunks, ids = [], []
         for row in _read_jsonl(generation / "chunks.jsonl"):
             ids.append(row.pop("vid"))
@@ -400,9 +402,26 @@ class RAG:
             sentences = SentenceIndex(open_store_from_settings(generation / "sentences", self.settings), vids, holders,
                                       next_sentence)
         saved_tokens = LexicalIndex.read_tokens(generation)
-        return self._snapshot(documents, chunks, np.asarray(ids, dtype=np.int64), manifest["files"],
+        return self._snapshot(documents, chunks, np.asarray(ids, dtype=np.int64), files,
                               manifest["next_id"], store, sentences,
                               dict(zip((c.id for c in chunks), saved_tokens, strict=True)))
+
+
+def _rekey(files: dict[str, str], documents: Any, index_dir: Path) -> dict[str, str]:
+    """Indexes written before files were keyed by `file_key` named them as given on the command line, relative to
+    the working directory of the time: name them by `file_key` now (the same name for every file of an index built
+    beside its corpus), so that the next update recognises them."""
+    base = index_dir.resolve().parent
+    renamed: dict[str, str] = {}
+    for key in files:
+        given = Path(key)
+        for candidate in (given,) if given.is_absolute() else (base / given, Path.cwd() / given):
+            if candidate.exists():
+                renamed[key] = file_key(candidate, index_dir)
+                break
+    for doc in documents:
+        doc.path = renamed.get(doc.path, doc.path)
+    return {renamed.get(key, key): digest for key, digest in files.items()}
 
 
 def _tokens_by_chunk(state: _State) -> dict[str, list[str]]:
@@ -438,12 +457,13 @@ def make_filter(**fields: Any) -> SearchFilter:
     return SearchFilter(**clean)
 
 
-def _resolve_default(path: str) -> Path:
-    """Relative default paths work from the working directory, or else from the project root."""
-    candidate = Path(path)
-    if candidate.is_absolute() or candidate.exists() or (Path.cwd() / "pyproject.toml").exists():
-        return candidate
-    return PROJECT_ROOT / candidate
+def default_paths(settings: Settings) -> tuple[Path, list[Path]]:
+    """The default index and corpus: the same from any working directory unless the settings name others (those
+    are taken as given, relative to the working directory)."""
+    defaults = Settings()
+    index_dir = default_index() if settings.index_dir == defaults.index_dir else Path(settings.index_dir)
+    corpus = [default_corpus()] if settings.corpus == defaults.corpus else [Path(p) for p in settings.corpus]
+    return index_dir, corpus
 
 
 def _write_jsonl(path: Path, rows: Any) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from rag.lexical import pinyin_keys
 from rag.text import fold
+from rag.words import word_tags
 
 # Longest first: "自治州" before "州" would matter if "州" were here (it is not: 广州 is not 广 + a suffix).
 _SUFFIXES = ("特别行政区", "自治区", "自治州", "自治县", "自治旗", "地区", "林区", "省", "市", "区", "县", "盟", "旗")
@@ -114,13 +115,6 @@ def _parts(place: str) -> tuple[tuple[str, ...], dict[str, str]]:
 
 def _short_is_a_name(short: str) -> bool:
     return len(short) >= MIN_NAME_CHARS and word_tags().get(short) not in _WORD_TAGS
-
-
-@lru_cache(maxsize=1)
-def word_tags() -> dict[str, str]:
-    import jieba.posseg
-
-    return jieba.posseg.dt.word_tag_tab
 
 
 def parts_named(place: str, text: str) -> list[str]:

@@ -20,10 +20,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-import jieba
-
 from rag.compose.terms import EN_STOPWORDS, ZH_STOPWORDS, places_en, places_zh
 from rag.text import detect_language, is_chinese, to_simplified
+from rag.words import segmenter
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _ZH_LEAD = re.compile(r"^\s*(?:那么|那麼|那|还有|還有|另外|而|再问|再問|换成|換成)\s*")
@@ -76,7 +75,7 @@ def _has_subject(question: str, frame: list[tuple[int, int]], chinese: bool) -> 
     for start, end in sorted(frame, reverse=True):
         rest = rest[:start] + " " + rest[end:]
     if chinese:
-        words = [w.strip() for w in jieba.lcut(to_simplified(rest))]
+        words = [w.strip() for w in segmenter().lcut(to_simplified(rest))]
         return any(_HAN.search(w) and w not in ZH_STOPWORDS and w not in _ZH_PARTICLES for w in words)
     words = [w.lower() for w in _EN_WORD.findall(rest)]
     return any(w not in EN_STOPWORDS and w not in _FOLLOWUP_WORDS for w in words)

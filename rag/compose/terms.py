@@ -20,14 +20,10 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
-import jieba
-import jieba.posseg as pseg
-
 from rag import places
 from rag.bilingual import english_senses, english_to_chinese, lexicon, stem_en
 from rag.text import fold, is_chinese, numbers_in, to_simplified
-
-jieba.setLogLevel(60)  # jieba logs its dictionary loading at INFO on first use
+from rag.words import frequencies, tagger
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -363,8 +359,7 @@ def _chinese_words(question: str) -> dict[str, tuple[str, ...]]:
     """Lower-case question word -> Chinese words of the dictionary phrase it belongs to ("social workers" ->
     社工, 社会工作者 for both "social" and "workers"), the most common ones (by jieba's word frequencies): the
     dictionary lists "assistant" as 二手 and 佴 as well as 助理."""
-    jieba.dt.check_initialized()
-    frequency = jieba.dt.FREQ
+    frequency = frequencies()
     out: dict[str, tuple[str, ...]] = {}
     for gloss, words in english_to_chinese(question, EN_STOPWORDS):
         common = sorted(words, key=lambda w: -frequency.get(w, 0))[:TRANSLATIONS_PER_TERM]
@@ -388,7 +383,7 @@ def names_en(text: str) -> list[str]:
 
 @lru_cache(maxsize=4096)
 def _tag(text: str) -> tuple[tuple[str, str], ...]:
-    return tuple((p.word, p.flag) for p in pseg.cut(text))
+    return tuple((p.word, p.flag) for p in tagger().cut(text))
 
 
 def _expand_abbreviation(place: str) -> str:

@@ -47,10 +47,14 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-import faiss
 import numpy as np
 
-from rag.store.base import MANIFEST, IndexParams, ReadWriteLock, SearchFilter, VectorMeta, checked_batch, unit_rows
+# faiss's loader tries builds the wheel may not have ("Could not load library with AVX512 support due to:
+# ModuleNotFoundError...") and logs each try at INFO, which reads as a failure; it then loads the one that serves.
+logging.getLogger("faiss.loader").setLevel(logging.WARNING)
+import faiss  # noqa: E402
+
+from rag.store.base import MANIFEST, IndexParams, ReadWriteLock, SearchFilter, VectorMeta, checked_batch, unit_rows  # noqa: E402
 
 log = logging.getLogger(__name__)
 
