@@ -536,8 +536,10 @@ def measure_cold_start(index_dir: Path, cache: Path, question: str, runs: int = 
         for command, into in (([sys.executable, "-c", BARE_ENCODER], bare),
                               ([sys.executable, "-m", "rag.cli", "ask", question, "--index-dir", str(index_dir)], ask)):
             started = time.perf_counter()
-            subprocess.run(command, env=env, check=True, capture_output=True, timeout=300)
+            done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
             into.append(time.perf_counter() - started)
+            if done.returncode != 0:
+                raise RuntimeError(f"{' '.join(command[:4])} failed: {done.stderr[-2000:]}")
     return ColdStart(question=question, bare_s=bare, ask_s=ask)
 
 

@@ -2,7 +2,8 @@
 
 Chunks follow Chinese and English sentence ends (langchain-text-splitters), never cut inside a
 number or a Latin word (no bare-space or empty separator), and a short tail is merged into its
-neighbour so that tiny leftovers cannot become "hub" chunks that match every question.
+neighbour so that tiny leftovers cannot become "hub" chunks that match every question. Only a run
+with no separator at all, longer than a chunk may grow, is cut by length (`_bounded`).
 """
 
 from __future__ import annotations
@@ -37,10 +38,26 @@ def chunk_document(doc: Document, size: int, overlap: int, min_chars: int) -> li
     if len(spans) > 1 and spans[-1][1] - spans[-1][0] < min_chars:
         tail = spans.pop()
         spans[-1] = (spans[-1][0], tail[1])
+    spans = [piece for span in spans for piece in _bounded(doc.text, span, size, size + min_chars)]
     return [
         Chunk(id=f"{doc.id}:{i}", doc_id=doc.id, text=doc.text[a:b], span=(a, b), lang=doc.lang, title=doc.title)
         for i, (a, b) in enumerate(spans)
     ]
+
+
+def _bounded(text: str, span: tuple[int, int], size: int, limit: int) -> list[tuple[int, int]]:
+    """`span`, or pieces of at most `size` characters when it is longer than `limit`: a run with no separator
+    (no punctuation, no line break) would otherwise become one chunk beyond what the embedder reads. A piece ends
+    after the window's last space when there is one in its second half (not inside a Latin word), else at `size`."""
+    start, end = span
+    if end - start <= limit:
+        return [span]
+    pieces = []
+    while end - start > size:
+        cut = text.rfind(" ", start + size // 2, start + size) + 1 or start + size
+        pieces.append((start, cut))
+        start = cut
+    return [*pieces, (start, end)]
 
 
 def embedding_text(chunk: Chunk, with_title: bool) -> str:

@@ -122,18 +122,21 @@ def _index(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     index_dir = Path(args.index_dir) if args.index_dir else default_paths(settings)[0]
-    if args.rebuild or not (index_dir / "CURRENT").is_file():
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if len(missing) == len(args.paths):  # nothing to index: say so, and write no empty index
+        print(f"error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return 1
+    if args.rebuild:
         rag = RAG.build(args.paths, index_dir=index_dir, settings=settings)
-        report_errors = rag.errors
-        added = len(rag.documents())
+        report_errors, added = rag.errors, len(rag.documents())
     else:
-        rag = RAG.open(index_dir, settings)
+        rag = RAG.open_or_create(index_dir, settings)
         report = rag.add(args.paths)
         report_errors, added = report.errors, len(report.added)
     for err in report_errors:
         print(f"skipped {err}", file=sys.stderr)
     print(f"{added} document(s) indexed; {len(rag.documents())} in {index_dir}")
-    return 0
+    return 1 if missing else 0
 
 
 def _filters(items: list[str]) -> dict[str, list[str] | str]:
@@ -191,7 +194,8 @@ def _docs(args: argparse.Namespace) -> int:
     if args.paths:
         from rag.ingest import load_documents
 
-        result = load_documents(args.paths)
+        settings = _settings(args)
+        result = load_documents(args.paths, settings.max_file_mb, settings.duplicate_threshold)
         documents = result.documents
         for err in result.errors:
             print(f"skipped {err}", file=sys.stderr)

@@ -4,9 +4,10 @@
           ─► chunk ─► Chunk[] ─► embed ─► VectorStore        + BM25 over folded tokens
     question ─► rewrite follow-up ─► hybrid retrieve ─► Passage[] ─► compose + verify ─► Answer
 
-An index directory holds generations: `gen-NNNNNN/` folders and a `CURRENT` file naming the live
-one. A build or update writes a new generation completely, then replaces `CURRENT` atomically,
-so an interrupted build leaves the previous index readable.
+An index directory holds generations: `gen-NNNNNN-<random>/` folders and a `CURRENT` file naming the
+live one (rag/generations.py). A build or update holds the directory's writer lock, starts from the
+live generation (another process's update is kept, not overwritten), writes a new generation
+completely, then replaces `CURRENT` atomically: an interrupted build leaves the previous index readable.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import json
 import logging
 import os
 import re
-import shutil
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -25,9 +25,11 @@ from typing import Any
 
 import numpy as np
 
+from rag import generations
 from rag.bilingual import preload as preload_dictionary
 from rag.chunk import chunk_document, embedding_text
 from rag.compose import create_composer
+from rag.compose.messages import abstain_text
 from rag.embed import CachedEmbedder, create_embedder
 from rag.ingest import IngestError, file_hash, find_duplicates, iter_files, load_file_result, make_ids_unique
 from rag.lexical import LexicalIndex, tokenize_all
@@ -46,7 +48,7 @@ from rag.sentences import SentenceIndex
 from rag.settings import Settings
 from rag.store import create_store_from_settings, open_store_from_settings
 from rag.store.base import SearchFilter
-from rag.text import detect_language
+from rag.text import detect_language, has_words
 from rag.types import Answer, Chunk, Document, Passage
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,7 @@ class IndexUnavailable(RuntimeError):
 class AddReport:
     added: list[str] = field(default_factory=list)  # doc ids indexed
     skipped: list[str] = field(default_factory=list)  # unchanged files
+    replaced: list[str] = field(default_factory=list)  # changed files whose earlier articles were replaced
     errors: list[IngestError] = field(default_factory=list)
 
 
@@ -101,6 +104,8 @@ class RAG:
             max_candidates=s.compose_max_sentences,
         )
         self._state: _State | None = None
+        self._generation: Path | None = None  # the generation `_state` was read from or saved as
+        self._replace = False  # a build from scratch: the next write replaces whatever the directory holds
         self._anchor_vectors: dict[str, np.ndarray] | None = None
         preload_dictionary()  # cross-lingual questions need it; parsing takes seconds
 
@@ -113,6 +118,7 @@ class RAG:
         settings = settings or Settings.load()
         rag = cls(index_dir or settings.index_dir, settings)
         rag._state = rag._empty_state()
+        rag._replace = True
         rag.add(paths, progress=progress)
         return rag
 
@@ -125,19 +131,26 @@ class RAG:
         return rag
 
     @classmethod
+    def open_or_create(cls, index_dir: str | Path | None = None, settings: Settings | None = None) -> RAG:
+        """The index in `index_dir`, or an empty one there when it holds none yet; either way, `add()` builds on
+        whatever another process publishes there meanwhile (two `rag index` runs into one folder keep both)."""
+        settings = settings or Settings.load()
+        rag = cls(index_dir or settings.index_dir, settings)
+        rag._state = rag._load() if rag._has_index() else rag._empty_state()
+        return rag
+
+    @classmethod
     def open_default(cls, settings: Settings | None = None, progress: bool = True) -> RAG:
         """The default index (settings.index_dir) over settings.corpus, built or refreshed as needed."""
         settings = settings or Settings.load()
         index_dir, corpus = default_paths(settings)
-        if (index_dir / "CURRENT").is_file():
-            try:
-                rag = cls.open(index_dir, settings)
-            except IndexUnavailable as exc:  # the default index is derived data: rebuild rather than fail
-                log.warning("Rebuilding the default index: %s", exc)
-            else:
-                rag.add(corpus, progress=progress)  # only new or changed files cost anything
-                return rag
-        return cls.build(corpus, index_dir=index_dir, settings=settings, progress=progress)
+        try:
+            rag = cls.open_or_create(index_dir, settings)
+        except IndexUnavailable as exc:  # the default index is derived data: rebuild rather than fail
+            log.warning("Rebuilding the default index: %s", exc)
+            return cls.build(corpus, index_dir=index_dir, settings=settings, progress=progress)
+        rag.add(corpus, progress=progress)  # only new or changed files cost anything
+        return rag
 
     # ---- reading ------------------------------------------------------------------------------
 
@@ -154,6 +167,10 @@ class RAG:
         """A short answer to `question` with numbered, checked citations, or an honest abstention."""
         started = time.perf_counter()
         question = clean_question(question, self.settings.max_question_chars)
+        if not has_words(question):  # "？？？", emoji, invisible marks: nothing to search for, nothing to cite
+            language = detect_language(question)
+            return Answer(question=question, text=abstain_text(language), citations=[], abstained=True,
+                          language=language, notes=["the question holds no words to search for"])
         standalone = rewrite_followup(question, list(history)) if history else question
         result = self.retrieve(standalone, k, filters, mode)
         evidence = document_context(result.passages, self._live().documents, self.settings.context_docs)
@@ -172,7 +189,7 @@ class RAG:
             raise ValueError("k must be at least 1")
         where = filters if isinstance(filters, SearchFilter) or filters is None else make_filter(**filters)
         state = self._live()
-        if not state.chunks:
+        if not state.chunks or not has_words(question):
             return RetrievalResult(passages=[], language=detect_language(question), timings={})
         return state.retriever.search(question, k=k, where=where, mode=mode or self.settings.mode)
 
@@ -182,35 +199,43 @@ class RAG:
         """Index new or changed files among `paths`; unchanged files cost nothing. Bad files are reported."""
         report = AddReport()
         notify = progress if callable(progress) else None
-        with self._write_lock:
-            state = self._live()
+        with self._write_lock, generations.writer_lock(self.index_dir):
+            state = self._latest()
             documents, chunks, ids, files, sentences = _working_copy(state)
             store = state.store
             found: list[Path] = []
             for given in paths:  # one bad path is reported, the others still get indexed
                 try:
-                    found.extend(f for f in iter_files([given]) if f not in found)
+                    walked = iter_files([given], self.settings.follow_symlinks, report.errors)
                 except IngestError as exc:
                     report.errors.append(exc)
+                    continue
+                found.extend(f for f in walked if f not in found)
             new_docs: list[Document] = []
             for n, path in enumerate(found):
                 if notify:
                     notify(n / max(len(found), 1) * 0.3, f"Reading {path.name}")
                 key = file_key(path, self.index_dir)
                 try:
+                    if not _encodable(key):
+                        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+                        raise IngestError(shown, "the file name is not valid UTF-8 text: rename the file")
                     digest = file_hash(path)
                     if files.get(key) == digest:
                         report.skipped.append(key)
                         continue
                     loaded = load_file_result(path, self.settings.max_file_mb)
-                except IngestError as exc:
-                    log.warning("Skipped %s", exc)
-                    report.errors.append(exc)
+                except (IngestError, OSError) as exc:  # one unreadable file costs that file, not the batch
+                    error = exc if isinstance(exc, IngestError) else IngestError(path, f"cannot read: {exc}")
+                    log.warning("Skipped %s", error)
+                    report.errors.append(error)
                     continue
                 report.errors.extend(loaded.errors)  # skipped .jsonl lines
                 for doc in loaded.documents:
                     doc.path = key
                 stale = [d.id for d in documents.values() if d.path == key]
+                if stale:
+                    report.replaced.append(key)
                 self._drop(stale, documents, chunks, ids, store, sentences)
                 make_ids_unique(loaded.documents, set(documents) | {d.id for d in new_docs})
                 files[key] = digest
@@ -255,8 +280,8 @@ class RAG:
 
     def remove(self, doc_ids: Sequence[str]) -> int:
         """Delete documents by id; returns how many were removed."""
-        with self._write_lock:
-            state = self._live()
+        with self._write_lock, generations.writer_lock(self.index_dir):
+            state = self._latest()
             documents, chunks, ids, files, sentences = _working_copy(state)
             gone = [d for d in doc_ids if d in documents]
             for doc_id in gone:
@@ -297,6 +322,14 @@ class RAG:
             raise IndexUnavailable("No index loaded: use RAG.build(paths) or RAG.open(index_dir)")
         return self._state
 
+    def _latest(self) -> _State:
+        """The state to update (under the writer lock): ours, unless another process has published a generation
+        since we read ours; then that one, so that its work is kept."""
+        live = generations.current(self.index_dir)
+        if not self._replace and live is not None and live != self._generation:
+            self._state = self._load()
+        return self._live()
+
     def _empty_state(self) -> _State:
         store = create_store_from_settings(self.settings, self.embedder.dim)
         sentences = None
@@ -322,17 +355,11 @@ class RAG:
         return self._anchor_vectors
 
     def _has_index(self) -> bool:
-        return (self.index_dir / "CURRENT").is_file()
+        return generations.current(self.index_dir) is not None
 
     def _save(self, state: _State) -> None:
-        """Write a new generation directory, then point CURRENT at it (atomic rename)."""
-        self.index_dir.mkdir(parents=True, exist_ok=True)
-        previous = self._current_generation()
-        number = int(previous.name.split("-")[1]) + 1 if previous else 1
-        final = self.index_dir / f"gen-{number:06d}"
-        tmp = self.index_dir / f".tmp-{final.name}-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
+        """Write a new generation, then make it live (rag/generations.py); call under the writer lock."""
+        tmp = generations.staging(self.index_dir)
         s = self.settings
         manifest = {
             "format_version": FORMAT_VERSION,
@@ -355,23 +382,23 @@ class RAG:
         if state.sentences is not None:
             state.sentences.save(tmp)
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-        os.replace(tmp, final)
-        pointer = self.index_dir / ".CURRENT.tmp"
-        pointer.write_text(final.name, encoding="utf-8")
-        os.replace(pointer, self.index_dir / "CURRENT")
-        for old in self.index_dir.glob("gen-*"):
-            if old != final:
-                shutil.rmtree(old, ignore_errors=True)
-        log.info("Index saved to %s (%d documents, %d chunks)", final, len(state.documents), len(state.chunks))
-
-    def _current_generation(self) -> Path | None:
-        pointer = self.index_dir / "CURRENT"
-        if not pointer.is_file():
-            return None
-        return self.index_dir / pointer.read_text(encoding="utf-8").strip()
+        self._generation = generations.publish(self.index_dir, tmp)
+        self._replace = False
+        log.info("Index saved to %s (%d documents, %d chunks)", self._generation, len(state.documents),
+                 len(state.chunks))
 
     def _load(self) -> _State:
-        generation = self._current_generation()
+        """The live generation, read; a generation removed while it was being read (a writer's clean-up after a
+        long read) is followed to the one that replaced it."""
+        for attempt in range(3):
+            try:
+                return self._load_generation(generations.current(self.index_dir))
+            except FileNotFoundError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _load_generation(self, generation: Path | None) -> _State:
         if generation is None or not (generation / "manifest.json").is_file():
             raise IndexUnavailable(f"No index in {self.index_dir}: build one with `rag index PATH... "
                               f"--index-dir {self.index_dir}` or RAG.build(paths, index_dir=...)")
@@ -402,9 +429,18 @@ class RAG:
             sentences = SentenceIndex(open_store_from_settings(generation / "sentences", self.settings), vids, holders,
                                       next_sentence)
         saved_tokens = LexicalIndex.read_tokens(generation)
+        self._generation = generation
         return self._snapshot(documents, chunks, np.asarray(ids, dtype=np.int64), files,
                               manifest["next_id"], store, sentences,
                               dict(zip((c.id for c in chunks), saved_tokens, strict=True)))
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # surrogates: a name that was not UTF-8 on disk
+        return False
+    return True
 
 
 def _rekey(files: dict[str, str], documents: Any, index_dir: Path) -> dict[str, str]:

@@ -23,6 +23,7 @@ class Settings:
 
     # Ingestion
     max_file_mb: float = 50.0
+    follow_symlinks: bool = False  # follow links that lead out of an indexed folder
     duplicate_threshold: float = 0.6
 
     # Chunking (characters)

@@ -20,6 +20,20 @@ _KANA = re.compile(r"[\u3040-\u30ff]")
 _OTHER_SCRIPT = re.compile(r"[\u0400-\u04ff\u0590-\u06ff\u0e00-\u0e7f\uac00-\ud7af]")
 
 
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def has_words(text: str) -> bool:
+    """Whether `text` holds a letter, a digit or a Han character (not only punctuation, emoji or invisible marks)."""
+    return any(unicodedata.category(ch)[0] in "LN" for ch in text)
+
+
+def valid_unicode(text: str) -> str:
+    """`text` with lone surrogates (which JSON's \\ud800 escapes can produce, and no file can hold) replaced by
+    U+FFFD, so that whatever holds it can be written as UTF-8."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
 @lru_cache(maxsize=1)
 def _t2s() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")

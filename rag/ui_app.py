@@ -20,7 +20,6 @@ from __future__ import annotations
 import html
 import logging
 import os
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -158,21 +157,26 @@ def build_app(rag: RAG) -> gr.Blocks:
         if not files:
             return ("Choose one or more files first.", *corpus_views(), gr.skip())
         lines: list[str] = []
-        with tempfile.TemporaryDirectory(prefix="rag-upload-") as tmp:
-            staged = stage_uploads(files, Path(tmp), settings.max_upload_mb)
-            lines += [f"- refused {html.escape(r)}" for r in staged.rejected]
-            if staged.files:
-                progress(0.0, desc="Indexing uploads")
-                try:
-                    report = rag.add(staged.files, progress=lambda f, msg: progress(f, desc=msg))
-                except Exception as exc:  # nothing was added; the index stays as it was
-                    log.exception("adding uploads failed")
-                    lines.append(f"- indexing failed, nothing was added: {html.escape(str(exc))}")
-                else:
-                    prefix = str(Path(tmp)) + os.sep
-                    lines.insert(0, f"Added {len(report.added)} article(s): {', '.join(report.added) or '-'}")
-                    lines += [f"- unchanged, skipped: {html.escape(Path(p).name)}" for p in report.skipped]
-                    lines += [f"- error: {html.escape(str(e).replace(prefix, ''))}" for e in report.errors]
+        # Uploads are kept beside the index under their own names: a corrected file of the same name replaces the
+        # articles of the earlier one instead of joining them.
+        uploads = rag.index_dir / "uploads"
+        uploads.mkdir(parents=True, exist_ok=True)
+        staged = stage_uploads(files, uploads, settings.max_upload_mb)
+        lines += [f"- refused {html.escape(r)}" for r in staged.rejected]
+        if staged.files:
+            progress(0.0, desc="Indexing uploads")
+            try:
+                report = rag.add(staged.files, progress=lambda f, msg: progress(f, desc=msg))
+            except Exception as exc:  # nothing was added; the index stays as it was
+                log.exception("adding uploads failed")
+                lines.append(f"- indexing failed, nothing was added: {html.escape(str(exc))}")
+            else:
+                prefix = str(uploads) + os.sep
+                added = ", ".join(html.escape(doc_id) for doc_id in report.added) or "-"
+                lines.insert(0, f"Added {len(report.added)} article(s): {added}")
+                lines += [f"- replaced the earlier articles of {html.escape(Path(p).name)}" for p in report.replaced]
+                lines += [f"- unchanged, skipped: {html.escape(Path(p).name)}" for p in report.skipped]
+                lines += [f"- error: {html.escape(str(e).replace(prefix, ''))}" for e in report.errors]
         return ("\n".join(lines), *corpus_views(), None)
 
     def remove_docs(doc_ids: list[str] | None) -> tuple[Any, ...]:

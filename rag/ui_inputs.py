@@ -19,13 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.ingest.loaders import SUPPORTED_SUFFIXES
-from rag.store.base import SearchFilter
+from rag.store.base import SearchFilter, is_date_prefix
 
 UPLOAD_SUFFIXES = tuple(sorted(SUPPORTED_SUFFIXES))  # what ingestion reads: .txt .md .html .pdf .docx .jsonl ...
 LANGUAGES = ("en", "zh-hans", "zh-hant")
 MAX_NAME_CHARS = 120
 
-_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _UNSAFE = re.compile(r"[^\w.\- ]+")
 
 
@@ -34,7 +33,7 @@ def parse_date(text: str | None, which: str) -> str | None:
     value = (text or "").strip()
     if not value:
         return None
-    if not _DATE.match(value):
+    if not is_date_prefix(value):
         raise ValueError(f"{which} date {value!r} is not understood: type YYYY, YYYY-MM or YYYY-MM-DD, "
                          f"or leave it empty")
     return value

@@ -57,3 +57,12 @@ def test_widen_keeps_to_whole_sentences_when_the_paragraph_is_long():
     a, b = widen(text, (start, start + 8), max_chars=150)
     assert b - a <= 150 + 8 and a <= start and b >= start + 8
     assert text[a:b].endswith(("。", "人"))
+
+
+def test_a_run_without_separators_is_still_bounded():
+    for text, lang in (("社工" * 3000, "zh-hans"), (" ".join(["worker"] * 1500), "en")):
+        chunks = chunk_document(_doc(text, lang), size=360, overlap=60, min_chars=120)
+        assert len(chunks) > 10 and max(len(c.text) for c in chunks) <= 360
+        assert "".join(text[a:b] for a, b in (c.span for c in chunks)) == text  # nothing lost, in order
+        if lang == "en":
+            assert all(c.text.endswith(" ") or c.span[1] == len(text) for c in chunks)  # never inside a word

@@ -53,3 +53,24 @@ def test_docs_json_segments_files_without_an_index(capsys: pytest.CaptureFixture
     docs = json.loads(capsys.readouterr().out)
     assert [d["id"] for d in docs] == [f"002_d62f986f0cf1fb0a#{i}" for i in range(1, 5)]
     assert all("original" not in d for d in docs)
+
+
+def test_indexing_nothing_that_exists_fails_and_writes_no_index(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    index = tmp_path / "idx"
+    assert main(["index", str(tmp_path / "no-such-dir"), "--index-dir", str(index)]) == 1
+    assert "no such file or folder" in capsys.readouterr().err
+    assert not (index / "CURRENT").exists()
+
+
+def test_docs_keeps_to_the_file_size_limit(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch):
+    article = tmp_path / "big.txt"
+    article.write_text("厦门社工站开放。" * 400, encoding="utf-8")  # ~9.6 KB
+    monkeypatch.setenv("RAG_MAX_FILE_MB", "0.001")
+    assert main(["docs", str(article)]) == 0
+    assert "over the 0.001 MB limit" in capsys.readouterr().err
+
+
+def test_a_bad_date_filter_is_a_usage_error(index_dir: str, capsys: pytest.CaptureFixture[str]):
+    assert main(["search", "社工", "--filter", "from=2023-13-45", "--index-dir", index_dir]) == 2
+    assert "is not a date" in capsys.readouterr().err

@@ -332,3 +332,17 @@ def test_windows_line_ends_read_like_unix_ones(tmp_path):
     [crlf] = load_file(_write(tmp_path, "crlf.txt", ANHUI.replace("\n", "\r\n")))
     [lf] = load_file(_write(tmp_path, "lf.txt", ANHUI))
     assert (crlf.title, crlf.text, crlf.source) == (lf.title, lf.text, lf.source)
+
+
+def test_a_small_docx_that_unpacks_to_too_much_text_is_refused(tmp_path):
+    from rag.ingest import load_file
+
+    document = docx.Document()
+    for _ in range(1000):
+        document.add_paragraph("社会工作服务站为居民提供专业服务。" * 20)  # 340k characters in a ~40 KB file
+    path = tmp_path / "bomb.docx"
+    document.save(path)
+    size_mb = path.stat().st_size / 1024 / 1024
+    with pytest.raises(IngestError, match="unpacks to"):
+        load_file(path, max_file_mb=size_mb * 2)  # the file itself is within the limit
+    assert load_file(path, max_file_mb=5)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import SEEDS
 
+from rag import paths
 from rag.pipeline import RAG, IndexUnavailable
 from rag.settings import Settings
 
@@ -240,3 +241,104 @@ def test_answer_cites_the_passage_that_holds_the_figure(seeds_rag: RAG):
     assert answer.citations[0].doc_id == "000_a28a2c41f418ff44#1"
     start, end = answer.citations[0].support_span
     assert "11,265" in answer.citations[0].text[start:end]
+
+
+# ---- bad input costs only itself ----------------------------------------------------------------
+
+def test_an_unreadable_file_is_reported_by_name_and_the_rest_indexed(small_corpus: Path, tmp_path: Path,
+                                                                   settings: Settings,
+                                                                   monkeypatch: pytest.MonkeyPatch):
+    import rag.pipeline as pipeline
+
+    locked = small_corpus / "002_d62f986f0cf1fb0a.txt"
+    real_hash = pipeline.file_hash
+
+    def denied(path: Path) -> str:
+        if Path(path) == locked:  # root reads every file: a permission error has to be staged
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_hash(path)
+
+    monkeypatch.setattr(pipeline, "file_hash", denied)
+    rag = RAG.build([small_corpus], index_dir=tmp_path / "idx", settings=settings, progress=False)
+    assert {d.path.rsplit("/", 1)[-1] for d in rag.documents()} == {"000_a28a2c41f418ff44.txt"}
+    assert [Path(str(e.path)).name for e in rag.errors] == [locked.name]
+    assert "Permission denied" in str(rag.errors[0])
+
+
+def test_bad_jsonl_lines_cost_only_themselves(tmp_path: Path, settings: Settings):
+    corpus = tmp_path / "articles.jsonl"
+    deep = '{"id": "deep", "text": ' + "[" * 5000 + "]" * 5000 + "}"
+    good = {"id": "ok", "title": "社工站", "text": "厦门市现有持证社工11265人，居全国首位。"}
+    lines = [json.dumps(good, ensure_ascii=False),
+             deep,
+             '{"id": "lone", "title": "t\\ud800", "text": "鼓浪屿社工站开放\\ud800，首批12名持证社工入驻。"}']
+    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rag = RAG.build([corpus], index_dir=tmp_path / "idx", settings=settings, progress=False)
+    assert sorted(d.id for d in rag.documents()) == ["lone", "ok"]
+    assert "\ufffd" in rag.documents()[1].text or "\ufffd" in rag.documents()[0].text
+    assert any(":2" in str(e.path) and "nested" in e.reason for e in rag.errors)
+    assert sorted(d.id for d in RAG.open(tmp_path / "idx", settings).documents()) == ["lone", "ok"]  # saved
+
+
+def test_a_corrected_file_replaces_its_articles(small_corpus: Path, tmp_path: Path, settings: Settings):
+    rag = RAG.build([small_corpus], index_dir=tmp_path / "idx", settings=settings, progress=False)
+    before = sorted(d.id for d in rag.documents())
+    target = small_corpus / "000_a28a2c41f418ff44.txt"
+    target.write_text(target.read_text(encoding="utf-8").replace("11,265", "11,266"), encoding="utf-8")
+    report = rag.add([small_corpus], progress=False)
+    assert report.replaced == [paths.file_key(target, tmp_path / "idx")]
+    assert sorted(d.id for d in rag.documents()) == before
+    assert any("11,266" in d.text for d in rag.documents())
+
+
+def test_an_unreadable_folder_is_reported_and_links_out_are_not_followed(small_corpus: Path, tmp_path: Path,
+                                                                        settings: Settings,
+                                                                        monkeypatch: pytest.MonkeyPatch):
+    import os
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.copy(SEEDS / "003_2b286ece2c422390.txt", outside / "elsewhere.txt")
+    (small_corpus / "link.txt").symlink_to(outside / "elsewhere.txt")
+    (small_corpus / "linked-folder").symlink_to(outside, target_is_directory=True)
+    (small_corpus / "sealed").mkdir()
+    real_scandir = os.scandir
+
+    def sealed(path: object = ".") -> object:
+        if str(path).endswith("sealed"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", sealed)
+    rag = RAG.build([small_corpus], index_dir=tmp_path / "idx", settings=settings, progress=False)
+    assert not any("elsewhere" in d.path or "003_" in d.id for d in rag.documents())
+    assert any("sealed" in str(e.path) and "cannot read the folder" in e.reason for e in rag.errors)
+    followed = RAG.build([small_corpus], index_dir=tmp_path / "idx2", progress=False,
+                         settings=settings.with_(follow_symlinks=True))
+    assert any("elsewhere" in d.path for d in followed.documents())
+
+
+def test_a_file_name_that_is_not_utf8_is_reported_and_the_rest_indexed(small_corpus: Path, tmp_path: Path,
+                                                                      settings: Settings):
+    import os
+
+    odd = small_corpus / os.fsdecode(b"bad-\xff-name.txt")  # undecodable bytes arrive as lone surrogates
+    shutil.copy(SEEDS / "003_2b286ece2c422390.txt", odd)
+    rag = RAG.build([small_corpus], index_dir=tmp_path / "idx", settings=settings, progress=False)
+    assert len(rag.documents()) == 5 and len(RAG.open(tmp_path / "idx", settings).documents()) == 5
+    assert len(rag.errors) == 1 and "not valid UTF-8" in rag.errors[0].reason
+    assert "bad-\\xff-name.txt" in str(rag.errors[0])  # printable, as the command line reports it
+
+
+def test_questions_without_words_abstain_without_citations(seeds_rag: RAG):
+    for question in ("？？？！！！", "😀🙏😀", "\u200b\u200b\u200d", "…"):
+        answer = seeds_rag.ask(question)
+        assert answer.abstained and not answer.citations and answer.notes, question
+        assert seeds_rag.search(question) == []
+
+
+def test_a_date_that_is_no_date_is_refused(seeds_rag: RAG):
+    for bad in ("2023-13-45", "2023-02-30", "March"):
+        with pytest.raises(ValueError, match="is not a date"):
+            seeds_rag.search("社工", filters={"date_from": bad})
+    assert seeds_rag.search("社工", filters={"date_from": "2023-02"})

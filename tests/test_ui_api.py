@@ -9,7 +9,9 @@ uploads are refused, and removal reports what happened.
 
 from __future__ import annotations
 
+import json
 import socket
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -32,6 +34,7 @@ SUPPORT = "At present, there are 11,265 certified social workers in Xiamen"
 class AddReport:
     added: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
     errors: list[Exception] = field(default_factory=list)
 
 
@@ -40,6 +43,7 @@ class RecordingRAG:
     """Answers every question from the Xiamen passage and records what the UI passed in."""
 
     settings: Settings
+    index_dir: Path
     asked: list[dict[str, Any]] = field(default_factory=list)
     added: list[tuple[Path, str]] = field(default_factory=list)  # (staged path, its content)
     docs: list[Document] = field(default_factory=lambda: [
@@ -68,10 +72,15 @@ class RecordingRAG:
     def add(self, paths: list[Path], progress: Callable[[float, str], None] | None = None) -> AddReport:
         report = AddReport()
         for path in paths:
+            if any(seen == path for seen, _ in self.added):
+                report.replaced.append(str(path))
             self.added.append((path, path.read_text(encoding="utf-8")))
-            doc_id = f"{path.stem}#1"
-            self.docs.append(Document(id=doc_id, title=path.stem, text="", lang="zh-hans", path=str(path)))
-            report.added.append(doc_id)
+            ids = [f"{path.stem}#1"]
+            if path.suffix == ".jsonl":  # ids come from the file, as the real ingestion takes them
+                ids = [json.loads(line)["id"] for line in path.read_text(encoding="utf-8").splitlines()]
+            for doc_id in ids:
+                self.docs.append(Document(id=doc_id, title=path.stem, text="", lang="zh-hans", path=str(path)))
+                report.added.append(doc_id)
             if progress:
                 progress(1.0, f"Indexed {path.name}")
         return report
@@ -84,7 +93,7 @@ class RecordingRAG:
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[tuple[RecordingRAG, str]]:
-    rag = RecordingRAG(Settings(max_upload_mb=0.01))
+    rag = RecordingRAG(Settings(max_upload_mb=0.01), Path(tempfile.mkdtemp(prefix="rag-ui-test-")))
     app = build_app(rag)  # type: ignore[arg-type]
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -165,9 +174,13 @@ def test_uploads_are_staged_under_safe_names_and_oversized_ones_refused(
     report, table, _, _, _ = client.predict([handle_file(str(good))], api_name="/add")
     staged, content = rag.added[-1]
     assert staged.name == "厦门 社工 _x_.md" and content == good.read_text(encoding="utf-8")
-    assert staged.parent.name.startswith("rag-upload-") and not staged.parent.exists()  # fresh, then removed
-    assert "Added 1 article(s)" in report
+    assert staged.parent == rag.index_dir / "uploads" and staged.is_file()  # kept beside the index
+    assert "Added 1 article(s)" in report and "replaced" not in report
     assert any(row[0] == "厦门 社工 _x_#1" for row in table["data"])
+    good.write_text("# 鼓浪屿社工站开放\n\n首批15名持证社工入驻。\n", encoding="utf-8")  # a corrected copy
+    report, _, _, _, _ = client.predict([handle_file(str(good))], api_name="/add")
+    assert rag.added[-1] == (staged, good.read_text(encoding="utf-8"))  # the same file, not a second one
+    assert "replaced the earlier articles of 厦门 社工 _x_.md" in report
 
     big = tmp_path / "big.txt"
     big.write_text("社工" * 20_000, encoding="utf-8")  # about 120 KB, over the 0.01 MB limit
@@ -175,6 +188,14 @@ def test_uploads_are_staged_under_safe_names_and_oversized_ones_refused(
     with pytest.raises(Exception, match="(?i)too large|exceeds|size"):
         client.predict([handle_file(str(big))], api_name="/add")
     assert len(rag.added) == added
+
+
+def test_the_upload_report_escapes_what_comes_from_a_file(served: tuple[RecordingRAG, str], tmp_path: Path):
+    rag, url = served
+    hostile = tmp_path / "ids.jsonl"
+    hostile.write_text(json.dumps({"id": "<img src=x onerror=alert(1)>", "text": "社工"}) + "\n", encoding="utf-8")
+    report, _, _, _, _ = _client(url).predict([handle_file(str(hostile))], api_name="/add")
+    assert "<img" not in report and "&lt;img src=x onerror=alert(1)&gt;" in report
 
 
 def test_remove_reports_what_was_removed(served: tuple[RecordingRAG, str]) -> None:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.ingest.errors import IngestError
+from rag.text import valid_unicode
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -223,12 +224,13 @@ def _record(line_no: int, span: tuple[int, int], data: object) -> JsonlRecord:
     text = data.get("text")
     if not isinstance(text, str) or not text.strip():
         raise ValueError('no "text" field (a non-empty string is required)')
+    text = valid_unicode(text)
     fields = {}
     for key in ("id", "title", "date", "source", "lang", "url"):
         value = data.get(key)
         if value is not None and not isinstance(value, str | int):
             raise ValueError(f'"{key}" must be a string')
-        fields[key] = str(value) if value is not None else None
+        fields[key] = valid_unicode(str(value)) if value is not None else None
     return JsonlRecord(
         line_no=line_no,
         span=span,
@@ -272,6 +274,8 @@ def iter_jsonl(path: Path) -> Iterator[JsonlRecord | JsonlLineError]:
                 yield _record(line_no, span, json.loads(line))
             except ValueError as exc:  # json.JSONDecodeError is a ValueError
                 yield JsonlLineError(line_no, str(exc))
+            except RecursionError:
+                yield JsonlLineError(line_no, "nested too deeply to be an article")
 
 
 def read(path: Path) -> LoadedText:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,20 +49,20 @@ def _supported(path: Path) -> bool:
     return path.suffix.lower() in SUPPORTED_SUFFIXES and not path.name.startswith((".", "~$"))
 
 
-def iter_files(paths: Sequence[str | Path]) -> list[Path]:
+def iter_files(paths: Sequence[str | Path], follow_symlinks: bool = False,
+               errors: list[IngestError] | None = None) -> list[Path]:
     """Supported files among `paths` and (recursively) in the folders among them, sorted.
 
-    Hidden files and folders are skipped. A path that does not exist, or a file named
-    explicitly in an unsupported format, raises IngestError.
+    Hidden files and folders are skipped, and so are symbolic links that lead out of the folder being walked,
+    unless `follow_symlinks`. A folder that cannot be read is reported in `errors` (logged when None) and the
+    rest is still walked. A path that does not exist, or a file named explicitly in an unsupported format,
+    raises IngestError.
     """
     found: set[Path] = set()
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            for child in path.rglob("*"):
-                hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
-                if child.is_file() and not hidden and _supported(child):
-                    found.add(child)
+            found.update(_walk(path, follow_symlinks, errors))
         elif path.is_file():
             if not _supported(path):
                 raise IngestError(
@@ -71,6 +72,29 @@ def iter_files(paths: Sequence[str | Path]) -> list[Path]:
         else:
             raise IngestError(path, "no such file or folder")
     return sorted(found, key=str)
+
+
+def _walk(root: Path, follow_symlinks: bool, errors: list[IngestError] | None) -> list[Path]:
+    def unreadable(exc: OSError) -> None:
+        error = IngestError(exc.filename or root, f"cannot read the folder: {exc.strerror or exc}")
+        if errors is None:
+            log.warning("skipped %s", error)
+        else:
+            errors.append(error)
+
+    inside = root.resolve()
+    found = []
+    for folder, dirs, names in os.walk(root, onerror=unreadable, followlinks=follow_symlinks):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in names:
+            child = Path(folder) / name
+            if not _supported(child) or not child.is_file():
+                continue
+            if not follow_symlinks and child.is_symlink() and not child.resolve().is_relative_to(inside):
+                log.info("not following %s: the link leads out of %s", child, root)
+                continue
+            found.append(child)
+    return found
 
 
 def file_hash(path: Path) -> str:
@@ -98,6 +122,9 @@ def _load(path: Path, max_file_mb: float) -> tuple[list[Document], list[IngestEr
     if path.suffix.lower() == ".jsonl":
         return _load_jsonl(path)
     loaded = read(path)
+    if len(loaded.text) > max_file_mb * 1024 * 1024:  # a small .docx or .pdf can unpack to far more text
+        raise IngestError(path, f"the file unpacks to {len(loaded.text) / 1024 / 1024:.1f} M characters of text, over "
+                                f"the {max_file_mb:g} MB limit (max_file_mb)")
     docs = []
     for article in segment(loaded.text, default_title=loaded.title, default_date=parse_date(loaded.date)):
         text = clean_text(article.body) or clean_text(article.title)

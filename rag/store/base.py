@@ -8,6 +8,8 @@ even when most of the corpus is filtered out.
 
 from __future__ import annotations
 
+import datetime
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -31,9 +33,26 @@ class VectorMeta:
     path: str = ""
 
 
+_DATE_PREFIX = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+
+def is_date_prefix(value: str) -> bool:
+    """Whether `value` is a calendar date or its prefix: "2023", "2023-03", "2023-03-22" (not "2023-13-45")."""
+    match = _DATE_PREFIX.fullmatch(value)
+    if not match:
+        return False
+    year, month, day = (int(part) if part else 1 for part in match.groups())
+    try:
+        datetime.date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class SearchFilter:
-    """Restrict a search. Every given field must match; None means "any"."""
+    """Restrict a search. Every given field must match; None means "any". A date that is no date is refused:
+    it would otherwise match nothing, in silence."""
 
     langs: tuple[str, ...] | None = None
     sources: tuple[str, ...] | None = None
@@ -41,6 +60,11 @@ class SearchFilter:
     doc_ids: tuple[str, ...] | None = None
     date_from: str | None = None  # inclusive, ISO prefix compare
     date_to: str | None = None
+
+    def __post_init__(self) -> None:
+        for which, value in (("from", self.date_from), ("to", self.date_to)):
+            if value is not None and not is_date_prefix(value):
+                raise ValueError(f"The {which} date {value!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD")
 
     def matches(self, meta: VectorMeta) -> bool:
         if self.langs is not None and meta.lang not in self.langs:
