@@ -8,10 +8,11 @@ In: an open `RAG` (rag.pipeline). Out: a local web app with
   questions in both languages; a settings panel (k, outlet / language / date filters, retrieval
   mode) and an evidence panel (standalone query after rewriting, timings, notes, nearest passages);
 - a "Corpus" tab: the indexed articles as a table, upload of new files (size-limited, names
-  sanitised, copied into a fresh temporary directory before `RAG.add`) with a progress bar, and
-  removal of articles by id.
-The server binds to settings.host (127.0.0.1) and never opens a share link; Gradio analytics
-are switched off before Gradio is imported, and the page loads nothing from outside the server.
+  sanitised, kept under the index's uploads/ folder so that a corrected file replaces the earlier
+  one) with a progress bar, and removal of articles by id; both need the run's token (`Access`).
+The server binds to settings.host (127.0.0.1) and never opens a share link; requests for another
+host name or from another origin are refused (rag.ui_access); Gradio analytics are switched off
+before Gradio is imported, and the page loads nothing from outside the server.
 Rendering and input checking live in `rag.ui_render` and `rag.ui_inputs` (pure, unit-tested).
 """
 
@@ -28,8 +29,10 @@ from typing import TYPE_CHECKING, Any
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import gradio as gr  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
 
 from rag.settings import Settings  # noqa: E402
+from rag.ui_access import Access, AccessGuard  # noqa: E402
 from rag.text import detect_language  # noqa: E402
 from rag.types import Document  # noqa: E402
 from rag.ui_inputs import (  # noqa: E402
@@ -63,12 +66,22 @@ EXAMPLE_QUESTIONS = [
     "What did Li Chu describe?",
 ]
 MODES = ["hybrid", "dense", "keyword"]
+CHANGES_NEED_TOKEN = ("Adding or removing articles needs this server's token: open the link with `?token=...` "
+                      "that `rag serve` printed when it started. · 增删文章需使用启动时打印的带 token 的链接。")
 MAX_K = 20
 # Questions answered at the same time. Each question's "searching…" step is shown at once (its
 # event has no queue limit); only the CPU-bound `RAG.ask` calls wait for one of these slots.
 ASK_WORKERS = 2
 
 Message = dict[str, str]
+
+# Once the page has loaded, take the token out of the address bar (it now lives in an HttpOnly cookie, see
+# rag.ui_access): it stays out of the browser's history and of screenshots, and the page's address is the one its
+# links ("#cite-1-2") are written against.
+STRIP_TOKEN_JS = """() => {
+  const url = new URL(window.location.href);
+  if (url.searchParams.has('token')) { url.searchParams.delete('token'); history.replaceState(null, '', url); }
+}"""
 
 # Run whenever the chat changes (the chat's own autoscroll is off): while an answer is pending,
 # show the bottom (the question and "searching…"); once it is there, put the answer's first line
@@ -95,8 +108,8 @@ def _removal_choices(docs: list[Document]) -> list[tuple[str, str]]:
     return [(f"{d.title} ({d.id})", d.id) for d in docs]
 
 
-def build_app(rag: RAG) -> gr.Blocks:
-    """The whole UI around `rag`. Launch it with `launch()`, which adds the CSS.
+def build_app(rag: RAG, access: Access) -> gr.Blocks:
+    """The whole UI around `rag`. Launch it with `launch()` and the same `access`, which adds the CSS.
 
     `RAG` answers from a snapshot of the index while an update builds the next one, so questions
     keep being answered while uploads are indexed; no lock is taken here."""
@@ -152,8 +165,11 @@ def build_app(rag: RAG) -> gr.Blocks:
 
     def add_files(
         files: list[str] | None,
+        request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio finds the bar through this default)
     ) -> tuple[Any, ...]:
+        if not access.allows(request):
+            return (CHANGES_NEED_TOKEN, *corpus_views(), gr.skip())
         if not files:
             return ("Choose one or more files first.", *corpus_views(), gr.skip())
         lines: list[str] = []
@@ -179,7 +195,9 @@ def build_app(rag: RAG) -> gr.Blocks:
                 lines += [f"- error: {html.escape(str(e).replace(prefix, ''))}" for e in report.errors]
         return ("\n".join(lines), *corpus_views(), None)
 
-    def remove_docs(doc_ids: list[str] | None) -> tuple[Any, ...]:
+    def remove_docs(doc_ids: list[str] | None, request: gr.Request) -> tuple[Any, ...]:
+        if not access.allows(request):
+            return (CHANGES_NEED_TOKEN, *corpus_views())
         ids = [i.strip() for i in (doc_ids or []) if i and i.strip()]
         if not ids:
             return ("Pick an article to remove first.", *corpus_views())
@@ -284,26 +302,25 @@ def build_app(rag: RAG) -> gr.Blocks:
         add.click(add_files, [uploads], [add_report, *corpus_outputs, uploads], api_name="add")
         remove.click(remove_docs, [to_remove], [remove_report, *corpus_outputs], api_name="remove")
         app.load(corpus_views, None, corpus_outputs, api_name=False)
+        app.load(None, js=STRIP_TOKEN_JS, api_name=False, queue=False)
     return app
 
 
-def launch(
-    app: gr.Blocks,
-    settings: Settings,
-    host: str | None = None,
-    port: int | None = None,
-    block: bool = True,
-) -> None:
-    """Start the server on host:port (default settings.host:settings.port, i.e. 127.0.0.1:7860).
+def launch(app: gr.Blocks, settings: Settings, access: Access, block: bool = True) -> None:
+    """Start the server on access.host:access.port, guarded by `AccessGuard`, and print the link with the token.
 
     No share link, no analytics, no run history, no server-side rendering, no MCP server; uploads over
     settings.max_upload_mb are refused by the server before any handler sees them. With
     `block=False` it returns once the server is up (`app.close()` stops it).
     """
+    if not access.loopback:
+        log.warning("Serving on %s, beyond this machine: every request needs the token", access.host)
     app.queue(default_concurrency_limit=1)
+    print(f"Open {access.link()} (the token lets this browser add and remove articles)", flush=True)
     app.launch(
-        server_name=host or settings.host,
-        server_port=port or settings.port,
+        server_name=access.host,
+        server_port=access.port,
+        app_kwargs={"middleware": [Middleware(AccessGuard, access=access)]},
         share=False,
         prevent_thread_lock=not block,
         max_file_size=int(settings.max_upload_mb * 1024 * 1024),
@@ -329,4 +346,5 @@ def serve(
     from rag.pipeline import RAG
 
     rag = RAG.open(index_dir, settings) if index_dir else RAG.open_default(settings)
-    launch(build_app(rag), rag.settings, host=host, port=port, block=True)
+    access = Access.new(host or rag.settings.host, port or rag.settings.port, rag.settings.ui_token)
+    launch(build_app(rag, access), rag.settings, access, block=True)

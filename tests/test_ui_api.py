@@ -24,7 +24,8 @@ from gradio_client import Client, handle_file
 from rag.settings import Settings
 from rag.store.base import SearchFilter
 from rag.types import Answer, Citation, Document
-from rag.ui_app import build_app, launch
+from rag.ui_access import TOKEN_HEADER, Access
+from rag.ui_app import CHANGES_NEED_TOKEN, build_app, launch
 
 XIAMEN = "At present, there are 11,265 certified social workers in Xiamen, ranking first in the country."
 SUPPORT = "At present, there are 11,265 certified social workers in Xiamen"
@@ -94,19 +95,24 @@ class RecordingRAG:
 @pytest.fixture(scope="module")
 def served() -> Iterator[tuple[RecordingRAG, str]]:
     rag = RecordingRAG(Settings(max_upload_mb=0.01), Path(tempfile.mkdtemp(prefix="rag-ui-test-")))
-    app = build_app(rag)  # type: ignore[arg-type]
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    launch(app, rag.settings, host="127.0.0.1", port=port, block=False)
+    access = Access.new("127.0.0.1", port, TOKEN)
+    app = build_app(rag, access)  # type: ignore[arg-type]
+    launch(app, rag.settings, access, block=False)
     try:
         yield rag, f"http://127.0.0.1:{port}/"
     finally:
         app.close()
 
 
-def _client(url: str) -> Client:
-    return Client(url, verbose=False, download_files=False, analytics_enabled=False)
+TOKEN = "test-token"
+
+
+def _client(url: str, token: str | None = None) -> Client:
+    headers = {TOKEN_HEADER: token} if token else None
+    return Client(url, verbose=False, download_files=False, analytics_enabled=False, headers=headers)
 
 
 def _text(message: dict[str, Any]) -> str:
@@ -168,7 +174,7 @@ def test_uploads_are_staged_under_safe_names_and_oversized_ones_refused(
     served: tuple[RecordingRAG, str], tmp_path: Path
 ) -> None:
     rag, url = served
-    client = _client(url)
+    client = _client(url, TOKEN)
     good = tmp_path / "厦门 社工 $(x).md"
     good.write_text("# 鼓浪屿社工站开放\n\n首批12名持证社工入驻。\n", encoding="utf-8")
     report, table, _, _, _ = client.predict([handle_file(str(good))], api_name="/add")
@@ -194,15 +200,44 @@ def test_the_upload_report_escapes_what_comes_from_a_file(served: tuple[Recordin
     rag, url = served
     hostile = tmp_path / "ids.jsonl"
     hostile.write_text(json.dumps({"id": "<img src=x onerror=alert(1)>", "text": "社工"}) + "\n", encoding="utf-8")
-    report, _, _, _, _ = _client(url).predict([handle_file(str(hostile))], api_name="/add")
+    report, _, _, _, _ = _client(url, TOKEN).predict([handle_file(str(hostile))], api_name="/add")
     assert "<img" not in report and "&lt;img src=x onerror=alert(1)&gt;" in report
 
 
 def test_remove_reports_what_was_removed(served: tuple[RecordingRAG, str]) -> None:
     rag, url = served
     rag.docs.append(Document(id="tmp#1", title="to remove", text="", lang="en"))
-    client = _client(url)
+    client = _client(url, TOKEN)
     report, table, _, _ = client.predict(["tmp#1"], api_name="/remove")
     assert report == "Removed 1 article(s)." and all(row[0] != "tmp#1" for row in table["data"])
     report, _, _, _ = client.predict(["nope#9"], api_name="/remove")
     assert report == "No article with id nope#9."
+
+
+def test_changes_need_the_token_and_asking_does_not(served: tuple[RecordingRAG, str], tmp_path: Path) -> None:
+    rag, url = served
+    article = tmp_path / "new.md"
+    article.write_text("# 新社工站\n\n首批5名持证社工入驻。\n", encoding="utf-8")
+    added, docs = len(rag.added), list(rag.docs)
+    for client in (_client(url), _client(url, "wrong-token")):
+        report, _, _, _, _ = client.predict([handle_file(str(article))], api_name="/add")
+        assert report == CHANGES_NEED_TOKEN
+        report, _, _, _ = client.predict([docs[0].id], api_name="/remove")
+        assert report == CHANGES_NEED_TOKEN
+    assert len(rag.added) == added and rag.docs == docs
+    _, chat, _ = _ask(_client(url), "厦门有多少持证社工？", [])
+    assert SUPPORT in _text(chat[-1])
+
+
+def test_another_host_name_or_origin_is_refused(served: tuple[RecordingRAG, str]) -> None:
+    import httpx
+
+    _, url = served
+    port = url.rstrip("/").rsplit(":", 1)[1]
+    assert httpx.get(url).status_code == 200
+    assert httpx.get(url, headers={"Host": "attacker.example"}).status_code == 403  # DNS rebinding
+    config = f"{url}config"
+    assert httpx.get(config, headers={"Origin": "http://localhost:9999"}).status_code == 403  # another local page
+    assert httpx.get(config, headers={"Origin": f"http://127.0.0.1:{port}"}).status_code == 200  # the app itself
+    opened = httpx.get(f"{url}?token={TOKEN}")
+    assert opened.status_code == 200 and opened.cookies.get("rag_token") == TOKEN

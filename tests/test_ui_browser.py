@@ -26,6 +26,7 @@ if not CHROMIUM.exists():
 from playwright.sync_api import Page, Route, sync_playwright  # noqa: E402
 
 from rag.pipeline import RAG  # noqa: E402
+from rag.ui_access import Access  # noqa: E402
 from rag.ui_app import build_app, launch  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -49,11 +50,11 @@ def rag(tmp_path_factory: pytest.TempPathFactory) -> RAG:
 
 @pytest.fixture(scope="module")
 def url(rag: RAG) -> Iterator[str]:
-    app = build_app(rag)
-    port = _free_port()
-    launch(app, rag.settings, host="127.0.0.1", port=port, block=False)
+    access = Access.new("127.0.0.1", _free_port())
+    app = build_app(rag, access)
+    launch(app, rag.settings, access, block=False)
     try:
-        yield f"http://127.0.0.1:{port}/"
+        yield access.link()
     finally:
         app.close()
 
@@ -73,7 +74,7 @@ def browser(url: str) -> Iterator[Browser]:
         session = Browser(page)
 
         def guard(route: Route) -> None:
-            if route.request.url.startswith((url, "data:", "blob:")):
+            if route.request.url.startswith((url.split("?")[0], "data:", "blob:")):
                 route.continue_()
             else:
                 session.outside.append(route.request.url)
@@ -196,6 +197,7 @@ def test_example_click_and_settings_filters_reach_the_answer(browser: Browser, r
 def test_corpus_tab_lists_articles_adds_an_upload_and_removes_it(browser: Browser, rag: RAG, tmp_path: Path) -> None:
     page = browser.page
     before = {d.id for d in rag.documents()}
+    assert "token=" not in page.url  # opened with the token, which now lives in a cookie
     page.get_by_role("tab", name="Corpus · 语料").click()
     table = page.locator("#documents")
     search = table.locator("input[placeholder^='Search']")
