@@ -32,9 +32,9 @@ import gradio as gr  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402
 
 from rag.settings import Settings  # noqa: E402
-from rag.ui_access import Access, AccessGuard  # noqa: E402
 from rag.text import detect_language  # noqa: E402
 from rag.types import Document  # noqa: E402
+from rag.ui_access import Access, AccessGuard  # noqa: E402
 from rag.ui_inputs import (  # noqa: E402
     LANGUAGES,
     UPLOAD_SUFFIXES,
