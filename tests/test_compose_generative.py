@@ -44,11 +44,14 @@ QUESTION = "威宁县持证社工有多少人？"
 
 
 class ChatServer:
-    """Answers POST /v1/chat/completions with `self.reply` (bytes), after `self.delay` seconds."""
+    """Answers POST /v1/chat/completions with `self.reply` (bytes), after `self.delay` seconds; or, when `self.raw`
+    is set, writes those bytes as the whole HTTP response, `self.trickle` seconds apart."""
 
     def __init__(self) -> None:
         self.reply = b""
         self.delay = 0.0
+        self.raw = b""
+        self.trickle = 0.0
         self.requests: list[tuple[dict[str, str], dict]] = []
         server = self
 
@@ -58,6 +61,13 @@ class ChatServer:
                 server.requests.append((dict(self.headers), json.loads(body)))
                 time.sleep(server.delay)
                 try:
+                    if server.raw:
+                        for byte in server.raw:
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                            time.sleep(server.trickle)
+                        self.close_connection = True
+                        return
                     self.send_response(200 if self.path == "/v1/chat/completions" else 404)
                     self.send_header("Content-Type", "application/json")
                     self.end_headers()
@@ -115,7 +125,7 @@ def running_server():
 
 @pytest.fixture()
 def server(running_server: ChatServer) -> ChatServer:
-    running_server.reply, running_server.delay = b"", 0.0
+    running_server.reply, running_server.delay, running_server.raw, running_server.trickle = b"", 0.0, b"", 0.0
     running_server.requests.clear()
     return running_server
 
@@ -197,6 +207,35 @@ def test_timeout_falls_back_to_the_extractive_answer(embedder, server):
     answer = make(embedder, server.url, timeout_s=0.2).compose(QUESTION, [WEINING], "zh-hans")
     assert answer.text.startswith("据统计,目前全县持证社 工 125 人")
     assert any("endpoint failed" in note for note in answer.notes)
+
+
+def test_a_trickling_reply_is_cut_at_the_deadline(embedder, server):
+    body = json.dumps({"choices": [{"message": {"content": "全县持证社工125人[1]。"}}]}).encode()
+    server.raw = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+    server.trickle = 0.05  # each read returns well within the timeout; the whole reply takes ~10 s
+    started = time.perf_counter()
+    answer = make(embedder, server.url, timeout_s=1.0).compose(QUESTION, [WEINING], "zh-hans")
+    assert time.perf_counter() - started < 3.0
+    assert answer.text.startswith("据统计,目前全县持证社 工 125 人")
+    assert any("no complete reply" in note for note in answer.notes)
+
+
+@pytest.mark.parametrize("raw", [
+    b"HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{\"choices\": [",  # the connection closes early
+    b"garbage status line\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: nine\r\n\r\n{}",
+])
+def test_a_broken_transport_falls_back(embedder, server, raw):
+    server.raw = raw
+    answer = make(embedder, server.url).compose(QUESTION, [WEINING], "zh-hans")
+    assert answer.text.startswith("据统计,目前全县持证社 工 125 人")
+    assert any("endpoint failed" in note for note in answer.notes)
+
+
+def test_a_flood_of_sentences_keeps_the_notes_short(embedder, server):
+    server.answer_with("北京有持证社工999人[1]。" * 5000)
+    answer = make(embedder, server.url).compose(QUESTION, [WEINING], "zh-hans")
+    assert answer.text.startswith("据统计") and len(answer.notes) <= 20
 
 
 def test_model_declining_or_unsupported_answer_falls_back(embedder, server):

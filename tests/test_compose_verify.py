@@ -55,3 +55,26 @@ def test_verify_claims_drops_only_the_failing_claim_and_notes_why():
     assert len(notes) == 2
     assert "12000" in notes[0] or "12,000" in notes[0]
     assert "not given" in notes[1]
+
+
+def test_figures_in_words_and_with_units_of_scale_are_compared_by_value():
+    passage = "At present, there are 11,265 certified social workers in Xiamen. 全省持证社会工作者达到 3.3万人。"
+    for claim in ("There are 11,265万 social workers", "厦门有一百万持证社工", "There are twelve thousand social workers",
+                  "全省持证社工三千三百人"):
+        reason = check_claim(Claim(claim, 0, verbatim=False), passage)
+        assert reason and reason.startswith("number(s)"), claim
+    for claim in ("There are 11,265 social workers", "全省持证社工三万三千人", "The province has 33,000 certified social "
+                  "workers", "thirty-three thousand social workers in the province"):
+        assert check_claim(Claim(claim, 0, verbatim=False), passage) is None, claim
+    assert 1_000_000 in number_values("一百万") and 12_000 in number_values("twelve thousand")
+    assert not number_values("统一管理，一直以来") and not number_values("one of the workers")
+
+
+def test_a_claim_in_another_language_needs_a_key_term_of_the_passage():
+    chinese = "厦门市社会工作者为独居老人提供上门探访服务。"
+    assert check_claim(Claim("The moon is made of green cheese.", 0, verbatim=False), chinese)
+    assert check_claim(Claim("The stock market fell sharply on Monday.", 0, verbatim=False), chinese)
+    assert check_claim(Claim("Social workers visit elderly people living alone.", 0, verbatim=False), chinese) is None
+    english = "Social workers in Xiamen visit elderly people who live alone."
+    assert check_claim(Claim("月亮是奶酪做的。", 0, verbatim=False), english)
+    assert check_claim(Claim("社会工作者上门探访老人。", 0, verbatim=False), english) is None

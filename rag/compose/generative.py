@@ -15,6 +15,7 @@ data and never instructions.
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import os
@@ -23,6 +24,8 @@ import secrets
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as DeadlineExceeded
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +40,9 @@ from rag.types import Answer, Citation, Passage
 log = logging.getLogger(__name__)
 
 NO_ANSWER = "NO_ANSWER"
+MAX_REPLY_BYTES = 1_000_000  # a chat completion of max_tokens is a few KB; more is not a reply to read
+MAX_NOTES = 12  # notes an answer carries from the model's reply; the rest are counted
+MAX_REPLY_SENTENCES = 20  # the model is asked for a few sentences: a reply of thousands is not checked one by one
 _MARKERS = re.compile(r"[\[【]\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*[\]】]")
 _LEADING_MARKERS = re.compile(r"^(?:\s*[\[【]\s*\d+(?:\s*[,，、]\s*\d+)*\s*[\]】])+")
 _THINK = re.compile(r"<think>.*?</think>", re.S)
@@ -97,16 +103,36 @@ class OpenAIComposer:
         if key:
             headers["Authorization"] = f"Bearer {key}"
         request = urllib.request.Request(self.url, data=json.dumps(payload).encode("utf-8"), headers=headers)
+        # urllib's timeout bounds each socket read, not the reply: a server trickling a byte a second would hold
+        # the question forever. The request runs in a worker that is abandoned (its socket closed) at the deadline.
+        responses: list[http.client.HTTPResponse] = []
+        worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llm")
+        try:
+            return parse_reply(worker.submit(self._fetch, request, responses).result(timeout=self.timeout_s))
+        except DeadlineExceeded as exc:
+            for response in responses:
+                response.close()
+            raise LLMError(f"no complete reply from {self.url} within {self.timeout_s:g}s") from exc
+        finally:
+            worker.shutdown(wait=False)
+
+    def _fetch(self, request: urllib.request.Request, responses: list[http.client.HTTPResponse]) -> bytes:
+        """The reply's body, at most MAX_REPLY_BYTES; every transport failure is an LLMError."""
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:  # noqa: S310 - configured URL
-                body = response.read()
+                responses.append(response)
+                body = response.read(MAX_REPLY_BYTES + 1)
         except urllib.error.HTTPError as exc:
             raise LLMError(f"HTTP {exc.code} from {self.url}") from exc
         except urllib.error.URLError as exc:
             raise LLMError(f"cannot reach {self.url}: {exc.reason}") from exc
         except (TimeoutError, OSError) as exc:
             raise LLMError(f"no reply from {self.url} within {self.timeout_s:g}s ({exc})") from exc
-        return parse_reply(body)
+        except (http.client.HTTPException, ValueError) as exc:  # IncompleteRead, a garbage status line, ...
+            raise LLMError(f"a broken reply from {self.url} ({type(exc).__name__})") from exc
+        if len(body) > MAX_REPLY_BYTES:
+            raise LLMError(f"the reply from {self.url} is over {MAX_REPLY_BYTES:,} bytes")
+        return body
 
     def _answer(self, content: str, sources: list[Source], question: str, passages: list[Passage],
                 language: str, fallback: Answer) -> Answer:
@@ -114,6 +140,10 @@ class OpenAIComposer:
             fallback.notes.append("The language model found no answer in the passages; this is the extractive answer.")
             return fallback
         sentences = parse_sentences(content)
+        if len(sentences) > MAX_REPLY_SENTENCES:
+            fallback.notes.append(f"Only the first {MAX_REPLY_SENTENCES} of the reply's {len(sentences)} sentences "
+                                  f"were read.")
+            sentences = sentences[:MAX_REPLY_SENTENCES]
         claims = [Claim(text=s.text, passage=m - 1, verbatim=False) for s in sentences for m in s.markers]
         kept, notes = verify_claims(claims, [s.passage.text for s in sources])
         kept_ids = {id(c) for c in kept}
@@ -138,6 +168,7 @@ class OpenAIComposer:
                 if numbers[claim.passage] not in ns:
                     ns.append(numbers[claim.passage])
             parts.append(_with_markers(sentence.text, ns, language))
+        notes = _capped(notes)
         if not parts:
             fallback.notes.extend(notes)
             fallback.notes.append("No sentence of the language model's answer was supported by the passages; "
@@ -205,6 +236,12 @@ def parse_sentences(content: str) -> list[GeneratedSentence]:
             unique = list(dict.fromkeys(markers))
             sentences.append(GeneratedSentence(text, unique))
     return sentences
+
+
+def _capped(notes: list[str]) -> list[str]:
+    if len(notes) <= MAX_NOTES:
+        return notes
+    return [*notes[:MAX_NOTES], f"... and {len(notes) - MAX_NOTES} more sentence(s) of the reply dropped"]
 
 
 def _marker_numbers(text: str) -> list[int]:

@@ -5,9 +5,11 @@ Out: the claims that hold, and a note for each one dropped.
 
 A verbatim claim (an extractive quote) must occur in the passage, whitespace- and script-
 insensitively. Every claim's numbers must be in the passage: the same digits (`11,265` ==
-`11265`) or the same value (`3.3万` == `33,000`). A generated claim's names (places, people,
+`11265`) or the same value (`3.3万` == `33,000`, `一百万` == `1,000,000`, `twelve thousand` ==
+`12,000`); a figure with a unit of scale must match in value (`11,265万` is not `11,265`). Numbers
+written in words are read by cn2an and text2num. A generated claim's names (places, people,
 organisations) must be in the passage too, across scripts through pinyin ("Xiamen" ~ "厦门"),
-and, when claim and passage share a script, at least one of its key terms.
+and at least one of its key terms (across languages, through the CC-CEDICT dictionary).
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ log = logging.getLogger(__name__)
 _SPACE = re.compile(r"\s+")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _VALUE = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)\s*(万|亿|thousand|million|billion)?", re.I)
+# A run of Chinese numerals is a number only with a unit of ten or more in it: 一百万, 三十, not 统一 or 一直.
+_HAN_NUMERAL = re.compile(r"[零〇一二两三四五六七八九十百千万亿]{2,}")
+_HAN_UNIT = re.compile(r"[十百千万亿]")
+_LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
 _SCALE = {"万": Decimal(10_000), "亿": Decimal(100_000_000), "thousand": Decimal(1_000),
           "million": Decimal(1_000_000), "billion": Decimal(1_000_000_000)}
 
@@ -44,31 +50,68 @@ class Claim:
 
 
 def number_values(text: str) -> set[Decimal]:
-    """The values of the figures in `text`, both as written and scaled by 万/亿/thousand/million."""
+    """The values of the figures in `text`: as written and scaled by 万/亿/thousand/million, and those spelled out."""
     values: set[Decimal] = set()
     for m in _VALUE.finditer(text):
-        try:
-            value = Decimal(m.group(1).replace(",", ""))
-        except InvalidOperation:
+        value = _decimal(m.group(1))
+        if value is None:
             continue
         values.add(value)
         if m.group(2):
             values.add(value * _SCALE[m.group(2).lower()])
-    return values
+    return values | {value for _, value in spelled_numbers(text)}
+
+
+def spelled_numbers(text: str) -> list[tuple[str, Decimal]]:
+    """Numbers written in words, as (words, value): Chinese numerals (一百万, 一万二千) and English number words
+    (twelve thousand). Figures written with digits are left to `_VALUE`, scale words included ("1.5 million")."""
+    found: list[tuple[str, Decimal]] = []
+    if any("\u4e00" <= ch <= "\u9fff" for ch in text):
+        import cn2an  # imported on first use: a cold `rag ask` does not pay for it
+
+        for m in _HAN_NUMERAL.finditer(text):
+            if _HAN_UNIT.search(m.group()):
+                try:
+                    found.append((m.group(), Decimal(str(cn2an.cn2an(m.group(), "smart")))))
+                except (ValueError, InvalidOperation):  # 万一 and the like: numerals that are no number
+                    continue
+    masked = _VALUE.sub(" ", text)
+    if _LATIN_WORD.search(masked):
+        from text_to_num import alpha2digit
+
+        converted = alpha2digit(masked, "en")
+        if converted != masked:
+            for m in _VALUE.finditer(converted):
+                value = _decimal(m.group(1))  # every figure here was words: `masked` holds no digits
+                if value is not None:
+                    found.append((m.group(1), value))
+    return found
 
 
 def unsupported_numbers(claim_text: str, passage: Haystack) -> list[str]:
-    """Numbers in `claim_text` that the passage does not state (by digits or by value)."""
+    """Numbers in `claim_text` that the passage does not state. A figure written with digits alone may match the
+    passage's digits (`11,265` == `11265`) or a value there (`33,000` == `3.3万`); one with a unit of scale, or
+    written in words, must match a value there (`11,265万` does not match `11,265`)."""
     passage_values = number_values(passage.text)
     missing: list[str] = []
     for m in _VALUE.finditer(claim_text):
-        digits = m.group(1).replace(",", "")
-        if digits in passage.numbers:
+        value = _decimal(m.group(1))
+        if m.group(2) and value is not None:
+            if value * _SCALE[m.group(2).lower()] not in passage_values:
+                missing.append(m.group().strip())
             continue
-        if number_values(m.group()) & passage_values:
+        if m.group(1).replace(",", "") in passage.numbers or value in passage_values:
             continue
         missing.append(m.group(1))
+    missing += [words for words, value in spelled_numbers(claim_text) if value not in passage_values]
     return missing
+
+
+def _decimal(digits: str) -> Decimal | None:
+    try:
+        return Decimal(digits.replace(",", ""))
+    except InvalidOperation:
+        return None
 
 
 def unsupported_names(claim_text: str, passage: Haystack) -> list[str]:
@@ -94,10 +137,18 @@ def check_claim(claim: Claim, passage_text: str) -> str | None:
     names = unsupported_names(claim.text, passage)
     if names:
         return f"name(s) {', '.join(names)} not in the passage"
-    if _same_script(claim.text, passage_text) and not numbers_in(claim.text):
+    if not numbers_in(claim.text):
         info = analyze(claim.text, detect_language(claim.text))
-        if info.terms and not any(passage.has(t.text) for t in info.terms):
-            return "none of its key terms are in the passage"
+        if not info.terms:
+            return None
+        if _same_script(claim.text, passage_text):
+            if not any(passage.has(t.text) for t in info.terms):
+                return "none of its key terms are in the passage"
+        elif not any(passage.has(word) for t in info.terms for word in (t.text, *t.translations) if len(word) > 1):
+            # Across languages a claim with no figure or name was not checked at all before: its key terms are
+            # looked up in the passage through the dictionary ("moon" -> 月亮, 月球; 社工 -> social worker). A
+            # one-character rendering (月 for "moon") is in too many passages to tell anything.
+            return "none of its key terms, in either language, are in the passage"
     return None
 
 
