@@ -59,12 +59,13 @@ def test_verify_claims_drops_only_the_failing_claim_and_notes_why():
 
 def test_figures_in_words_and_with_units_of_scale_are_compared_by_value():
     passage = "At present, there are 11,265 certified social workers in Xiamen. 全省持证社会工作者达到 3.3万人。"
-    for claim in ("There are 11,265万 social workers", "厦门有一百万持证社工", "There are twelve thousand social workers",
-                  "全省持证社工三千三百人"):
+    for claim in ("There are 11,265万 social workers", "厦门有一百万持证社工",
+                  "There are twelve thousand social workers", "全省持证社工三千三百人"):
         reason = check_claim(Claim(claim, 0, verbatim=False), passage)
         assert reason and reason.startswith("number(s)"), claim
-    for claim in ("There are 11,265 social workers", "全省持证社工三万三千人", "The province has 33,000 certified social "
-                  "workers", "thirty-three thousand social workers in the province"):
+    for claim in ("There are 11,265 social workers", "全省持证社工三万三千人",
+                  "The province has 33,000 certified social workers",
+                  "thirty-three thousand social workers in the province"):
         assert check_claim(Claim(claim, 0, verbatim=False), passage) is None, claim
     assert 1_000_000 in number_values("一百万") and 12_000 in number_values("twelve thousand")
     assert not number_values("统一管理，一直以来") and not number_values("one of the workers")
