@@ -346,3 +346,17 @@ def test_a_small_docx_that_unpacks_to_too_much_text_is_refused(tmp_path):
     with pytest.raises(IngestError, match="unpacks to"):
         load_file(path, max_file_mb=size_mb * 2)  # the file itself is within the limit
     assert load_file(path, max_file_mb=5)
+
+
+@pytest.mark.parametrize("menu", [
+    "<nav><ul><li><a href=/>首页</a></li><li><a href=/news>新闻中心</a></li></ul></nav>",
+    '<div role="navigation">首页 | 新闻中心</div>',
+])
+def test_a_menu_is_neither_text_nor_title(tmp_path, menu):
+    from rag.ingest import load_file
+
+    page = (f"<html><body>{menu}<article><p>厦门市现有持证社工11265人，居全国首位。全市社工站实现全覆盖。</p>"
+            "</article></body></html>")
+    [doc] = load_file(_write(tmp_path, "page.html", page))
+    assert "首页" not in doc.title and "首页" not in doc.text
+    assert doc.text.startswith("厦门市现有持证社工11265人")

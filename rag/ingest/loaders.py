@@ -150,12 +150,29 @@ def read_html(path: Path) -> LoadedText:
     """.html / .htm: the main text as Markdown (trafilatura), with the page's title and date."""
     import trafilatura
 
-    html = _read_decoded(path)
+    html = _without_navigation(_read_decoded(path))
     text = trafilatura.extract(html, output_format="markdown", include_comments=False, include_tables=True)
     if not text or not text.strip():
         raise IngestError(path, "no article text found in the HTML page")
     meta = trafilatura.extract_metadata(html)
     return LoadedText(text, title=meta.title if meta else None, date=meta.date if meta else None)
+
+
+def _without_navigation(html: str) -> str:
+    """The page without its navigation (`<nav>`, `role="navigation"`): trafilatura keeps a menu on a short page,
+    and takes its links ("首页——新闻中心") for the title when the page has no <title>."""
+    import lxml.html
+
+    try:
+        tree = lxml.html.document_fromstring(html)
+    except (ValueError, lxml.etree.ParserError):  # an empty or unparsable page: trafilatura reports it
+        return html
+    menus = tree.xpath("//nav | //*[@role='navigation']")
+    if not menus:
+        return html
+    for menu in menus:
+        menu.drop_tree()
+    return lxml.html.tostring(tree, encoding="unicode")
 
 
 def _strip_page_numbers(page: str) -> str:
