@@ -91,12 +91,13 @@ def pinyin_keys(word: str, limit: int = 16) -> set[str]:
     """Toneless pinyin spellings of a Han word ("漯河" -> {"luohe", "tahe"}), every reading of each character."""
     combos = [""]
     for char in word:  # per character: a phrase reading would keep only one reading of 漯 ("ta", not "luo")
-        combos = [c + r for c in combos for r in _readings(char)][:limit]
+        combos = [c + r for c in combos for r in pinyin_readings(char)][:limit]
     return set(combos)
 
 
 @lru_cache(maxsize=65536)
-def _readings(char: str) -> tuple[str, ...]:
+def pinyin_readings(char: str) -> tuple[str, ...]:
+    """Every toneless reading of a Han character ("重" -> ("zhong", "chong")); ("",) for any other character."""
     return tuple(_reading_table().get(char, "").split(","))
 
 
