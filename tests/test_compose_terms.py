@@ -171,3 +171,12 @@ def test_places_in_china_are_told_from_foreign_ones():
 def test_ten_thousand_is_found_as_wan():
     assert haystack("每万人拥有持证社工13.7人").has("10000")
     assert not haystack("持证社工13.7人").has("10000")
+
+
+def test_a_chinese_name_is_found_in_english_text_by_any_reading_of_its_characters():
+    from rag.compose.terms import Haystack, entity_in
+
+    assert entity_in("重庆市", Haystack("Social workers in Chongqing visit elderly residents.")) is True  # 重: chong
+    assert entity_in("漯河", Haystack("In Luohe, social workers knocked on doors.")) is True  # 漯: luo, not ta
+    assert entity_in("厦门", Haystack("Xiamen has 11,265 certified social workers.")) is True
+    assert entity_in("潮州", Haystack("Social workers in Xiamen visit elderly residents.")) is not True
