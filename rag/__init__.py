@@ -5,6 +5,7 @@
     a.text, a.abstained, a.language, a.citations
     r = RAG.build(["articles/", "more.jsonl"], index_dir="idx")   # or RAG.open("idx")
     r.search("question", k=10); r.ask("question", k=5); r.add([...]); r.remove([doc_id]); r.documents()
+    Reader.load().read("question", ["context", ...], k=1)   # answer spans: .text .context_index .start .end .score
 """
 
 import os
@@ -15,9 +16,10 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from rag.pipeline import RAG, AddReport, ask  # noqa: E402
+from rag.reader import Reader, Span  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 from rag.store.base import SearchFilter  # noqa: E402
 from rag.types import Answer, Chunk, Citation, Document, Passage  # noqa: E402
 
-__all__ = ["ask", "RAG", "AddReport", "Settings", "SearchFilter", "Answer", "Chunk", "Citation", "Document",
-           "Passage"]
+__all__ = ["ask", "RAG", "AddReport", "Reader", "Span", "Settings", "SearchFilter", "Answer", "Chunk", "Citation",
+           "Document", "Passage"]

@@ -85,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="only the first N questions")
     p.add_argument("--mode", choices=["hybrid", "dense", "keyword"])
     p.add_argument("--out", help="folder for the reports (default: eval/reports in a checkout, else ./eval-reports)")
+    p.add_argument("--reader", action="store_true", help="score the reader alone on each question's gold paragraph")
     with_index(p)
     p.set_defaults(run=_eval)
 
@@ -215,7 +216,7 @@ def _eval(args: argparse.Namespace) -> int:
     from rag.evaluation.run import run_eval
 
     return run_eval(args.gold, index_dir=args.index_dir, corpus=args.corpus, limit=args.limit, mode=args.mode,
-                    out=args.out)
+                    out=args.out, reader=args.reader)
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -29,6 +29,7 @@ from rag import generations
 from rag.bilingual import preload as preload_dictionary
 from rag.chunk import chunk_document, embedding_text
 from rag.compose import create_composer
+from rag.compose.citations import in_question_script
 from rag.compose.messages import abstain_text
 from rag.embed import CachedEmbedder, create_embedder
 from rag.ingest import IngestError, file_hash, find_duplicates, iter_files, load_file_result, make_ids_unique
@@ -101,7 +102,7 @@ class RAG:
             abstain_threshold=s.abstain_threshold, abstain_threshold_cross=s.abstain_threshold_cross,
             llm_base_url=s.llm_base_url, llm_model=s.llm_model,
             llm_api_key_env=s.llm_api_key_env, llm_timeout_s=s.llm_timeout_s, max_passages=s.compose_max_passages,
-            max_candidates=s.compose_max_sentences,
+            max_candidates=s.compose_max_sentences, reader_passages=s.reader_passages, reader_model=s.reader_model,
         )
         self._state: _State | None = None
         self._generation: Path | None = None  # the generation `_state` was read from or saved as
@@ -173,8 +174,12 @@ class RAG:
                           language=language, notes=["the question holds no words to search for"])
         standalone = rewrite_followup(question, list(history)) if history else question
         result = self.retrieve(standalone, k, filters, mode)
-        evidence = document_context(result.passages, self._live().documents, self.settings.context_docs)
-        answer = self.composer.compose(standalone, evidence, detect_language(question), result.query_vector)
+        documents = self._live().documents
+        evidence = document_context(result.passages, documents, self.settings.context_docs)
+        language = detect_language(question)
+        if not filters:  # a filter (lang=zh-hans) may rule the copy out
+            evidence = in_question_script(evidence, documents, language)
+        answer = self.composer.compose(standalone, evidence, language, result.query_vector)
         answer.passages = result.passages
         answer.question = question
         answer.rewritten_question = standalone if standalone != question else None

@@ -10,7 +10,7 @@ first. Out: a question that can be retrieved on its own. Rule-based, no model:
   previous place and time when it names none)
 - a question that names its own subject ("厦门有多少持证社工？") is returned unchanged.
 
-Places come from jieba's `ns` tags, place suffixes and a small gazetteer (Chinese) or capitalised
+Places come from jieba's `ns` tags, place suffixes and China's divisions (Chinese) or capitalised
 pinyin names (English); times from year/month patterns. Each earlier follow-up in the history is
 made standalone first, so a chain of follow-ups keeps its frame.
 """

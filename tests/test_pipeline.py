@@ -48,6 +48,16 @@ def test_duplicate_story_is_shown_once_with_also_in(seeds_rag: RAG):
     assert set(fujian[0].also_in) & {"001_b68a85b33c870ddc#1", "004_97ebb4bc4085e2f5#2"}
 
 
+def test_a_traditional_question_quotes_the_traditional_copy_of_a_story(seeds_rag: RAG):
+    for question, copy in [("福建省持證社會工作者有多少人？", "001_b68a85b33c870ddc#1"),
+                           ("福建省持证社会工作者有多少人？", "004_97ebb4bc4085e2f5#2")]:
+        answer = seeds_rag.ask(question)
+        assert not answer.abstained and answer.citations[0].doc_id == copy, answer.text
+        assert answer.citations[0].text in {d.id: d for d in seeds_rag.documents()}[copy].text
+    only_simplified = seeds_rag.ask("福建省持證社會工作者有多少人？", filters={"langs": ["zh-hans"]})
+    assert only_simplified.citations[0].doc_id == "004_97ebb4bc4085e2f5#2", "a filter keeps what it allows"
+
+
 def test_filters_apply_inside_the_search(seeds_rag: RAG):
     only_en = seeds_rag.search("持证社工", k=5, filters={"langs": ["en"]})
     assert only_en and all(p.lang == "en" for p in only_en)

@@ -260,6 +260,7 @@ class ExtractiveComposer:
         return Answer(
             question=scored.question.text, text=messages.join_claims(parts, language), citations=citations,
             abstained=False, language=language, passages=list(passages), notes=notes, confidence=confidence,
+            short_answer=kept[0].key or kept[0].text,
         )
 
     def _choose(self, candidates: list[Candidate]) -> list[Candidate]:

@@ -20,8 +20,8 @@ _SOURCE_LANGUAGE = {
     "zh": {"en": "英文", "zh": "中文", "other": "外文"},
 }
 _KEY_LABEL = {
-    "en": {"number": "key figure", "date": "key date", "person": "key name", "place": "key place"},
-    "zh": {"number": "关键数字", "date": "关键日期", "person": "关键人物", "place": "关键地点"},
+    "en": {"number": "key figure", "date": "key date", "person": "key name", "place": "key place", "answer": "answer"},
+    "zh": {"number": "关键数字", "date": "关键日期", "person": "关键人物", "place": "关键地点", "answer": "答案"},
 }
 
 
@@ -49,18 +49,14 @@ def marker(n: int) -> str:
 
 
 def same_language_claim(quote: str, n: int, language: str) -> str:
-    """`quote [n].` (English) or `quote[n]。` (Chinese): the marker before the closing stop."""
+    """`quote [n]` / `quote[n]`: a whole sentence is quoted verbatim, its own stop included, the marker after it
+    ("…回归甲组。[1]"); a clause cut from one ends with the marker and a full stop ("…94人[1]。", "… 94 [1].")."""
     chinese = is_chinese(language)
     body = quote.rstrip()
-    if len(body) >= 2 and body[-1] in _CLOSING and body[-2] in _STOPS:  # …人。” keeps its own stop
+    if body and (body[-1] in _FULL_STOPS or (len(body) >= 2 and body[-1] in _CLOSING and body[-2] in _STOPS)):
         return f"{body}{marker(n)}" if chinese else f"{body} {marker(n)}"
-    stop = ""
-    while body and body[-1] in _STOPS:
-        stop = stop or body[-1]
-        body = body[:-1].rstrip()
-    if chinese:
-        return f"{body}{marker(n)}{stop if stop and stop in _FULL_STOPS else '。'}"
-    return f"{body} {marker(n)}{stop if stop and stop in _FULL_STOPS else '.'}"
+    body = body.rstrip(_STOPS).rstrip()
+    return f"{body}{marker(n)}。" if chinese else f"{body} {marker(n)}."
 
 
 def cross_language_claim(

@@ -69,13 +69,10 @@ _EN_GENERIC = frozenset(
     "january february march april may june july august september october november december "
     "mr mrs ms dr".split()
 )
-_ZH_GENERIC = frozenset("中国 全国 我国 国家 全省 全市 全县 省 市 县 社会工作 社工 联合会".split())
+_ZH_GENERIC = frozenset("中国 全国 我国 国家 全省 全市 全县 省 市 县".split())
 _PLACE_SUFFIX_ZH = ("自治县", "自治州", "自治区", "特别行政区", "街道", "省", "市", "县", "区", "镇", "乡", "村")
 _PLACE_SUFFIX_EN = re.compile(r"\s+(?:Province|City|County|District|Town|Township|Village|Prefecture|Region)\b")
 
-# Supplement to jieba's `ns` tags and China's divisions (`rag.places`): places named in the seed articles that both
-# miss (towns, and short names jieba takes for words: 平凉 "calm and cool").
-_GAZETTEER_ZH = ("平凉", "毕节", "腾蛟", "中子镇", "阜溪")
 # Provinces by their one-character abbreviations ("闽省" is 福建), as headlines and paraphrases use them.
 _PROVINCE_ABBREVIATIONS = {
     "京": "北京", "津": "天津", "沪": "上海", "渝": "重庆", "冀": "河北", "晋": "山西", "辽": "辽宁", "吉": "吉林",
@@ -109,7 +106,7 @@ class QuestionInfo:
     unit: str | None = None
     terms: list[Term] = field(default_factory=list)
     entities: list[str] = field(default_factory=list)  # as written in the question (not folded)
-    # Of the entities, the places and the romanised names: found by patterns and a gazetteer, not only by jieba's
+    # Of the entities, the places and the romanised names: found by patterns and China's divisions, not only by jieba's
     # tags, which also call words such as "和威尔" names; sure enough to rule out a passage that mentions none.
     places: list[str] = field(default_factory=list)
     numbers: list[str] = field(default_factory=list)
@@ -260,11 +257,11 @@ def _measure_en(question: str) -> list[str]:
 
 
 def is_chinese_place(name: str) -> bool:
-    """A place in China by its admin suffix, China's divisions or the gazetteer ("威宁自治县", "厦门", "德清"): its
+    """A place in China by its admin suffix, China's divisions or a province's name ("威宁自治县", "厦门", "德清"): its
     English form is its pinyin, which foreign places' ("瑞士": Swiss, "威尔士": Wales) is not."""
     simplified = to_simplified(name)
     return simplified.endswith(_PLACE_SUFFIX_ZH) or bool(places.division_spans(simplified)) or any(
-        g in simplified for g in (*_GAZETTEER_ZH, *_PROVINCE_ABBREVIATIONS.values()))
+        g in simplified for g in _PROVINCE_ABBREVIATIONS.values())
 
 
 def _chinese_name(name: str) -> bool:
@@ -420,7 +417,6 @@ def places_zh(text: str) -> list[tuple[int, int]]:
         if flag == "ns" or (flag.startswith("n") and word.endswith(_PLACE_SUFFIX_ZH) and len(word) >= 3):
             spans.append((start, end))
     found = places.division_spans(simplified)
-    found += [m.span() for name in _GAZETTEER_ZH for m in re.finditer(re.escape(name), simplified)]
     for start, end in found:
         if not any(s <= start < e or s < end <= e for s, e in spans):
             spans.append((start, end))

@@ -2,6 +2,7 @@
 
     rag eval eval/gold.jsonl                      # over the default seeds index
     rag eval ../shared/datasets/xquad-mixed       # corpus.jsonl + queries.jsonl folder
+    rag eval ../shared/datasets/cmrc-trial --reader   # the reader alone, given the gold paragraph
     python -m eval.run ...                        # the same, from a checkout
 
 Gold set (eval/gold.jsonl, see eval/README.md): per question `ask()` and `search(k=10)`, then
@@ -9,7 +10,8 @@ Gold set (eval/gold.jsonl, see eval/README.md): per question `ask()` and `search
 - answer: AnswerHit (a gold string in the answer text), CitationHit (in a cited passage), citation
   precision (share of citations whose passage holds a gold string), abstention precision/recall;
 - latency p50/p95 of ask().
-Datasets: retrieval metrics, split by `cross_lingual` when the queries have it.
+Datasets: retrieval metrics, split by `cross_lingual` when the queries have it; with `--reader`, the reader alone
+on each question's gold paragraph (EM / F1, as CMRC 2018's and SQuAD's scripts score them).
 Reports (JSON + Markdown with plots) go to `out` (`default_reports()`); a summary table is printed.
 """
 
@@ -17,17 +19,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from rag.evaluation.metrics import contains_any, first_rank, percentile, retrieval_metrics
+from rag.evaluation.metrics import contains_any, exact_match, f1_score, first_rank, percentile, retrieval_metrics
 from rag.paths import project_root
 from rag.pipeline import RAG
+from rag.reader import Reader
 from rag.settings import Settings
 
+_HAN = re.compile(r"[\u4e00-\u9fff]")  # a paragraph with Han characters is scored by characters
 
 def default_reports() -> Path:
     """eval/reports/ in a checkout; ./eval-reports/ in the working directory for an installed package."""
@@ -128,9 +133,40 @@ def eval_dataset(rag: RAG, folder: Path, limit: int | None = None, mode: str | N
     return {"rows": rows, "summary": summary}
 
 
+def eval_reader(reader: Reader, folder: Path, limit: int | None = None) -> dict[str, Any]:
+    """The reader alone, given each question's gold paragraph: EM / F1 in percent (Chinese paragraphs by characters,
+    as CMRC 2018's script; English by tokens, as SQuAD's), best over the gold answers; no answer scores 0."""
+    corpus = {row["id"]: row["text"] for row in _jsonl(folder / "corpus.jsonl")}
+    queries = sorted((q for q in _jsonl(folder / "queries.jsonl") if q["question"].strip() and q.get("answers")),
+                     key=lambda q: q["id"])
+    if limit and len(queries) > limit:  # spread over every article, as ../shared/bench/score_answers.py takes them
+        queries = [queries[int(i * len(queries) / limit)] for i in range(limit)]
+    rows, latencies = [], []
+    for q in queries:
+        context = corpus[q["gold_ids"][0]]
+        started = time.perf_counter()
+        spans = reader.read(q["question"], [context], k=1)
+        latencies.append(time.perf_counter() - started)
+        predicted = spans[0].text if spans else ""
+        chinese = bool(_HAN.search(context))
+        rows.append({"id": q["id"], "prediction": predicted, "em": exact_match(predicted, q["answers"], chinese),
+                     "f1": f1_score(predicted, q["answers"], chinese)})
+    n = len(rows) or 1
+    summary = {"overall": {"n": len(rows), "EM": 100 * sum(r["em"] for r in rows) / n,
+                           "F1": 100 * sum(r["f1"] for r in rows) / n,
+                           "no_answer": sum(not r["prediction"] for r in rows) / n},
+               "latency_ms": {"p50": 1000 * percentile(latencies, 0.5), "p95": 1000 * percentile(latencies, 0.95)}}
+    return {"rows": rows, "summary": summary}
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 def _table(summary: dict[str, Any]) -> str:
-    columns = ["n", "recall@1", "recall@5", "recall@10", "mrr@10", "answer_hit", "answer_or_citation_hit",
-               "citation_precision", "abstain_rate_answerable", "abstention_recall", "abstention_precision"]
+    columns = ["n", "EM", "F1", "no_answer", "recall@1", "recall@5", "recall@10", "mrr@10", "answer_hit",
+               "answer_or_citation_hit", "citation_precision", "abstain_rate_answerable", "abstention_recall",
+               "abstention_precision"]
     sections = [("overall", {"overall": summary["overall"]})]
     sections += [(name, summary[name]) for name in ("by_group", "by_type", "by_lang") if name in summary]
     used = [c for c in columns if any(c in row for _, block in sections for row in block.values())]
@@ -151,6 +187,8 @@ def _plots(name: str, result: dict[str, Any], out: Path) -> list[str]:
 
     files = []
     rows = [r for r in result["rows"] if r.get("answerable", True)]
+    if not rows or "rank" not in rows[0]:  # the reader's report: scores, no ranks to plot
+        return files
     key = "lang" if rows and "type" in rows[0] else "group"
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for value in sorted({r[key] for r in rows}):
@@ -189,11 +227,16 @@ def write_report(name: str, result: dict[str, Any], out: Path) -> Path:
 
 
 def run_eval(target: str, index_dir: str | None = None, corpus: list[str] | None = None, limit: int | None = None,
-             mode: str | None = None, out: str | Path | None = None) -> int:
+             mode: str | None = None, out: str | Path | None = None, reader: bool = False) -> int:
     target_path = Path(target)
     reports = Path(out) if out else default_reports()
     settings = Settings.load()
-    if target_path.is_dir():
+    if reader:
+        if not target_path.is_dir():
+            raise ValueError("--reader needs a dataset folder (corpus.jsonl + queries.jsonl with gold_ids)")
+        name = f"{target_path.name}-reader"
+        result = eval_reader(Reader.load(settings.reader_model or None), target_path, limit)
+    elif target_path.is_dir():
         name = target_path.name
         index = Path(index_dir) if index_dir else reports / "indexes" / name
         rag = RAG.open(index, settings) if (index / "CURRENT").is_file() and not corpus else RAG.build(
@@ -224,8 +267,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int)
     parser.add_argument("--mode", choices=["hybrid", "dense", "keyword"])
     parser.add_argument("--out", help="folder for the reports (default: eval/reports in a checkout)")
+    parser.add_argument("--reader", action="store_true", help="the reader alone, on each question's gold paragraph")
     args = parser.parse_args(argv)
-    return run_eval(args.target, args.index_dir, args.corpus, args.limit, args.mode, args.out)
+    return run_eval(args.target, args.index_dir, args.corpus, args.limit, args.mode, args.out, args.reader)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,17 @@
+"""The composer's role: ranked passages in, an `Answer` out (see rag.compose for the implementations)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from rag.types import Answer, Passage
+
+
+class Composer(Protocol):
+    def compose(self, question: str, passages: list[Passage], language: str,
+                query_vector: np.ndarray | None = None) -> Answer:
+        """`language` is the question's ("en" | "zh-hans" | "zh-hant" | "other"); passages best first.
+        `query_vector` is the question's query embedding when the caller already has it."""
+        ...

@@ -1,0 +1,199 @@
+"""The reader's composer: the trained reader (rag.reader) picks the answer; the answer quotes where it stands.
+
+In: the question, its language, ranked passages. Out: an `Answer` whose `short_answer` is the reader's best span
+(in the source's language) and whose text quotes the sentence holding it, with its `[n]` citation, framed in the
+question's language ("According to [1] (Chinese source, 潮州日报): "…" — answer: 1.78亿元."); then the sentence of
+the best passages that says most nearly what was asked (by the embedder's cosine with the question), when it is
+another one: the second part of a two-part question, or the context a short span needs. Every quote goes through
+the citation check (rag.compose.verify).
+
+Whether to answer: the reader's best span must beat its calibrated no-answer score (rag.reader). The reader was
+trained on questions and passages in the same language (no cross-lingual QA data is available to train on): across
+languages its best span is often right (F1 47 on English questions over Chinese paragraphs) but its scores stay
+below a threshold calibrated within one language. So when the best span lies in a passage in another language than
+the question, the `fallback` composer (the extractive one, whose cross-language threshold is its own) decides
+whether the articles answer, and the reader's span is quoted when they do. When the reader finds no answer in a
+passage of the question's language, the fallback answers or abstains by its own rules, with a note saying so.
+Passages are read in groups (`_choose`): those naming the places the question names first, and within them the
+language of the best-ranked story first.
+
+Only the best `max_passages` retrieved stories are read (after folding duplicates): reading costs about a
+millisecond per token.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from rag.compose import messages
+from rag.compose.base import Composer
+from rag.compose.citations import Source, collapse_duplicates, make_citation
+from rag.compose.extractive import abstention, candidate_spans
+from rag.compose.verify import Claim, verify_claims
+from rag.embed.base import Embedder
+from rag.places import regions_named
+from rag.reader import Reader, Span
+from rag.text import detect_language, is_chinese, split_sentences
+from rag.types import Answer, Citation, Passage
+
+FALLBACK_NOTE = ("The reader found no answer in the best passages; these sentences were chosen by the extractive "
+                 "composer.")
+SIMILAR_FROM = 3  # the second quote is chosen among the sentences of this many best passages
+EMBED_PER_QUESTION = 12  # at most this many sentences without a cached vector are embedded for it
+
+
+class ReaderComposer:
+    def __init__(self, reader: Reader, embedder: Embedder | None = None, fallback: Composer | None = None,
+                 max_sentences: int = 2, max_passages: int = 5) -> None:
+        if max_sentences < 1:
+            raise ValueError("max_sentences must be at least 1")
+        self.reader = reader
+        self.embedder = embedder
+        self.fallback = fallback
+        self.max_sentences = max_sentences
+        self.max_passages = max_passages
+        reader.preload()  # the first question is searched while the reader loads
+
+    def compose(self, question: str, passages: list[Passage], language: str,
+                query_vector: np.ndarray | None = None) -> Answer:
+        started = time.perf_counter()
+        sources = collapse_duplicates(passages)[: self.max_passages]
+        fallback = functools.cache(lambda: None if self.fallback is None else  # runs once, when needed
+                                   self.fallback.compose(question, passages, language, query_vector))
+        best = self._choose(question, sources, language, fallback)
+        across = best is not None and _cross_language(sources[best.context_index], language)
+        if best is not None and best.score >= 0:
+            answer = self._answer(question, best, sources, passages, language, query_vector)
+        elif not sources or (fallen_back := fallback()) is None:
+            note = "No passage was read." if not sources else "The reader found no answer in the best passages."
+            answer = abstention(question, passages, language, 0.0, [note])
+        elif fallen_back.abstained:
+            answer = fallen_back
+        elif across:  # the fallback finds an answer across languages: the reader's span is quoted
+            answer = self._answer(question, best, sources, passages, language, query_vector)
+        else:
+            answer = fallen_back
+            answer.notes.insert(0, FALLBACK_NOTE)
+        answer.timings["compose"] = time.perf_counter() - started
+        return answer
+
+    def _choose(self, question: str, sources: list[Source], language: str,
+                fallback: Callable[[], Answer | None]) -> Span | None:
+        """The reader's best span, however low it scores; None when there is nothing to read.
+
+        The reader weighs what a passage says against what was asked, not which place it is about, and its scores
+        compare spans within one language only (across languages they run lower). So the sources are read in
+        groups, and the first group that answers gives the span: those that name the provinces and cities the
+        question names (rag.places; all when it names none) before the rest; within each, the language of its
+        best-ranked story first (the retriever's scores hold across languages), then the other. A group answers
+        when its best span beats the no-answer score, or when it lies across languages and the fallback finds an
+        answer. When none does, the best-scoring span read is returned."""
+        asked = set(regions_named(question))
+        named = [i for i, s in enumerate(sources)
+                 if asked <= set(regions_named(f"{s.passage.title}\n{s.passage.text}"))]
+        best = None
+        for places in (named, [i for i in range(len(sources)) if i not in named]):
+            across = [_cross_language(sources[i], language) for i in places]
+            for group in ([i for i, x in zip(places, across, strict=True) if x == across[0]],
+                          [i for i, x in zip(places, across, strict=True) if x != across[0]]) if places else ():
+                span = self._read(question, sources, group) if group else None
+                if span is None:
+                    continue
+                if best is None or span.score > best.score:
+                    best = span
+                if span.score >= 0 or (_cross_language(sources[span.context_index], language) and _answers(fallback())):
+                    return span
+        return best
+
+    def _read(self, question: str, sources: list[Source], indices: list[int]) -> Span | None:
+        """The reader's best span (however low it scores) in the sources at `indices`, indexed into `sources`."""
+        spans = self.reader.read(question, [sources[i].passage.text for i in indices], k=1, floor=-math.inf)
+        if not spans:
+            return None
+        span = spans[0]
+        return Span(span.text, indices[span.context_index], span.start, span.end, span.score)
+
+    def _answer(self, question: str, best: Span, sources: list[Source], passages: list[Passage], language: str,
+                query_vector: np.ndarray | None) -> Answer:
+        texts = [s.passage.text for s in sources]
+        quotes = [(best.context_index, _sentence_around(texts[best.context_index], best))]
+        if self.max_sentences > 1:
+            quotes += self._most_similar(question, sources, query_vector, exclude=quotes[0])
+        claims = [Claim(text=texts[i][a:b], passage=i) for i, (a, b) in quotes]
+        kept, notes = verify_claims(claims, texts)
+        if not kept:
+            return abstention(question, passages, language, 0.0, notes)
+        where = {id(claim): quote for claim, quote in zip(claims, quotes, strict=True)}
+        numbers: dict[int, int] = {}
+        citations: list[Citation] = []
+        parts: list[str] = []
+        for claim in kept:
+            index, sentence = where[id(claim)]
+            source = sources[index]
+            if index not in numbers:
+                numbers[index] = len(numbers) + 1
+                citations.append(make_citation(numbers[index], source, sentence))
+            n = numbers[index]
+            if not _cross_language(source, language):
+                parts.append(messages.same_language_claim(claim.text, n, language))
+            else:
+                span_inside = index == best.context_index and sentence[0] <= best.start < sentence[1]
+                parts.append(messages.cross_language_claim(
+                    claim.text, n, language, _language_of(source), source.passage.source,
+                    "answer" if span_inside else None, best.text if span_inside else ""))
+        answered = any(claim is claims[0] for claim in kept)
+        return Answer(question=question, text=messages.join_claims(parts, language), citations=citations,
+                      abstained=False, language=language, passages=list(passages), notes=notes,
+                      confidence=round(1 / (1 + math.exp(-best.score)), 4),
+                      short_answer=best.text if answered else None)
+
+    def _most_similar(self, question: str, sources: list[Source], query_vector: np.ndarray | None,
+                      exclude: tuple[int, tuple[int, int]]) -> list[tuple[int, tuple[int, int]]]:
+        """The sentence of the best passages nearest the question in meaning, other than `exclude`: [] or one."""
+        if self.embedder is None:
+            return []
+        index, taken = exclude
+        candidates = [(i, span) for i, s in enumerate(sources[:SIMILAR_FROM]) for span in
+                      candidate_spans(s.passage.text) if not (i == index and _overlap(span, taken))]
+        texts = [sources[i].passage.text[a:b] for i, (a, b) in candidates]
+        cached_passages = getattr(self.embedder, "cached_passages", None)
+        if cached_passages is not None and len(texts) > EMBED_PER_QUESTION:
+            known = cached_passages(texts)
+            fresh = [n for n, t in enumerate(texts) if t not in known][:EMBED_PER_QUESTION]
+            keep = sorted({n for n, t in enumerate(texts) if t in known} | set(fresh))
+            candidates, texts = [candidates[n] for n in keep], [texts[n] for n in keep]
+        if not candidates:
+            return []
+        if query_vector is None:
+            query_vector = self.embedder.embed_queries([question])[0]
+        cosines = self.embedder.embed_passages(texts) @ query_vector
+        return [candidates[int(np.argmax(cosines))]]
+
+
+def _answers(answer: Answer | None) -> bool:
+    return answer is not None and not answer.abstained
+
+
+def _language_of(source: Source) -> str:
+    return source.passage.lang or detect_language(source.passage.text)
+
+
+def _cross_language(source: Source, language: str) -> bool:
+    return is_chinese(_language_of(source)) != is_chinese(language)
+
+
+def _sentence_around(text: str, span: Span) -> tuple[int, int]:
+    """The sentence (or run of sentences) of `text` that holds the span."""
+    bounds = [(a, b) for a, b in split_sentences(text) if a < span.end and span.start < b]
+    if not bounds:
+        return span.start, span.end
+    return bounds[0][0], bounds[-1][1]
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]

