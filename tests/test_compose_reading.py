@@ -4,12 +4,12 @@ then end to end on the seeds with the shipped reader."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
 
-from rag.compose.reading import ReaderComposer
+from rag.compose.reading import ReaderComposer, question_parts
 from rag.reader import Span
 from rag.types import Answer, Passage
 
@@ -30,6 +30,7 @@ class GivenSpans:
     """Returns the spans named by (text, score), wherever the contexts it is given hold them; records what it read."""
 
     wanted: list[tuple[str, float]]
+    by_question: dict[str, list[tuple[str, float]]] = field(default_factory=dict)  # instead of `wanted`
 
     def __post_init__(self) -> None:
         self.reads: list[list[str]] = []
@@ -40,7 +41,8 @@ class GivenSpans:
     def read(self, question: str, contexts: list[str], k: int = 1, floor: float = 0.0) -> list[Span]:
         self.reads.append(contexts)
         spans = [Span(text, i, c.index(text), c.index(text) + len(text), score)
-                 for text, score in self.wanted for i, c in enumerate(contexts) if text in c]
+                 for text, score in self.by_question.get(question, self.wanted) for i, c in enumerate(contexts)
+                 if text in c]
         return [s for s in sorted(spans, key=lambda s: -s.score) if s.score >= floor][:k]
 
 
@@ -161,3 +163,25 @@ def test_stories_naming_the_place_asked_about_are_read_first():
     answer = ReaderComposer(spans, fallback=fallback_answer(True)).compose(  # type: ignore[arg-type]
         "厦门有多少持证社工？", passages, "zh-hans")
     assert answer.short_answer == "3.8万人", "when no story on the place answers, the others are read"
+
+
+def test_each_part_of_a_two_part_question_is_answered_by_its_own_reading():
+    assert question_parts("漯河敲门行动何时开始？走访了多少户？") == ["漯河敲门行动何时开始？", "走访了多少户？"]
+    assert question_parts("How many? ") == ["How many?"]
+    assert question_parts("厦门有多少持证社工") == ["厦门有多少持证社工"]
+    reader = GivenSpans([("125人", 3.0)], by_question={"建成多少社工站？": [("35个", 2.0)]})
+    answer = ReaderComposer(reader).compose("持证社工多少人？建成多少社工站？", PASSAGES, "zh-hans")  # type: ignore[arg-type]
+    assert answer.text == "据统计,目前全县持证社工125人,其中助理社会工作师94人。[1]全县建成社工站35个。[1]"
+    assert answer.short_answer == "125人"
+    single = GivenSpans([("125人", 3.0)])
+    ReaderComposer(single).compose("持证社工多少人？", PASSAGES, "zh-hans")  # type: ignore[arg-type]
+    assert len(single.reads) == 1, "a question of one part is read once"
+
+
+def test_across_languages_a_span_in_the_best_ranked_story_answers_without_the_fallback():
+    """The retriever ranks the English story first and the reader's span lies in it: two judges agree."""
+    composer = ReaderComposer(GivenSpans([("11,265", -1.0)]), fallback=fallback_answer(True))  # type: ignore[arg-type]
+    answer = composer.compose("厦门有多少持证社工？", PASSAGES[::-1], "zh-hans")
+    assert not answer.abstained and answer.short_answer == "11,265"
+    assert composer.compose("厦门有多少持证社工？", PASSAGES, "zh-hans").abstained, "ranked second, it needs the fallback"
+    assert composer.compose("秘鲁有多少持证社工？", PASSAGES[::-1], "zh-hans").abstained, "the story does not name 秘鲁"

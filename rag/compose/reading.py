@@ -4,16 +4,18 @@ In: the question, its language, ranked passages. Out: an `Answer` whose `short_a
 (in the source's language) and whose text quotes the sentence holding it, with its `[n]` citation, framed in the
 question's language ("According to [1] (Chinese source, 潮州日报): "…" — answer: 1.78亿元."); then the sentence of
 the best passages that says most nearly what was asked (by the embedder's cosine with the question), when it is
-another one: the second part of a two-part question, or the context a short span needs. Every quote goes through
-the citation check (rag.compose.verify).
+another one: the context a short span needs. Each part of a question of several ("…何时开始？走访多少户？") is read on
+its own, and the sentence holding its answer quoted too. Every quote goes through the citation check
+(rag.compose.verify).
 
 Whether to answer: the reader's best span must beat its calibrated no-answer score (rag.reader). The reader was
 trained on questions and passages in the same language (no cross-lingual QA data is available to train on): across
 languages its best span is often right (F1 47 on English questions over Chinese paragraphs) but its scores stay
 below a threshold calibrated within one language. So when the best span lies in a passage in another language than
-the question, the `fallback` composer (the extractive one, whose cross-language threshold is its own) decides
-whether the articles answer, and the reader's span is quoted when they do. When the reader finds no answer in a
-passage of the question's language, the fallback answers or abstains by its own rules, with a note saying so.
+the question, the reader's span answers when it lies in the retriever's best-ranked story and that story names
+what the question names (two judges agree), or when the `fallback` composer (the extractive one, whose
+cross-language threshold is its own) finds an answer. When the reader finds no answer in a passage of the
+question's language, the fallback answers or abstains by its own rules, with a note saying so.
 Passages are read in groups (`_choose`): those naming the places the question names first, and within them the
 language of the best-ranked story first.
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import time
 from collections.abc import Callable
 
@@ -34,6 +37,7 @@ from rag.compose import messages
 from rag.compose.base import Composer
 from rag.compose.citations import Source, collapse_duplicates, make_citation
 from rag.compose.extractive import abstention, candidate_spans
+from rag.compose.terms import analyze, entity_in, haystack
 from rag.compose.verify import Claim, verify_claims
 from rag.embed.base import Embedder
 from rag.places import regions_named
@@ -45,6 +49,8 @@ FALLBACK_NOTE = ("The reader found no answer in the best passages; these sentenc
                  "composer.")
 SIMILAR_FROM = 3  # the second quote is chosen among the sentences of this many best passages
 EMBED_PER_QUESTION = 12  # at most this many sentences without a cached vector are embedded for it
+_QUESTION_PART = re.compile(r"[^？?]+[？?]*")
+_WORD = re.compile(r"\w")
 
 
 class ReaderComposer:
@@ -66,16 +72,13 @@ class ReaderComposer:
         fallback = functools.cache(lambda: None if self.fallback is None else  # runs once, when needed
                                    self.fallback.compose(question, passages, language, query_vector))
         best = self._choose(question, sources, language, fallback)
-        across = best is not None and _cross_language(sources[best.context_index], language)
-        if best is not None and best.score >= 0:
+        if best is not None and _answers_with(best, question, sources, language, fallback):
             answer = self._answer(question, best, sources, passages, language, query_vector)
         elif not sources or (fallen_back := fallback()) is None:
             note = "No passage was read." if not sources else "The reader found no answer in the best passages."
             answer = abstention(question, passages, language, 0.0, [note])
         elif fallen_back.abstained:
             answer = fallen_back
-        elif across:  # the fallback finds an answer across languages: the reader's span is quoted
-            answer = self._answer(question, best, sources, passages, language, query_vector)
         else:
             answer = fallen_back
             answer.notes.insert(0, FALLBACK_NOTE)
@@ -91,8 +94,7 @@ class ReaderComposer:
         groups, and the first group that answers gives the span: those that name the provinces and cities the
         question names (rag.places; all when it names none) before the rest; within each, the language of its
         best-ranked story first (the retriever's scores hold across languages), then the other. A group answers
-        when its best span beats the no-answer score, or when it lies across languages and the fallback finds an
-        answer. When none does, the best-scoring span read is returned."""
+        when its best span answers (`_answers_with`). When none does, the best-scoring span read is returned."""
         asked = set(regions_named(question))
         named = [i for i, s in enumerate(sources)
                  if asked <= set(regions_named(f"{s.passage.title}\n{s.passage.text}"))]
@@ -106,7 +108,7 @@ class ReaderComposer:
                     continue
                 if best is None or span.score > best.score:
                     best = span
-                if span.score >= 0 or (_cross_language(sources[span.context_index], language) and _answers(fallback())):
+                if _answers_with(span, question, sources, language, fallback):
                     return span
         return best
 
@@ -122,8 +124,14 @@ class ReaderComposer:
                 query_vector: np.ndarray | None) -> Answer:
         texts = [s.passage.text for s in sources]
         quotes = [(best.context_index, _sentence_around(texts[best.context_index], best))]
-        if self.max_sentences > 1:
-            quotes += self._most_similar(question, sources, query_vector, exclude=quotes[0])
+        parts = question_parts(question)
+        for part in parts if len(parts) > 1 else []:  # "…何时开始？走访多少户？": each part is read on its own
+            for span in self.reader.read(part, texts, k=1):
+                quote = (span.context_index, _sentence_around(texts[span.context_index], span))
+                if not any(i == quote[0] and _overlap(q, quote[1]) for i, q in quotes):
+                    quotes.append(quote)
+        if len(quotes) < self.max_sentences:
+            quotes += self._most_similar(question, sources, query_vector, taken=quotes)
         claims = [Claim(text=texts[i][a:b], passage=i) for i, (a, b) in quotes]
         kept, notes = verify_claims(claims, texts)
         if not kept:
@@ -153,13 +161,13 @@ class ReaderComposer:
                       short_answer=best.text if answered else None)
 
     def _most_similar(self, question: str, sources: list[Source], query_vector: np.ndarray | None,
-                      exclude: tuple[int, tuple[int, int]]) -> list[tuple[int, tuple[int, int]]]:
-        """The sentence of the best passages nearest the question in meaning, other than `exclude`: [] or one."""
+                      taken: list[tuple[int, tuple[int, int]]]) -> list[tuple[int, tuple[int, int]]]:
+        """The sentence of the best passages nearest the question in meaning, other than those `taken`: [] or one."""
         if self.embedder is None:
             return []
-        index, taken = exclude
-        candidates = [(i, span) for i, s in enumerate(sources[:SIMILAR_FROM]) for span in
-                      candidate_spans(s.passage.text) if not (i == index and _overlap(span, taken))]
+        candidates = [(i, span) for i, s in enumerate(sources[:SIMILAR_FROM])
+                      for span in candidate_spans(s.passage.text)
+                      if not any(i == j and _overlap(span, quoted) for j, quoted in taken)]
         texts = [sources[i].passage.text[a:b] for i, (a, b) in candidates]
         cached_passages = getattr(self.embedder, "cached_passages", None)
         if cached_passages is not None and len(texts) > EMBED_PER_QUESTION:
@@ -175,8 +183,30 @@ class ReaderComposer:
         return [candidates[int(np.argmax(cosines))]]
 
 
-def _answers(answer: Answer | None) -> bool:
-    return answer is not None and not answer.abstained
+def question_parts(question: str) -> list[str]:
+    """The questions asked in one ("漯河敲门行动何时开始？走访了多少户？" -> two), each ending in its mark."""
+    return [m.group().strip() for m in _QUESTION_PART.finditer(question) if _WORD.search(m.group())]
+
+
+def _answers_with(span: Span, question: str, sources: list[Source], language: str,
+                  fallback: Callable[[], Answer | None]) -> bool:
+    """Whether the reader's span answers: it beats the no-answer score; or, across languages (where the reader was
+    never trained and scores low), it lies in the retriever's best-ranked story, which names what the question names
+    (two judges agree on where the answer is), or the fallback composer finds an answer in the articles."""
+    if span.score >= 0:
+        return True
+    source = sources[span.context_index]
+    if not _cross_language(source, language):
+        return False
+    if span.context_index == 0 and _names_all(question, language, source):
+        return True
+    return (found := fallback()) is not None and not found.abstained
+
+
+def _names_all(question: str, language: str, source: Source) -> bool:
+    """Whether the story names every name the question names (across languages: pinyin, the dictionary)."""
+    story = haystack(f"{source.passage.title}\n{source.passage.text}")
+    return all(entity_in(name, story) is not False for name in analyze(question, language).entities)
 
 
 def _language_of(source: Source) -> str:
