@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
 
     corpus = [json.loads(line) for line in (args.dataset / "corpus.jsonl").read_text(encoding="utf-8").splitlines()]
     queries = [json.loads(line) for line in (args.dataset / "queries.jsonl").read_text(encoding="utf-8").splitlines()]
+    queries = [q for q in queries if q["question"].strip()]  # cmrc-trial holds one empty question
     articles = sorted({article_of(p["id"]) for p in corpus})
     held_out = set(articles[::4])
     rng = random.Random(0)

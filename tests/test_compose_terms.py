@@ -150,6 +150,13 @@ def test_names_pinyin_cannot_spell_are_matched_through_the_dictionary():
     assert entity_in("Qwzx", funds) is None  # neither pinyin nor the dictionary can tell
 
 
+def test_a_gloss_that_says_where_a_name_is_still_matches_the_name():
+    # CC-CEDICT glosses 洛杉矶 as "Los Angeles, California" and 丹佛 as "Denver, Colorado".
+    assert entity_in("洛杉矶", Haystack("The Greater Los Angeles Area is home to 18 million people.")) is True
+    assert entity_in("丹佛", Haystack("Denver took a 24-10 lead.")) is True
+    assert entity_in("丹佛", Haystack("Carolina took a 24-10 lead.")) is False
+
+
 def test_the_first_question_word_decides_the_kind():
     assert asked_kind("How old was Peyton Manning when he played in Super Bowl 50?") == "number"
     assert asked_kind("When did the campaign start, and how many joined?") == "date"

@@ -574,12 +574,17 @@ def _any_in(terms: tuple[str, ...], haystack: Haystack) -> bool | None:
     return any(haystack.has(t) for t in terms) if terms else None
 
 
+_GLOSS_QUALIFIER = re.compile(r"[,;(]")
+
+
 @lru_cache(maxsize=2048)
 def _entity_translations(entity: str, to_chinese: bool) -> tuple[str, ...]:
     """The dictionary's translations of a whole name: "Peru" -> 秘鲁, 香港 -> "hong kong"."""
     if to_chinese:
         return tuple(fold(w) for w in lexicon().english_to_chinese.get(entity.lower(), ()))
-    return tuple(g for g in english_senses(to_simplified(entity)) if len(g) >= 3)
+    # A gloss may say where or what the name is after a comma ("los angeles, california"): the name is before it.
+    names = (_GLOSS_QUALIFIER.split(g, maxsplit=1)[0].strip() for g in english_senses(to_simplified(entity)))
+    return tuple(dict.fromkeys(n for n in names if len(n) >= 3))
 
 
 # ---- haystacks ----------------------------------------------------------------------------------
