@@ -77,11 +77,10 @@ class ReaderComposer:
         elif not sources or (fallen_back := fallback()) is None:
             note = "No passage was read." if not sources else "The reader found no answer in the best passages."
             answer = abstention(question, passages, language, 0.0, [note])
-        elif fallen_back.abstained:
-            answer = fallen_back
         else:
             answer = fallen_back
-            answer.notes.insert(0, FALLBACK_NOTE)
+            if not answer.abstained:
+                answer.notes.insert(0, FALLBACK_NOTE)
         answer.timings["compose"] = time.perf_counter() - started
         return answer
 
