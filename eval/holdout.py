@@ -51,7 +51,9 @@ def main(argv: list[str] | None = None) -> int:
         kept = Path(tmp) / "corpus.jsonl"
         kept.write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in corpus
                                 if article_of(p["id"]) not in held_out), encoding="utf-8")
-        settings = Settings.load() if args.as_configured else Settings.load(abstain_threshold=0.0)
+        # The sweep is over the extractive composer's confidence, the scale of `abstain_threshold`.
+        sweep = {"abstain_threshold": 0.0, "composer": "extractive"}
+        settings = Settings.load() if args.as_configured else Settings.load(**sweep)
         rag = RAG.build([kept], index_dir=Path(tmp) / "index", settings=settings)
         rows = []
         for q, can in [(q, True) for q in answerable] + [(q, False) for q in unanswerable]:

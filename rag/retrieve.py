@@ -45,7 +45,7 @@ from rag.lexical import LexicalIndex, tokenize
 from rag.sentences import SentenceIndex
 from rag.settings import Settings
 from rag.store.base import SearchFilter, VectorMeta, VectorStore
-from rag.text import detect_language, split_sentences, to_simplified
+from rag.text import detect_language, paragraph_spans, split_sentences, to_simplified
 from rag.types import Chunk, Document, Passage
 
 MODES = ("hybrid", "dense", "keyword")
@@ -339,9 +339,6 @@ class Retriever:
         return passages
 
 
-_PARAGRAPH = re.compile(r"[^\n]+(?:\n(?!\s*\n)[^\n]+)*")
-
-
 def _whole_words(tokens: list[str]) -> set[str]:
     """The tokens, less Chinese ones that are part of a longer one among them."""
     unique = set(tokens)
@@ -363,8 +360,7 @@ def document_context(passages: list[Passage], documents: dict[str, Document], n_
     for doc_id in list(dict.fromkeys(p.doc_id for p in passages))[:n_docs]:
         doc = documents[doc_id]
         shown = [p for p in passages if p.doc_id == doc_id]
-        for m in _PARAGRAPH.finditer(doc.text):
-            start, end = m.span()
+        for start, end in paragraph_spans(doc.text):
             if any(start < p.span[1] and p.span[0] < end for p in shown):
                 continue
             out.append(replace(shown[0], chunk_id=f"{doc_id}@{start}", text=doc.text[start:end], span=(start, end),

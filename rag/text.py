@@ -21,6 +21,18 @@ _OTHER_SCRIPT = re.compile(r"[\u0400-\u04ff\u0590-\u06ff\u0e00-\u0e7f\uac00-\ud7
 
 
 _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# A paragraph: lines up to a blank line.
+_PARAGRAPH = re.compile(r"[^\n]+(?:\n(?!\s*\n)[^\n]+)*")
+
+
+def has_han(text: str) -> bool:
+    """Whether `text` holds a Han character."""
+    return _HAN.search(text) is not None
+
+
+def paragraph_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each paragraph of `text` (lines up to a blank line), in order."""
+    return [m.span() for m in _PARAGRAPH.finditer(text)]
 
 
 def has_words(text: str) -> bool:

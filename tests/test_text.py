@@ -1,4 +1,4 @@
-from rag.text import detect_language, fold, numbers_in, split_sentences
+from rag.text import detect_language, fold, has_han, numbers_in, paragraph_spans, split_sentences
 
 
 def test_detect_language_tells_scripts_apart():
@@ -21,3 +21,13 @@ def test_split_sentences_keeps_decimals_and_titles_whole():
 
 def test_numbers_drop_thousands_separators():
     assert numbers_in("11,265人, 3.8万, 21.22, ２０２３") == ["11265", "3.8", "21.22", "2023"]
+
+
+def test_paragraphs_run_up_to_a_blank_line():
+    text = "第一段第一行\n第一段第二行\n\n\nSecond paragraph.\n"
+    assert [text[a:b] for a, b in paragraph_spans(text)] == ["第一段第一行\n第一段第二行", "Second paragraph."]
+    assert paragraph_spans("") == []
+
+
+def test_han_characters_of_any_block_are_han():
+    assert has_han("Xiamen 厦门") and has_han("\u3400") and not has_han("Xiamen, 11,265")

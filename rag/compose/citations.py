@@ -14,12 +14,11 @@ import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from rag.text import fold
+from rag.text import fold, paragraph_spans
 from rag.types import Citation, Document, Passage
 
 _SPACE = re.compile(r"\s+")
 _SAME_STORY_OVERLAP = 0.6
-_PARAGRAPH = re.compile(r"[^\n]+(?:\n(?!\s*\n)[^\n]+)*")
 
 
 @dataclass
@@ -91,7 +90,7 @@ def _same_paragraph(text: str, other: str, most: int = 3) -> tuple[int, int] | N
     """The span of the paragraph of `other`, or run of up to `most` paragraphs, that holds most of `text`'s
     character trigrams (folded), when it holds most of them; the shortest such run."""
     grams = _trigrams(text)
-    paragraphs = [m.span() for m in _PARAGRAPH.finditer(other)]
+    paragraphs = paragraph_spans(other)
     best, best_share = None, _SAME_STORY_OVERLAP
     for n in range(1, most + 1):
         for i in range(len(paragraphs) - n + 1):

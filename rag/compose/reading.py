@@ -94,21 +94,15 @@ class ReaderComposer:
         question names (rag.places; all when it names none) before the rest; within each, the language of its
         best-ranked story first (the retriever's scores hold across languages), then the other. A group answers
         when its best span answers (`_answers_with`). When none does, the best-scoring span read is returned."""
-        asked = set(regions_named(question))
-        named = [i for i, s in enumerate(sources)
-                 if asked <= set(regions_named(f"{s.passage.title}\n{s.passage.text}"))]
         best = None
-        for places in (named, [i for i in range(len(sources)) if i not in named]):
-            across = [_cross_language(sources[i], language) for i in places]
-            for group in ([i for i, x in zip(places, across, strict=True) if x == across[0]],
-                          [i for i, x in zip(places, across, strict=True) if x != across[0]]) if places else ():
-                span = self._read(question, sources, group) if group else None
-                if span is None:
-                    continue
-                if best is None or span.score > best.score:
-                    best = span
-                if _answers_with(span, question, sources, language, fallback):
-                    return span
+        for group in _reading_groups(question, sources, language):
+            span = self._read(question, sources, group)
+            if span is None:
+                continue
+            if best is None or span.score > best.score:
+                best = span
+            if _answers_with(span, question, sources, language, fallback):
+                return span
         return best
 
     def _read(self, question: str, sources: list[Source], indices: list[int]) -> Span | None:
@@ -123,8 +117,8 @@ class ReaderComposer:
                 query_vector: np.ndarray | None) -> Answer:
         texts = [s.passage.text for s in sources]
         quotes = [(best.context_index, _sentence_around(texts[best.context_index], best))]
-        parts = question_parts(question)
-        for part in parts if len(parts) > 1 else []:  # "…何时开始？走访多少户？": each part is read on its own
+        asked_parts = question_parts(question)
+        for part in asked_parts if len(asked_parts) > 1 else []:  # "…何时开始？走访多少户？": each read on its own
             for span in self.reader.read(part, texts, k=1):
                 quote = (span.context_index, _sentence_around(texts[span.context_index], span))
                 if not any(i == quote[0] and _overlap(q, quote[1]) for i, q in quotes):
@@ -157,7 +151,7 @@ class ReaderComposer:
         return Answer(question=question, text=messages.join_claims(parts, language), citations=citations,
                       abstained=False, language=language, passages=list(passages), notes=notes,
                       confidence=round(1 / (1 + math.exp(-best.score)), 4),
-                      short_answer=best.text if answered else None)
+                      short_answer=best.text if answered else "")
 
     def _most_similar(self, question: str, sources: list[Source], query_vector: np.ndarray | None,
                       taken: list[tuple[int, tuple[int, int]]]) -> list[tuple[int, tuple[int, int]]]:
@@ -180,6 +174,20 @@ class ReaderComposer:
             query_vector = self.embedder.embed_queries([question])[0]
         cosines = self.embedder.embed_passages(texts) @ query_vector
         return [candidates[int(np.argmax(cosines))]]
+
+
+def _reading_groups(question: str, sources: list[Source], language: str) -> list[list[int]]:
+    """Indices of `sources` in the groups `ReaderComposer._choose` reads, in order: those naming every province and
+    city the question names, then the rest; each split by language, that of its best-ranked source first."""
+    asked = set(regions_named(question))
+    named = [i for i, s in enumerate(sources) if asked <= set(regions_named(f"{s.passage.title}\n{s.passage.text}"))]
+    groups = []
+    for places in (named, [i for i in range(len(sources)) if i not in named]):
+        if places:
+            first = _cross_language(sources[places[0]], language)
+            groups.append([i for i in places if _cross_language(sources[i], language) == first])
+            groups.append([i for i in places if _cross_language(sources[i], language) != first])
+    return [group for group in groups if group]
 
 
 def question_parts(question: str) -> list[str]:

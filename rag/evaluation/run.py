@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from collections import defaultdict
@@ -31,8 +30,8 @@ from rag.paths import project_root
 from rag.pipeline import RAG
 from rag.reader import Reader
 from rag.settings import Settings
+from rag.text import has_han
 
-_HAN = re.compile(r"[\u4e00-\u9fff]")  # a paragraph with Han characters is scored by characters
 
 def default_reports() -> Path:
     """eval/reports/ in a checkout; ./eval-reports/ in the working directory for an installed package."""
@@ -148,7 +147,7 @@ def eval_reader(reader: Reader, folder: Path, limit: int | None = None) -> dict[
         spans = reader.read(q["question"], [context], k=1)
         latencies.append(time.perf_counter() - started)
         predicted = spans[0].text if spans else ""
-        chinese = bool(_HAN.search(context))
+        chinese = has_han(context)  # a paragraph with Han characters is scored by characters
         rows.append({"id": q["id"], "prediction": predicted, "em": exact_match(predicted, q["answers"], chinese),
                      "f1": f1_score(predicted, q["answers"], chinese)})
     n = len(rows) or 1
