@@ -162,14 +162,11 @@ class Reader:
         return tokenizer
 
     def warm_up(self):  # noqa: ANN201 - (session, tokenizer, embeddings)
-        """Load the model, tokenizer and embeddings now (about a second in a new process) instead of on first read;
-        safe to call from a background thread while the first question is being searched."""
-        with self._lock:  # the cached loaders above are not thread-safe on first use
+        """Load the model, tokenizer and embeddings now (about a second in a new process) instead of on first read.
+        Not in a background thread: loading the tokenizer holds the GIL, so nothing would run beside it, and a
+        process that exits meanwhile (`rag index`) is aborted by onnxruntime."""
+        with self._lock:  # the cached loaders above are not thread-safe on first use (the UI asks from threads)
             return self._session, self._tokenizer, self._embeddings
-
-    def preload(self) -> None:
-        """`warm_up()` in a background thread."""
-        threading.Thread(target=self.warm_up, name="reader-preload", daemon=True).start()
 
     def read(self, question: str, contexts: list[str], k: int = 1, floor: float = 0.0) -> list[Span]:
         """The `k` best answers to `question` in `contexts`, best first; [] when none beats no-answer.

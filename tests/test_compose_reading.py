@@ -35,9 +35,6 @@ class GivenSpans:
     def __post_init__(self) -> None:
         self.reads: list[list[str]] = []
 
-    def preload(self) -> None:  # nothing to load
-        return None
-
     def read(self, question: str, contexts: list[str], k: int = 1, floor: float = 0.0) -> list[Span]:
         self.reads.append(contexts)
         spans = [Span(text, i, c.index(text), c.index(text) + len(text), score)

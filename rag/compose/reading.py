@@ -63,7 +63,6 @@ class ReaderComposer:
         self.fallback = fallback
         self.max_sentences = max_sentences
         self.max_passages = max_passages
-        reader.preload()  # the first question is searched while the reader loads
 
     def compose(self, question: str, passages: list[Passage], language: str,
                 query_vector: np.ndarray | None = None) -> Answer:
