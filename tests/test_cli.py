@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,15 @@ from rag.pipeline import RAG
 @pytest.fixture(scope="module")
 def index_dir(seeds_rag: RAG) -> str:
     return str(seeds_rag.index_dir)
+
+
+def test_a_command_that_asks_nothing_exits_cleanly_in_its_own_process(index_dir: str, tmp_path: Path):
+    """`rag search` opens the index (and with it the composer) and exits before any question is answered: nothing
+    loading in the background may abort the process (onnxruntime did: exit 134)."""
+    done = subprocess.run([sys.executable, "-c", "import sys; from rag.cli import main; sys.exit(main(sys.argv[1:]))",
+                           "search", "社工", "-k", "1", "--index-dir", index_dir],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def test_empty_question_is_a_usage_error(index_dir: str, capsys: pytest.CaptureFixture[str]):
