@@ -5,13 +5,17 @@ first. Out: a question that can be retrieved on its own. Rule-based, no model:
 
 - "那福建呢？" after "厦门有多少持证社工？" -> "福建有多少持证社工？" (the new place replaces the old)
 - "And in Fujian?" after "How many certified social workers does Xiamen have?" -> "... does Fujian have?"
+  (English too keeps the previous question word for word: the old place's span gets the new place's text, so
+  "are there in Fujian" -> "are there in Anhui", "does Fujian province have" -> "does Zhejiang province have")
 - "那2022年呢？" -> the previous question with 2022年 in place of (or in front of) its time
 - "那社工机构有多少家？" after a question about 福建 -> "福建社工机构有多少家？" (a new subject keeps the
   previous place and time when it names none)
 - a question that names its own subject ("厦门有多少持证社工？") is returned unchanged.
 
 Places come from jieba's `ns` tags, place suffixes and China's divisions (Chinese) or capitalised
-pinyin names (English); times from year/month patterns. Each earlier follow-up in the history is
+pinyin names (English: with a possessive ("Fujian's"), a following "province"/"city"/"Autonomous Region",
+or a leading "the city of" taken in); names joined by "and", "," or "和" count as one place. Times come
+from year/month patterns ("last year" takes no "in"). Each earlier follow-up in the history is
 made standalone first, so a chain of follow-ups keeps its frame.
 """
 
@@ -33,6 +37,15 @@ _EN_TIME = re.compile(r"\b(?:19|20)\d{2}\b|\b(?:last|this|next) year\b", re.I)
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
 _FOLLOWUP_WORDS = frozenset("and but what how about of same for in at then also".split())
 _ZH_PARTICLES = frozenset("那 那么 还有 另外 而 呢 吗 啊 吧 怎么样 如何 情况 再问 换成".split())
+# What an English place name carries with it, in any case: "Fujian province", "Guangxi Zhuang Autonomous Region",
+# "Hong Kong SAR", "the city of Xiamen". Not "county-level": a hyphen goes on to another word.
+_EN_DIVISION = r"(?:province|city|county|district|town|township|village|prefecture|region|municipality|sar)"
+_EN_PLACE_AFTER = re.compile(rf"(?:\s+(?:autonomous|special\s+administrative))?\s+{_EN_DIVISION}\b(?![-'’])", re.I)
+_EN_PLACE_BEFORE = re.compile(rf"(?:\bthe\s+)?\b{_EN_DIVISION}\s+of\s+$", re.I)
+_EN_POSSESSIVE = re.compile(r"(?<=[A-Za-z])['’]s\b")
+# What may stand between two names of one place or list: "Shenzhen, Guangdong", "Fujian and Zhejiang", "福建和广东".
+_PLACE_JOINT = re.compile(r"\s*(?:[,，、&和与及]|\band\b|\bor\b)?\s*", re.I)
+_EN_TIME_PREPOSITION = re.compile(r"\b(?:in|of|since|by|before|after|until|from|to|during|for)\s+$", re.I)
 
 
 def rewrite_followup(question: str, history: Sequence[tuple[str, str]]) -> str:
@@ -62,7 +75,35 @@ def _rewrite(question: str, previous: str) -> str:
 
 
 def _places(text: str) -> list[tuple[int, int]]:
-    return places_zh(text) if _HAN.search(text) else places_en(text)
+    """Spans of the places `text` names, one span for names that stand together ("Shenzhen, Guangdong")."""
+    if _HAN.search(text):
+        return _join_places(text, places_zh(text))
+    masked = _EN_POSSESSIVE.sub(lambda m: " " * len(m.group()), text)  # "Fujian's" is about Fujian
+    return _join_places(masked, _places_en(masked))
+
+
+def _places_en(text: str) -> list[tuple[int, int]]:
+    """`places_en`'s names, each with the words that go with it, outside a follow-up's lead ("Same for ...")."""
+    lead = _EN_LEAD.match(text)
+    spans = []
+    for start, end in places_en(text):
+        if lead and start < lead.end():
+            continue
+        after = _EN_PLACE_AFTER.match(text, end)
+        before = _EN_PLACE_BEFORE.search(text, 0, start)
+        spans.append((before.start() if before else start, after.end() if after else end))
+    return spans
+
+
+def _join_places(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping spans, and spans with only a comma, "and"/"or" or "和"/"、" between them, as one."""
+    joined: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if joined and (start <= joined[-1][1] or _PLACE_JOINT.fullmatch(text, joined[-1][1], start)):
+            joined[-1] = (joined[-1][0], max(end, joined[-1][1]))
+        else:
+            joined.append((start, end))
+    return joined
 
 
 def _times(text: str, chinese: bool) -> list[tuple[int, int]]:
@@ -86,13 +127,34 @@ def _substitute(previous: str, question: str, places: list[tuple[int, int]], tim
     """The previous question with the follow-up's place and/or time put in for its own."""
     result = previous
     if places:
-        result = _replace_or_add(result, _text(question, places), _places(result), "place")
+        place_text = _text(question, places)
+        result = _replace_or_add(result, place_text, _places(result), f"in {place_text}")
     if times:
         time_text = _text(question, times)
-        if _HAN.search(result) and time_text.isdigit():
-            time_text += "年"
-        result = _replace_or_add(result, time_text, _times(result, bool(_HAN.search(result))), "time")
+        old_times = _times(result, bool(_HAN.search(result)))
+        if _HAN.search(result):
+            if time_text.isdigit():
+                time_text += "年"
+        elif old_times:
+            old_times, time_text = _en_time_swap(result, old_times, time_text)
+        result = _replace_or_add(result, time_text, old_times, _en_time(time_text))
     return result
+
+
+def _en_time(time_text: str) -> str:
+    """The time as an English sentence takes it on: "in 2022", but "last year"."""
+    return f"in {time_text}" if time_text[:1].isdigit() else time_text
+
+
+def _en_time_swap(text: str, spans: list[tuple[int, int]], new: str) -> tuple[list[tuple[int, int]], str]:
+    """The old time's span and the new time's text, so the preposition fits: "in 2023" -> "last year"."""
+    start, end = spans[0]
+    preposition = _EN_TIME_PREPOSITION.search(text, 0, start)
+    if not new[:1].isdigit() and preposition and preposition.group().lower().startswith("in"):
+        start = preposition.start()  # "in 2023" -> "last year"
+    elif new[:1].isdigit() and not text[start:end][:1].isdigit() and not preposition:
+        new = f"in {new}"  # "last year" -> "in 2022"
+    return [(start, end), *spans[1:]], new
 
 
 def _carry_frame(previous: str, question: str, places: list[tuple[int, int]], times: list[tuple[int, int]],
@@ -104,21 +166,24 @@ def _carry_frame(previous: str, question: str, places: list[tuple[int, int]], ti
     body = body.strip()
     if not body:
         return question
-    missing: list[str] = []
+    missing: list[tuple[str, str]] = []  # (as it stands in the previous question, as an English addition)
     if not times:
-        missing += [previous[s:e] for s, e in _times(previous, bool(_HAN.search(previous)))][:1]
+        missing += [(previous[s:e], _en_time(previous[s:e]))
+                    for s, e in _times(previous, bool(_HAN.search(previous)))][:1]
     if not places:
         prev_places = _places(previous)
         if prev_places:
-            missing.append(_text(previous, prev_places))
+            place = _text(previous, prev_places)
+            missing.append((place, f"in {place}"))
     if not missing:
         return question
     if chinese:
-        return "".join(missing) + body
-    return _append_en(body[0].upper() + body[1:], " ".join(f"in {m}" for m in missing))
+        return "".join(as_written for as_written, _english in missing) + body
+    return _append_en(body[0].upper() + body[1:], " ".join(english for _as_written, english in missing))
 
 
-def _replace_or_add(text: str, new: str, spans: list[tuple[int, int]], what: str) -> str:
+def _replace_or_add(text: str, new: str, spans: list[tuple[int, int]], english_addition: str) -> str:
+    """`text` with `new` in the first span and the further spans gone, or `new` added where there are none."""
     if spans:
         first_start, first_end = spans[0]
         out = text[:first_start] + new + text[first_end:]
@@ -129,7 +194,7 @@ def _replace_or_add(text: str, new: str, spans: list[tuple[int, int]], what: str
         return re.sub(r"\s{2,}", " ", out)
     if _HAN.search(text):
         return new + text
-    return _append_en(text, f"in {new}")
+    return _append_en(text, english_addition)
 
 
 def _append_en(text: str, addition: str) -> str:
