@@ -12,7 +12,9 @@ Gold set (eval/gold.jsonl, see eval/README.md): per question `ask()` and `search
 - latency p50/p95 of ask().
 Datasets: retrieval metrics, split by `cross_lingual` when the queries have it; with `--reader`, the reader alone
 on each question's gold paragraph (EM / F1, as CMRC 2018's and SQuAD's scripts score them).
-Reports (JSON + Markdown with plots) go to `out` (`default_reports()`); a summary table is printed.
+Reports (JSON + Markdown with plots) go to `out` (`default_reports()`); a summary table is printed. A gold-set run
+also writes `<name>.html` there: per question the answer, the gold strings, hit or miss, abstention and the cited
+passages with the gold strings marked, and a "misses only" filter (`rag.evaluation.report_html`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.evaluation.metrics import contains_any, exact_match, f1_score, first_rank, percentile, retrieval_metrics
+from rag.evaluation.report_html import gold_report_html
 from rag.paths import project_root
 from rag.pipeline import RAG
 from rag.reader import Reader
@@ -74,6 +77,10 @@ def eval_gold(rag: RAG, gold_path: Path, limit: int | None = None, mode: str | N
             "confidence": answer.confidence,
             "latency": latency,
             "answer": answer.text,
+            "question": item["question"],
+            "gold": item["answers"],
+            "cited": [{"n": c.n, "text": c.text, "title": c.title, "source": c.source, "date": c.date}
+                      for c in answer.citations],
         })
     return {"rows": rows, "summary": _summarise_gold(rows)}
 
@@ -225,6 +232,16 @@ def write_report(name: str, result: dict[str, Any], out: Path) -> Path:
     return path
 
 
+def write_gold_html(name: str, result: dict[str, Any], out: Path) -> Path:
+    """`<name>.html` in `out` (beside `<name>.json` and `.md`): every question of a gold-set evaluation, its answer,
+    hit or miss and cited passages."""
+    out.mkdir(parents=True, exist_ok=True)
+    title = f"{name}: per question, {time.strftime('%Y-%m-%d %H:%M')}"
+    path = out / f"{name}.html"
+    path.write_text(gold_report_html(result["rows"], result["summary"], title), encoding="utf-8")
+    return path
+
+
 def run_eval(target: str, index_dir: str | None = None, corpus: list[str] | None = None, limit: int | None = None,
              mode: str | None = None, out: str | Path | None = None, reader: bool = False) -> int:
     target_path = Path(target)
@@ -253,8 +270,12 @@ def run_eval(target: str, index_dir: str | None = None, corpus: list[str] | None
     if mode:
         name = f"{name}-{mode}"
     path = write_report(name, result, reports)
+    gold_set = not reader and not target_path.is_dir()
+    per_question = write_gold_html(name, result, reports) if gold_set else None
     print(_table(result["summary"]))
     print(f"\nreport: {path}")
+    if per_question:
+        print(f"per question: {per_question}")
     return 0
 
 
