@@ -184,7 +184,7 @@ def instrumented_pipeline(timer: StageTimer) -> Iterator[None]:
         (pipeline, "file_hash", "ingest"),
         (pipeline, "load_file_result", "ingest"),
         (pipeline, "make_ids_unique", "ingest"),
-        (pipeline, "find_duplicates", "dedup"),
+        (pipeline, "mark_stories", "dedup"),  # duplicates, then inferred dates
         (pipeline, "chunk_document", "chunk"),
         (pipeline, "embedding_text", "embed"),
         (CachedEmbedder, "embed_passages", "embed"),

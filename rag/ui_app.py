@@ -3,13 +3,16 @@
 In: an open `RAG` (rag.pipeline). Out: a local web app with
 - an "Ask" tab: a chat (Chinese or English; multi-turn, the history goes to `RAG.ask`) whose
   answers carry `[n]` markers linked to one evidence card per cited passage (title, outlet, date,
-  file, score, the supporting sentence highlighted); the answer streams in two steps ("searching…",
+  a strength word, the file on demand, the supporting sentence highlighted, a button copying it with its
+  reference); the answer streams in two steps ("searching…",
   then the answer); an abstention shows its message and the nearest passages instead; example
   questions in both languages; a settings panel (k, outlet / language / date filters, retrieval
   mode) and an evidence panel (standalone query after rewriting, timings, notes, nearest passages);
 - a "Corpus" tab: the indexed articles as a table, upload of new files (size-limited, names
   sanitised, kept under the index's uploads/ folder so that a corrected file replaces the earlier
   one) with a progress bar, and removal of articles by id; both need the run's token (`Access`).
+The page follows the browser's language (zh-CN, zh-TW, en): our strings come from rag/data/ui/strings.json through
+Gradio's i18n, which translates its own.
 The server binds to settings.host (127.0.0.1) and never opens a share link; requests for another
 host name or from another origin are refused (rag.ui_access); Gradio analytics are switched off
 before Gradio is imported, and the page loads nothing from outside the server.
@@ -19,6 +22,7 @@ Rendering and input checking live in `rag.ui_render` and `rag.ui_inputs` (pure, 
 from __future__ import annotations
 
 import html
+import json
 import logging
 import os
 import threading
@@ -31,8 +35,9 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 import gradio as gr  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402
 
+from rag.paths import PACKAGE_DIR  # noqa: E402
 from rag.settings import Settings  # noqa: E402
-from rag.text import detect_language  # noqa: E402
+from rag.text import detect_language, to_traditional  # noqa: E402
 from rag.types import Document  # noqa: E402
 from rag.ui_access import Access, AccessGuard  # noqa: E402
 from rag.ui_inputs import (  # noqa: E402
@@ -43,6 +48,7 @@ from rag.ui_inputs import (  # noqa: E402
     stage_uploads,
 )
 from rag.ui_render import (  # noqa: E402
+    COPY_JS,
     CSS,
     DOCUMENT_COLUMN_WIDTHS,
     DOCUMENT_COLUMNS,
@@ -66,6 +72,7 @@ EXAMPLE_QUESTIONS = [
     "What did Li Chu describe?",
 ]
 MODES = ["hybrid", "dense", "keyword"]
+UI_STRINGS = PACKAGE_DIR / "data" / "ui" / "strings.json"
 CHANGES_NEED_TOKEN = ("Adding or removing articles needs this server's token: open the link with `?token=...` "
                       "that `rag serve` printed when it started. · 增删文章需使用启动时打印的带 token 的链接。")
 MAX_K = 20
@@ -85,8 +92,12 @@ STRIP_TOKEN_JS = """() => {
 
 # Run whenever the chat changes (the chat's own autoscroll is off): while an answer is pending,
 # show the bottom (the question and "searching…"); once it is there, put the answer's first line
-# at the top rather than the bottom of its last evidence card.
+# at the top rather than the bottom of its last evidence card. Gradio labels each message for screen readers with
+# its raw HTML: the label becomes the message's text.
 SCROLL_CHAT_JS = """() => { setTimeout(() => {
+  document.querySelectorAll('#chat [aria-label*="<"]').forEach((el) => {
+    el.setAttribute('aria-label', el.innerText.trim().slice(0, 500));
+  });
   const answers = document.querySelectorAll('#chat .rag-answer');
   const last = answers[answers.length - 1];
   if (!last) return;
@@ -98,6 +109,33 @@ SCROLL_CHAT_JS = """() => { setTimeout(() => {
   if (last.classList.contains('pending')) box.scrollTop = box.scrollHeight;
   else box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 8;
 }, 50); }"""
+
+
+def _strings() -> dict[str, dict[str, str]]:
+    data = json.loads(UI_STRINGS.read_text(encoding="utf-8"))
+    return {locale: words for locale, words in data.items() if not locale.startswith("_")}
+
+
+def ui_strings(settings: Settings) -> gr.I18n:
+    """The interface strings by browser locale (rag/data/ui/strings.json); Gradio picks the page's language from
+    the browser's, and translates its own words (upload area, buttons) itself."""
+    data = _strings()
+    fill = {"{mb}": f"{settings.max_upload_mb:g}", "{suffixes}": " ".join(UPLOAD_SUFFIXES)}
+    by_locale = {locale: {key: _filled(text, fill) for key, text in words.items()} for locale, words in data.items()}
+    traditional = {key: to_traditional(text) for key, text in by_locale["zh-CN"].items()}
+    return gr.I18n(**by_locale, zh=by_locale["zh-CN"], **{"zh-TW": traditional, "zh-HK": traditional})
+
+
+def _filled(text: str, fill: dict[str, str]) -> str:
+    for name, value in fill.items():
+        text = text.replace(name, value)
+    return text
+
+
+def table_headers() -> list[str]:
+    """The article table's column names in both languages (Gradio does not translate a table's headers)."""
+    data = _strings()
+    return [f'{data["en"][f"col_{c}"]} · {data["zh-CN"][f"col_{c}"]}' for c in DOCUMENT_COLUMNS]
 
 
 def _outlets(docs: list[Document]) -> list[str]:
@@ -206,15 +244,12 @@ def build_app(rag: RAG, access: Access) -> gr.Blocks:
         return (message, *corpus_views())
 
     docs = rag.documents()
+    t = ui_strings(settings)
     with gr.Blocks(title="Social work news Q&A · 社工新闻问答", analytics_enabled=False) as app:
-        gr.Markdown(
-            "## Social work news Q&A · 社工新闻问答\n"
-            "Ask in Chinese (简体 / 繁體) or English. Every answer cites the passages it comes from; "
-            "click a marker like [1] to jump to its evidence. 用中文或英文提问，答案附有出处。"
-        )
+        gr.Markdown(t("heading"))
         pairs_state = gr.State([])
         with gr.Tabs():
-            with gr.Tab("Ask · 问答"):
+            with gr.Tab(t("tab_ask")):
                 with gr.Row():
                     with gr.Column(scale=3):
                         chatbot = gr.Chatbot(
@@ -225,66 +260,66 @@ def build_app(rag: RAG, access: Access) -> gr.Blocks:
                             latex_delimiters=[],
                             autoscroll=False,
                             buttons=["copy"],
-                            placeholder="Ask a question about social work news · 请提问",
+                            placeholder=t("chat_placeholder"),
                         )
                         question = gr.Textbox(
+                            label=t("question_label"),  # read by screen readers only
                             show_label=False,
-                            placeholder="e.g. 厦门有多少持证社会工作者？ / How many certified social "
-                            "workers does Fujian have?",
+                            placeholder=t("question_placeholder"),
                             elem_id="question",
                             max_length=settings.max_question_chars,
-                            submit_btn="Ask · 提问",
+                            submit_btn=t("ask"),
                             autofocus=True,
                         )
                         examples = gr.Dataset(
                             components=[gr.Textbox(visible=False)],
                             samples=[[q] for q in EXAMPLE_QUESTIONS],
-                            label="Examples · 示例问题",
+                            label=t("examples"),
                             elem_id="examples",
                         )
-                        clear = gr.Button("New chat · 新对话", elem_id="clear", size="sm")
+                        clear = gr.Button(t("new_chat"), elem_id="clear", size="sm")
                     with gr.Column(scale=2):
-                        with gr.Accordion("Settings · 设置", open=True):
-                            k = gr.Slider(1, MAX_K, value=5, step=1, label="Passages (k) · 段落数")
-                            mode = gr.Radio(MODES, value=settings.mode if settings.mode in MODES else "hybrid",
-                                            label="Retrieval mode · 检索方式")
+                        with gr.Accordion(t("settings"), open=True):
+                            k = gr.Slider(1, MAX_K, value=5, step=1, label=t("k"))
+                            mode = gr.Radio([(t(f"mode_{m}"), m) for m in MODES],
+                                            value=settings.mode if settings.mode in MODES else "hybrid",
+                                            label=t("mode"))
                             sources = gr.Dropdown(
                                 choices=_outlets(docs), multiselect=True, value=[],
-                                label="Outlets (empty = all) · 来源",
+                                label=t("outlets"),
                             )
                             langs = gr.CheckboxGroup(
                                 choices=[(LANGUAGE_NAMES[lang], lang) for lang in LANGUAGES], value=[],
-                                label="Article language (none ticked = all) · 语言",
+                                label=t("languages"),
                             )
                             with gr.Row():
-                                date_from = gr.Textbox(label="From date", placeholder="YYYY-MM-DD", max_length=10)
-                                date_to = gr.Textbox(label="To date", placeholder="YYYY-MM-DD", max_length=10)
-                        gr.Markdown("**Evidence · 证据**")
+                                date_from = gr.Textbox(label=t("date_from"), placeholder="YYYY-MM-DD", max_length=10)
+                                date_to = gr.Textbox(label=t("date_to"), placeholder="YYYY-MM-DD", max_length=10)
+                        gr.Markdown(t("evidence"))
                         evidence = gr.HTML("", elem_id="evidence")
-            with gr.Tab("Corpus · 语料", elem_id="corpus-tab"):
+            with gr.Tab(t("tab_corpus"), elem_id="corpus-tab"):
                 table = gr.Dataframe(
-                    value=document_rows(docs), headers=DOCUMENT_COLUMNS, interactive=False, wrap=True,
+                    value=document_rows(docs), headers=table_headers(), interactive=False, wrap=True,
                     column_widths=DOCUMENT_COLUMN_WIDTHS, show_search="search", elem_id="documents",
-                    label="Indexed articles · 已索引文章",
+                    label=t("articles"),
                 )
-                refresh = gr.Button("Refresh · 刷新", size="sm")
+                refresh = gr.Button(t("refresh"), size="sm")
                 with gr.Row():
                     with gr.Column():
                         uploads = gr.File(
                             file_count="multiple", file_types=list(UPLOAD_SUFFIXES),
-                            label=f"Add files ({', '.join(UPLOAD_SUFFIXES)}; at most "
-                                  f"{settings.max_upload_mb:g} MB each) · 上传文件",
+                            label=t("upload"),
                             elem_id="uploads",
                         )
-                        add = gr.Button("Add to index · 加入索引", variant="primary", elem_id="add")
+                        add = gr.Button(t("add"), variant="primary", elem_id="add")
                         add_report = gr.Markdown(elem_id="add-report")
                     with gr.Column():
                         to_remove = gr.Dropdown(
                             choices=_removal_choices(docs), multiselect=True, value=[],
-                            allow_custom_value=True, label="Articles to remove (by id) · 删除文章",
+                            allow_custom_value=True, label=t("remove_ids"),
                             elem_id="remove-ids",
                         )
-                        remove = gr.Button("Remove · 删除", variant="stop", elem_id="remove")
+                        remove = gr.Button(t("remove"), variant="stop", elem_id="remove")
                         remove_report = gr.Markdown(elem_id="remove-report")
 
         ask_inputs = [question, chatbot, pairs_state, k, sources, langs, date_from, date_to, mode]
@@ -303,6 +338,7 @@ def build_app(rag: RAG, access: Access) -> gr.Blocks:
         remove.click(remove_docs, [to_remove], [remove_report, *corpus_outputs], api_name="remove")
         app.load(corpus_views, None, corpus_outputs, api_name=False)
         app.load(None, js=STRIP_TOKEN_JS, api_name=False, queue=False)
+        app.load(None, js=COPY_JS, api_name=False, queue=False)
     return app
 
 
@@ -325,6 +361,7 @@ def launch(app: gr.Blocks, settings: Settings, access: Access, block: bool = Tru
         prevent_thread_lock=not block,
         max_file_size=int(settings.max_upload_mb * 1024 * 1024),
         css=CSS,
+        i18n=ui_strings(settings),
         ssr_mode=False,
         mcp_server=False,
         pwa=False,

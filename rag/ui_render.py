@@ -2,8 +2,11 @@
 
 In: `Answer`, `Citation`, `Passage` and `Document` objects from `rag.types`.
 Out: HTML strings for the chat message (answer text whose `[n]` markers link to one card per
-cited passage, the supporting sentence in `<mark>`), the evidence panel (standalone query,
-timings, notes, nearest passages), and table rows for the article list.
+cited passage, the supporting sentence in `<mark>`, each source named by outlet, date and title
+(`rag.references`) with a strength word, copy buttons for a paste-able citation), the evidence panel
+(standalone query, nearest passages; settings and timings behind a toggle), the same view for a
+notebook (`notebook_html`, behind `Answer._repr_html_`), and table rows for the article list.
+Labels follow the question's language and script.
 
 All article text and metadata are HTML-escaped here. The strings contain no newlines: Gradio's
 chatbot renders messages as Markdown, and a blank line would end the raw-HTML block and let
@@ -15,15 +18,16 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from pathlib import PurePath
 
-from rag.text import is_chinese
-from rag.types import Answer, Citation, Document, Passage
+from rag.references import date_text, outlet_text, quotation, reference
+from rag.text import is_chinese, to_traditional
+from rag.types import Answer, Citation, Document, Passage, StoryCopy
 
 LANGUAGE_NAMES = {"en": "English", "zh-hans": "简体中文", "zh-hant": "繁體中文", "other": "other"}
 
-DOCUMENT_COLUMNS = ["id", "title", "date", "outlet", "language", "file", "duplicate of"]
+DOCUMENT_COLUMNS = ["id", "title", "date", "outlet", "language", "file", "duplicate"]  # keys of the UI strings
 DOCUMENT_COLUMN_WIDTHS = ["14%", "32%", "9%", "11%", "8%", "12%", "14%"]
 
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -31,42 +35,68 @@ _MARKER = re.compile(r"\[(\d+)\]")
 
 @dataclass(frozen=True)
 class Labels:
-    """Interface words in the language of the question."""
+    """Interface words in the language (and script) of the question."""
 
+    lang: str
     sources: str
     nearest: str
     abstain_hint: str
-    score: str
     also_in: str
-    unknown_outlet: str
     searching: str
+    copy: str
+    copy_answer: str
+    file: str
+    strength: tuple[str, str, str]  # close, partial, loose match
 
 
 _LABELS = {
     "en": Labels(
+        lang="en",
         sources="Sources",
         nearest="Nearest passages (not enough evidence for an answer)",
         abstain_hint="No passage in the index answers this question with enough confidence.",
-        score="score",
         also_in="same story also in",
-        unknown_outlet="unknown outlet",
         searching="Searching the index…",
+        copy="Copy quote",
+        copy_answer="Copy answer",
+        file="file",
+        strength=("close match", "partial match", "loose match"),
     ),
-    "zh": Labels(
+    "zh-hans": Labels(
+        lang="zh-hans",
         sources="来源",
         nearest="最相近的段落（证据不足，无法回答）",
         abstain_hint="索引中没有段落能够有把握地回答这个问题。",
-        score="相关度",
         also_in="同一报道亦见于",
-        unknown_outlet="来源不详",
         searching="正在检索…",
+        copy="复制引文",
+        copy_answer="复制答案",
+        file="文件",
+        strength=("高度相关", "部分相关", "弱相关"),
     ),
 }
+# Retrieval scores are z-scores against generic news text (rag.retrieve): a passage this many deviations above it
+# is a close, then a partial match; below, a loose one. The number itself stays in the word's tooltip.
+STRENGTH_BANDS = (6.0, 3.5)
 
 
 def labels_for(lang: str) -> Labels:
-    """Chinese labels for a Chinese question (either script), English otherwise."""
-    return _LABELS["zh" if is_chinese(lang) else "en"]
+    """Chinese labels for a Chinese question, in its script (Traditional for a Traditional question); English
+    otherwise."""
+    if not is_chinese(lang):
+        return _LABELS["en"]
+    simplified = _LABELS["zh-hans"]
+    if lang != "zh-hant":
+        return simplified
+    words = {f.name: getattr(simplified, f.name) for f in fields(Labels) if f.name not in ("lang", "strength")}
+    return replace(simplified, lang="zh-hant", strength=tuple(to_traditional(w) for w in simplified.strength),
+                   **{name: to_traditional(word) for name, word in words.items()})
+
+
+def strength_word(score: float, labels: Labels) -> str:
+    """A plain word for a retrieval score (see STRENGTH_BANDS)."""
+    close, partial = STRENGTH_BANDS
+    return labels.strength[0 if score >= close else 1 if score >= partial else 2]
 
 
 def anchor_id(turn: int, n: int) -> str:
@@ -102,31 +132,47 @@ def highlight(text: str, span: tuple[int, int]) -> str:
     return f"{_esc(text[:start])}<mark>{_esc(text[start:end])}</mark>{_esc(text[end:])}"
 
 
-def _meta_line(source: str | None, date: str | None, path: str, score: float, labels: Labels) -> str:
+def _meta_line(item: Citation | Passage, labels: Labels) -> str:
+    """Outlet · date · strength word (the score in its tooltip) · the file name behind a toggle."""
+    date = date_text(item, labels.lang)
     parts = [
-        f'<span class="cite-outlet">{_esc(source or labels.unknown_outlet)}</span>',
+        f'<span class="cite-outlet">{_esc(outlet_text(item, labels.lang))}</span>',
         f'<span class="cite-date">{_esc(date)}</span>' if date else "",
-        f'<span class="cite-file">{_esc(PurePath(path).name)}</span>' if path else "",
-        f'<span class="cite-score">{labels.score} {score:.2f}</span>',
+        f'<span class="cite-strength" title="{item.score:.2f}">{_esc(strength_word(item.score, labels))}</span>',
     ]
-    return '<div class="cite-meta">' + " · ".join(p for p in parts if p) + "</div>"
+    meta = " · ".join(p for p in parts if p)
+    file = (f'<details class="cite-file"><summary>{_esc(labels.file)}</summary>{_esc(PurePath(item.path).name)}'
+            "</details>" if item.path else "")
+    return f'<div class="cite-meta">{meta}{file}</div>'
 
 
-def _also_in(doc_ids: list[str], labels: Labels) -> str:
-    if not doc_ids:
+def _also_in(copies: list[StoryCopy], labels: Labels) -> str:
+    if not copies:
         return ""
-    return f'<div class="cite-also">{labels.also_in}: {_esc(", ".join(doc_ids))}</div>'
+    named = "; ".join(reference(c, labels.lang) for c in copies)
+    return f'<div class="cite-also">{_esc(labels.also_in)}: {_esc(named)}</div>'
+
+
+def _copy_button(text: str, label: str) -> str:
+    """A button that puts `text` on the clipboard through COPY_JS. The chat strips inline handlers and data-
+    attributes, so the text rides in hidden spans, one per line (the output holds no newline)."""
+    lines = "".join(f'<span class="copy-line">{_esc(line)}</span>' for line in text.split("\n"))
+    return f'<button type="button" class="copy-cite">{_esc(label)}<span class="copy-text">{lines}</span></button>'
 
 
 def citation_card(citation: Citation, turn: int, labels: Labels) -> str:
-    """One card: [n], title, outlet · date · file · score, the passage with the support highlighted."""
+    """One card: [n], title, outlet · date · strength · file, the passage with the support highlighted, the other
+    copies of the story, and a button copying the supporting sentence with its reference."""
+    start, end = citation.support_span
+    quote = citation.text[start:end] if end > start else citation.text
     return (
         f'<div class="cite-card" id="{anchor_id(turn, citation.n)}">'
         f'<div class="cite-head"><span class="cite-n">[{citation.n}]</span> '
         f'<span class="cite-title">{_esc(citation.title)}</span></div>'
-        f"{_meta_line(citation.source, citation.date, citation.path, citation.score, labels)}"
+        f"{_meta_line(citation, labels)}"
         f'<div class="cite-text">{highlight(citation.text, citation.support_span)}</div>'
-        f"{_also_in(citation.also_in, labels)}"
+        f"{_also_in(citation.copies, labels)}"
+        f"{_copy_button(quotation(quote, citation, labels.lang), labels.copy)}"
         "</div>"
     )
 
@@ -136,28 +182,34 @@ def passage_card(passage: Passage, labels: Labels) -> str:
     return (
         '<div class="cite-card passage-card">'
         f'<div class="cite-head"><span class="cite-title">{_esc(passage.title)}</span></div>'
-        f"{_meta_line(passage.source, passage.date, passage.path, passage.score, labels)}"
+        f"{_meta_line(passage, labels)}"
         f'<div class="cite-text">{_esc(passage.text)}</div>'
-        f"{_also_in(passage.also_in, labels)}"
+        f"{_also_in(passage.copies, labels)}"
         "</div>"
     )
 
 
+def answer_reference_text(answer: Answer) -> str:
+    """The answer with a numbered list of its sources (outlet, date, title), as the answer's copy button gives it."""
+    lang = answer.language
+    return "\n".join([answer.text, *(f"[{c.n}] {reference(c, lang)}" for c in answer.citations)])
+
+
 def answer_html(answer: Answer, turn: int) -> str:
-    """The chat message for an answer: linked text and citation cards, or the abstention and
-    the nearest passages."""
+    """The chat message for an answer: linked text, a copy button and citation cards, or the abstention and the
+    nearest passages."""
     labels = labels_for(answer.language)
     if answer.abstained:
         cards = "".join(passage_card(p, labels) for p in answer.passages)
-        nearest = f'<div class="cards-title">{labels.nearest}</div>{cards}' if cards else ""
+        nearest = f'<div class="cards-title">{_esc(labels.nearest)}</div>{cards}' if cards else ""
         text = _esc(answer.text or labels.abstain_hint)
         return f'<div class="rag-answer abstained"><p class="answer-text">{text}</p>{nearest}</div>'
     numbers = [c.n for c in answer.citations]
     cards = "".join(citation_card(c, turn, labels) for c in answer.citations)
-    sources = f'<div class="cards-title">{labels.sources}</div>{cards}' if cards else ""
+    sources = f'<div class="cards-title">{_esc(labels.sources)}</div>{cards}' if cards else ""
     return (
         f'<div class="rag-answer"><p class="answer-text">{link_markers(answer.text, turn, numbers)}</p>'
-        f"{sources}</div>"
+        f"{_copy_button(answer_reference_text(answer), labels.copy_answer)}{sources}</div>"
     )
 
 
@@ -172,32 +224,49 @@ def error_html(message: str) -> str:
 
 
 def evidence_html(answer: Answer, mode: str, k: int, filter_summary: str) -> str:
-    """The evidence panel for the latest answer: the standalone query when the conversation
-    rewrote it, the retrieval settings, timings, notes and the nearest passages with scores."""
-    rows = [f'<div class="ev-row"><b>Question</b>: {_esc(answer.question)}</div>']
+    """The evidence panel for the latest answer, in the question's language: the standalone query when the
+    conversation rewrote it, the nearest passages (title, reference, strength), and behind a toggle the retrieval
+    settings, timings and notes a developer wants."""
+    labels = labels_for(answer.language)
+    words = _EVIDENCE_WORDS["en" if labels.lang == "en" else "zh"]
+    word = {key: _esc(value if labels.lang != "zh-hant" else to_traditional(value)) for key, value in words.items()}
+    rows = [f'<div class="ev-row"><b>{word["question"]}</b>: {_esc(answer.question)}</div>']
     if answer.rewritten_question:
-        rows.append(
-            f'<div class="ev-row ev-rewritten"><b>Standalone query</b> (rewritten from the conversation): '
-            f"{_esc(answer.rewritten_question)}</div>"
-        )
-    language = LANGUAGE_NAMES.get(answer.language, answer.language)
-    rows.append(
-        f'<div class="ev-row"><b>Retrieval</b>: {_esc(mode)}, k = {k}, language {_esc(language)}'
-        f"{', ' + _esc(filter_summary) if filter_summary else ''}</div>"
-    )
-    if answer.timings:
-        timing = " · ".join(f"{_esc(stage)} {secs:.2f} s" for stage, secs in answer.timings.items())
-        rows.append(f'<div class="ev-row"><b>Timings</b>: {timing}</div>')
-    for note in answer.notes:
-        rows.append(f'<div class="ev-row ev-note">{_esc(note)}</div>')
+        rows.append(f'<div class="ev-row ev-rewritten"><b>{word["standalone"]}</b>: '
+                    f"{_esc(answer.rewritten_question)}</div>")
     if answer.passages:
         items = "".join(
-            f"<li>{p.score:.2f} · {_esc(p.title)} <span class='ev-src'>({_esc(p.source or '')}"
-            f"{' ' + _esc(p.date) if p.date else ''})</span></li>"
+            f"<li>{_esc(p.title)} <span class='ev-src'>({_esc(reference_without_title(p, labels.lang))} · "
+            f"<span title='{p.score:.2f}'>{_esc(strength_word(p.score, labels))}</span>)</span></li>"
             for p in answer.passages
         )
-        rows.append(f'<div class="ev-row"><b>Nearest passages</b><ol class="ev-passages">{items}</ol></div>')
+        rows.append(f'<div class="ev-row"><b>{word["nearest"]}</b><ol class="ev-passages">{items}</ol></div>')
+    language = LANGUAGE_NAMES.get(answer.language, answer.language)
+    details = [
+        f'<div class="ev-row">{word["retrieval"]}: {_esc(mode)}, k = {k}, {_esc(language)}'
+        f"{', ' + _esc(filter_summary) if filter_summary else ''}</div>"
+    ]
+    if answer.timings:
+        timing = " · ".join(f"{_esc(stage)} {secs:.2f} s" for stage, secs in answer.timings.items())
+        details.append(f'<div class="ev-row">{word["timings"]}: {timing}</div>')
+    details += [f'<div class="ev-row ev-note">{_esc(note)}</div>' for note in answer.notes]
+    rows.append(f'<details class="ev-details"><summary>{word["details"]}</summary>{"".join(details)}</details>')
     return '<div class="evidence">' + "".join(rows) + "</div>"
+
+
+_EVIDENCE_WORDS = {
+    "en": {"question": "Question", "standalone": "Standalone query (rewritten from the conversation)",
+           "nearest": "Nearest passages", "retrieval": "Retrieval", "timings": "Timings",
+           "details": "Details for developers"},
+    "zh": {"question": "问题", "standalone": "独立问题（据上下文改写）", "nearest": "最相近的段落",
+           "retrieval": "检索", "timings": "耗时", "details": "开发者详情"},
+}
+
+
+def reference_without_title(item: Citation | Passage, lang: str) -> str:
+    """Outlet and date (the title is shown beside it)."""
+    date = date_text(item, lang)
+    return ("，" if is_chinese(lang) else ", ").join(x for x in (outlet_text(item, lang), date) if x)
 
 
 def document_rows(documents: Iterable[Document]) -> list[list[str]]:
@@ -213,13 +282,22 @@ def document_rows(documents: Iterable[Document]) -> list[list[str]]:
         rows.append([
             d.id,
             d.title,
-            d.date or "",
+            f"{d.date} (inferred · 推断)" if d.date and d.date_inferred else d.date or "",
             d.source or "",
             LANGUAGE_NAMES.get(d.lang, d.lang),
             PurePath(d.path).name if d.path else "",
             duplicate,
         ])
     return rows
+
+
+def notebook_html(item: Answer | Passage) -> str:
+    """An answer or a passage for a notebook: the UI's rendering with its CSS, and the copy buttons' script."""
+    if isinstance(item, Answer):
+        body = answer_html(item, turn=0)
+    else:
+        body = f'<div class="rag-answer">{passage_card(item, labels_for(item.lang))}</div>'
+    return f"<style>{CSS}</style>{body}<script>({COPY_JS})()</script>"
 
 
 CSS = """
@@ -242,4 +320,29 @@ a.cite-marker { text-decoration: none; font-weight: 600; color: #2563eb; }
 .evidence .ev-note { font-style: italic; opacity: .8; }
 .evidence .ev-passages { margin: .2em 0 0 1.2em; padding: 0; }
 .evidence .ev-src { opacity: .7; }
+#examples thead { display: none; }
+.evidence .ev-details { margin-top: .5em; font-size: .85em; opacity: .85; }
+.cite-card .cite-file { display: inline; margin-left: .4em; }
+.cite-card .cite-file summary { display: inline; cursor: pointer; text-decoration: underline dotted; }
+button.copy-cite { font-size: .75em; margin: .3em 0 .1em 0; padding: .1em .6em; border: 1px solid #cbd5e1;
+  border-radius: 6px; background: transparent; cursor: pointer; }
+button.copy-cite .copy-text { display: none; }
+button.copy-cite.copied { border-color: #16a34a; color: #16a34a; }
 """
+
+# One listener for every copy button on the page (the chat strips inline handlers; answers arrive after load).
+# Screen readers: Gradio labels each chat message with its raw HTML, so the label is replaced by the message's text.
+COPY_JS = """() => {
+  if (window.__ragCopy) return;
+  window.__ragCopy = true;
+  document.addEventListener('click', (event) => {
+    const button = event.target.closest && event.target.closest('button.copy-cite');
+    if (!button) return;
+    const text = [...button.querySelectorAll('.copy-line')].map((line) => line.textContent).join('\\n');
+    const done = () => { button.classList.add('copied'); setTimeout(() => button.classList.remove('copied'), 1500); };
+    if (navigator.clipboard && window.isSecureContext) { navigator.clipboard.writeText(text).then(done); return; }
+    const area = document.createElement('textarea');
+    area.value = text; document.body.appendChild(area); area.select();
+    document.execCommand('copy'); area.remove(); done();
+  });
+}"""

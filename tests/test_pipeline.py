@@ -13,6 +13,7 @@ from conftest import SEEDS
 from rag import paths
 from rag.pipeline import RAG, IndexUnavailable
 from rag.settings import Settings
+from rag.text import in_chinese_script, is_chinese
 
 
 def _ids(passages) -> list[str]:
@@ -231,6 +232,49 @@ def test_the_default_index_is_rebuilt_when_its_format_is_old(small_corpus: Path,
         RAG.open(index, settings)
     reopened = RAG.open_default(settings, progress=False)
     assert reopened.documents() and RAG.open(index, settings).documents() == reopened.documents()
+
+
+def test_a_format_3_index_opens_with_the_dates_its_documents_give(small_corpus: Path, tmp_path: Path,
+                                                                  settings: Settings):
+    dated = small_corpus / "lead.md"
+    dated.write_text("# 社区服务站启用\n\n2024年5月16日,某市社区服务站正式启用,社工驻站服务。\n", encoding="utf-8")
+    index = tmp_path / "idx"
+    RAG.build([small_corpus], index_dir=index, settings=settings, progress=False)
+    generation = index / (index / "CURRENT").read_text().strip()
+    manifest = json.loads((generation / "manifest.json").read_text())
+    manifest["format_version"] = 3  # as written before dates were inferred: no inferred date stored
+    (generation / "manifest.json").write_text(json.dumps(manifest))
+    rows = [json.loads(line) for line in (generation / "documents.jsonl").read_text().splitlines()]
+    for row in rows:
+        row.pop("page_headlines")
+        row.pop("date_inferred")
+        row["date"] = None
+    (generation / "documents.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    reopened = {Path(d.path).name: d for d in RAG.open(index, settings).documents()}
+    assert (reopened["lead.md"].date, reopened["lead.md"].date_inferred) == ("2024-05-16", "lead")
+
+
+def test_answers_follow_the_question_script_and_name_no_document_id(seeds_rag: RAG):
+    ids = [d.id for d in seeds_rag.documents()]
+    for question in ("福建推進多少個示範站點？", "福建推进多少个示范站点？", "威寧縣有多少持證社工？",
+                     "How many certified social workers does Fujian have?", "What is the capital of Peru?"):
+        answer = seeds_rag.ask(question)
+        if is_chinese(answer.language):
+            assert in_chinese_script(answer.text, answer.language) == answer.text, answer.text
+        shown = [answer.text, answer._repr_markdown_(), answer._repr_html_(),
+                 *(p._repr_html_() for p in answer.passages)]
+        assert not [i for i in ids for view in shown if i in view], question
+
+
+def test_a_citation_names_the_other_copies_of_its_story(seeds_rag: RAG):
+    answer = seeds_rag.ask("福建推進多少個示範站點？")
+    documents = {d.id: d for d in seeds_rag.documents()}
+    cited = answer.citations[0]
+    assert cited.also_in and [c.doc_id for c in cited.copies] == cited.also_in
+    for copy in cited.copies:
+        original = documents[copy.doc_id]
+        assert (copy.title, copy.source, copy.date, copy.date_inferred) == (
+            original.title, original.source, original.date, original.date_inferred)
 
 
 def test_opening_a_missing_index_says_how_to_build(tmp_path: Path, settings: Settings):

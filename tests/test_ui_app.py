@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 import re
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from rag.store.base import SearchFilter
-from rag.types import Answer, Citation, Document, Passage
+from rag.types import Answer, Citation, Document, Passage, StoryCopy
 from rag.ui_inputs import (
     MAX_NAME_CHARS,
     UploadRejected,
@@ -69,9 +70,32 @@ def test_card_marks_exactly_the_supporting_sentence() -> None:
     assert card.count("<mark>") == 1
     assert 'id="cite-1-1"' in card
     for shown in ("There are 11,265 certified social workers in Xiamen", "Southeast Net", "2023-03-22",
-                  "000_a28a2c41f418ff44.txt", "0.83"):
+                  "000_a28a2c41f418ff44.txt", "loose match", 'title="0.83"'):
         assert shown in card
     assert "/work/main/seeds" not in card  # the file name, not the server's directory layout
+    assert re.search(r"<details[^>]*><summary>file</summary>000_a28a2c41f418ff44\.txt</details>", card)
+    assert "a28a2c41f418ff44-0" not in card  # no document id
+
+
+def test_card_names_the_other_copies_of_a_story_by_outlet_date_and_title_not_id() -> None:
+    copy = StoryCopy(doc_id="001_b68a85b33c870ddc#1", title="福建:推動社會工作助力鄉村振興", source="東南網",
+                     date="2023-02-28", lang="zh-hant", date_inferred="")
+    undated = StoryCopy(doc_id="004_97ebb4bc4085e2f5#2", title="福建: 推动社会工作助力乡村振兴", source=None,
+                        date="2023-02-28", lang="zh-hans", date_inferred="copy")
+    card = citation_card(_citation(also_in=[copy.doc_id, undated.doc_id], copies=[copy, undated]), turn=1,
+                         labels=labels_for("en"))
+    assert "same story also in: 東南網, 2023-02-28, \u201c福建:推動社會工作助力鄉村振興\u201d" in card
+    assert "unknown outlet, 2023-02-28 (inferred from a copy of the story)" in card
+    assert "#1" not in card and "#2" not in card and "()" not in card
+
+
+def test_copy_button_holds_the_quote_with_its_reference_in_the_question_language() -> None:
+    card = citation_card(_citation(date_inferred="lead"), turn=1, labels=labels_for("zh-hant"))
+    lines = re.search(r'<span class="copy-text">(.*?)</span></button>', card).group(1)
+    copied = "\n".join(html.unescape(line) for line in re.findall(r'<span class="copy-line">(.*?)</span>', lines))
+    assert copied == (f"\u201c{XIAMEN_SUPPORT}\u201d（Southeast Net，2023-03-22（據導語推斷），"
+                      "《There are 11,265 certified social workers in Xiamen》）")
+    assert "複製引文" in card
 
 
 def test_card_escapes_article_text_and_metadata() -> None:
@@ -129,15 +153,21 @@ def test_evidence_panel_shows_the_rewritten_query_only_when_there_is_one() -> No
                     abstained=False, language="zh-hans", rewritten_question="福建有多少持证社会工作者？",
                     passages=[_passage()], timings={"retrieve": 0.12, "total": 0.2}, notes=["<note>"])
     panel = evidence_html(answer, mode="hybrid", k=5, filter_summary="languages: zh-hans")
-    assert "福建有多少持证社会工作者？" in panel and "Standalone query" in panel
+    assert "福建有多少持证社会工作者？" in panel and "独立问题" in panel
     assert "retrieve 0.12 s" in panel and "hybrid" in panel and "languages: zh-hans" in panel
     assert "&lt;note&gt;" in panel and "<note>" not in panel
+    details = panel[panel.index("<details"):]  # developer numbers behind the toggle, passages before it
+    assert "retrieve 0.12 s" in details and "中国社会报" not in details and "中国社会报" in panel
     answer.rewritten_question = None
-    assert "Standalone query" not in evidence_html(answer, mode="dense", k=5, filter_summary="")
+    assert "独立问题" not in evidence_html(answer, mode="dense", k=5, filter_summary="")
+    answer.language = "en"
+    assert "Nearest passages" in evidence_html(answer, mode="dense", k=5, filter_summary="")
 
 
 def test_labels_follow_the_question_language_in_both_scripts() -> None:
-    assert labels_for("zh-hant") == labels_for("zh-hans") != labels_for("en")
+    assert labels_for("zh-hans").sources == "来源" and labels_for("zh-hant").sources == "來源"
+    assert labels_for("en").sources == "Sources"
+    assert labels_for("zh-hant").strength == ("高度相關", "部分相關", "弱相關")
 
 
 def test_document_rows_name_the_original_of_a_duplicate() -> None:

@@ -10,10 +10,11 @@ Each expectation about content is computed with the same `RAG` the page talks to
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
@@ -26,8 +27,12 @@ if not CHROMIUM.exists():
 from playwright.sync_api import Page, Route, sync_playwright  # noqa: E402
 
 from rag.pipeline import RAG  # noqa: E402
+from rag.references import quotation  # noqa: E402
+from rag.text import in_chinese_script  # noqa: E402
+from rag.types import Answer  # noqa: E402
 from rag.ui_access import Access  # noqa: E402
-from rag.ui_app import build_app, launch  # noqa: E402
+from rag.ui_app import EXAMPLE_QUESTIONS, UI_STRINGS, build_app, launch, table_headers  # noqa: E402
+from rag.ui_render import LANGUAGE_NAMES  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -122,9 +127,23 @@ def test_chinese_question_gets_a_cited_answer_with_the_support_highlighted(
         assert citation.title in card.locator(".cite-title").inner_text()
         support = citation.text[citation.support_span[0]: citation.support_span[1]]
         assert card.locator("mark").inner_text().strip() == support.strip()
+        assert Path(citation.path).name not in card.locator(".cite-meta").inner_text()  # on demand only
+        card.locator(".cite-file summary").click()
         assert Path(citation.path).name in card.locator(".cite-meta").inner_text()
     assert any("11,265" in m or "11265" in m for m in answer.locator(".cite-card mark").all_inner_texts())
     page.screenshot(path=tmp_path / "chinese_answer.png", full_page=True)
+    # Screen readers get the message's text, not its HTML.
+    page.wait_for_function("() => ![...document.querySelectorAll('#chat [aria-label]')]"
+                           ".some(e => e.getAttribute('aria-label').includes('<'))")
+
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    first = expected.citations[0]
+    button = answer.locator(".cite-card button.copy-cite").first
+    button.click()
+    answer.locator(".cite-card button.copy-cite.copied").first.wait_for()
+    start, end = first.support_span
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert copied == quotation(first.text[start:end], first, expected.language)
 
     marker = answer.locator("a.cite-marker").first
     target = marker.get_attribute("href")
@@ -186,6 +205,7 @@ def test_example_click_and_settings_filters_reach_the_answer(browser: Browser, r
 
     page.get_by_label("English", exact=True).check()
     _ask(page, "厦门有多少持证社会工作者？")
+    page.locator("#evidence details summary").click()
     evidence = page.locator("#evidence").inner_text()
     assert "languages: en" in evidence
     shown = page.locator("#chat .rag-answer").last
@@ -198,7 +218,7 @@ def test_corpus_tab_lists_articles_adds_an_upload_and_removes_it(browser: Browse
     page = browser.page
     before = {d.id for d in rag.documents()}
     assert "token=" not in page.url  # opened with the token, which now lives in a cookie
-    page.get_by_role("tab", name="Corpus · 语料").click()
+    page.get_by_role("tab", name="Articles").click()
     table = page.locator("#documents")
     search = table.locator("input[placeholder^='Search']")
 
@@ -219,6 +239,7 @@ def test_corpus_tab_lists_articles_adds_an_upload_and_removes_it(browser: Browse
     page.wait_for_function("() => document.querySelector('#add-report').innerText.includes('Added')")
     added = [d for d in rag.documents() if d.id not in before]
     assert len(added) == 1 and Path(added[0].path).name == "鼓浪屿 社工站.md"
+    assert (added[0].date, added[0].date_inferred) == ("2024-05-01", "lead")  # the lead's date, marked inferred
     assert added[0].id in page.locator("#add-report").inner_text()
     shown(added[0].id).wait_for()
 
@@ -232,3 +253,65 @@ def test_corpus_tab_lists_articles_adds_an_upload_and_removes_it(browser: Browse
     shown(added[0].id).wait_for(state="hidden")
     page.screenshot(path=tmp_path / "corpus.png", full_page=True)
     assert browser.outside == []
+
+
+def _visible_text_of_both_tabs(page: Page, shots: Path, locale: str) -> str:
+    texts = []
+    for n in range(2):
+        page.get_by_role("tab").nth(n).click()
+        page.wait_for_timeout(300)
+        page.screenshot(path=shots / f"ui-{locale}-tab{n + 1}.png", full_page=True)
+        texts.append(page.locator("body").inner_text())
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "zh-TW", "en-US"])
+def test_the_page_speaks_the_browser_language(url: str, rag: RAG, tmp_path: Path, locale: str) -> None:
+    strings = json.loads(UI_STRINGS.read_text(encoding="utf-8"))
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = chromium.new_context(locale=locale, viewport={"width": 1400, "height": 1100}).new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(url)
+            page.wait_for_selector("#question textarea")
+            text = _visible_text_of_both_tabs(page, tmp_path, locale)
+        finally:
+            chromium.close()
+    ours = strings["en"] if locale == "en-US" else {
+        key: in_chinese_script(value, "zh-hant" if locale == "zh-TW" else "zh-hans")
+        for key, value in strings["zh-CN"].items()}
+    for key in ("tab_ask", "tab_corpus", "settings", "examples", "new_chat", "date_from", "add", "remove"):
+        assert ours[key] in text, (key, ours[key])
+    if locale == "en-US":
+        assert "Drop File Here" in text  # Gradio's own words, in English for an English browser
+        return
+    # What the articles and examples say is data; every other Latin word on a Chinese page would be interface left
+    # untranslated (Gradio's "Drop File Here", "Use via API", a label it adds by itself).
+    data = [*EXAMPLE_QUESTIONS, *table_headers(), *LANGUAGE_NAMES.values(), "YYYY-MM-DD", "(inferred · 推断)"]
+    for doc in rag.documents():
+        data += [doc.title, doc.source or "", doc.id, Path(doc.path).name]
+    for item in sorted(data, key=len, reverse=True):
+        text = text.replace(item, " ")
+    assert set(re.findall(r"[A-Za-z]{2,}", text)) <= {"API"}, text
+
+
+def test_an_answer_renders_in_a_notebook_like_the_ui(browser: Browser, rag: RAG, tmp_path: Path) -> None:
+    answered = rag.ask("福建推進多少個示範站點？")
+    abstained = rag.ask("What is the capital of Peru?")
+    assert not answered.abstained and abstained.abstained
+    hostile = Answer(question="q", text="<img src=x onerror=window.pwned=1> [1]", citations=[], abstained=True,
+                     language="en", passages=[replace(abstained.passages[0], text="<script>window.pwned=1</script>")])
+    page = browser.page
+    for name, answer in (("answered", answered), ("abstained", abstained), ("hostile", hostile)):
+        page.set_content(f"<html><body>{answer._repr_html_()}</body></html>")
+        page.screenshot(path=tmp_path / f"notebook-{name}.png", full_page=True)
+        view = page.locator(".rag-answer")
+        assert view.locator(".answer-text").inner_text().strip() == answer.text.strip()
+        if answer.abstained:
+            assert view.locator(".passage-card").count() == len(answer.passages) > 0
+        else:
+            assert view.locator(".cite-card").count() == len(answer.citations)
+            assert view.locator("mark").count() == len(answer.citations)
+            assert view.locator("button.copy-cite").count() == len(answer.citations) + 1
+    assert page.evaluate("() => window.pwned") is None

@@ -61,8 +61,9 @@ def _trigrams(text: str) -> frozenset[str]:
 def make_citation(n: int, source: Source, support_span: tuple[int, int]) -> Citation:
     p = source.passage
     return Citation(
-        n=n, text=p.text, doc_id=p.doc_id, title=p.title, source=p.source, date=p.date, path=p.path,
-        span=p.span, score=p.score, lang=p.lang, support_span=support_span, also_in=list(source.also_in),
+        n=n, text=p.text, doc_id=p.doc_id, title=p.title, source=p.source, date=p.date,
+        date_inferred=p.date_inferred, path=p.path, span=p.span, score=p.score, lang=p.lang,
+        support_span=support_span, also_in=list(source.also_in),
     )
 
 
@@ -80,7 +81,8 @@ def in_question_script(passages: list[Passage], documents: dict[str, Document], 
             out.append(passage)
             continue
         out.append(replace(passage, chunk_id=f"{copy.id}@{span[0]}", doc_id=copy.id, text=copy.text[span[0]:span[1]],
-                           title=copy.title, source=copy.source, date=copy.date, lang=copy.lang, path=copy.path,
+                           title=copy.title, source=copy.source, date=copy.date,
+                           date_inferred=copy.date_inferred, lang=copy.lang, path=copy.path,
                            span=span, hit_span=(0, 0),
                            also_in=[passage.doc_id, *(d for d in passage.also_in if d != copy.id)]))
     return out

@@ -5,7 +5,8 @@
 
 Formats: .txt .md .html/.htm .pdf .docx .jsonl. Modules: `loaders` (format -> text, encodings,
 size limit), `clean` (one function per cleaning rule), `segment` (a file's text -> articles with
-title/date/source/span), `dedup` (same story in another file or script), `pipeline` (the API).
+title/date/source/span), `dedup` (same story in another file or script), `dates` (dates for undated
+articles, from their lead, a copy or a dated page listing them), `pipeline` (the API).
 """
 
 from rag.ingest.dedup import find_duplicates
@@ -18,6 +19,7 @@ from rag.ingest.pipeline import (
     load_file,
     load_file_result,
     make_ids_unique,
+    mark_stories,
 )
 
 __all__ = [
@@ -30,4 +32,5 @@ __all__ = [
     "load_file",
     "load_file_result",
     "make_ids_unique",
+    "mark_stories",
 ]

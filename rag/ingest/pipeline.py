@@ -6,6 +6,7 @@
 - `make_ids_unique(docs, seen)` -> renames one file's documents whose ids another file took.
 - `load_documents(paths)` -> IngestResult: every readable file's documents (duplicates marked)
   and the errors of the files and .jsonl lines that were skipped.
+- `mark_stories(docs)` -> marks duplicates (`dedup`), then dates undated articles (`dates`), in place.
 - `file_hash(path)` -> sha256 of the file's bytes.
 """
 
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.ingest.clean import clean_text, clean_title
+from rag.ingest.dates import infer_dates
 from rag.ingest.dedup import find_duplicates
 from rag.ingest.errors import IngestError
 from rag.ingest.loaders import (
@@ -142,6 +144,7 @@ def _load(path: Path, max_file_mb: float) -> tuple[list[Document], list[IngestEr
                 lang=detect_language(text),
                 path=str(path),
                 span=article.span,
+                page_headlines=article.page_headlines,
             )
         )
     if not docs:
@@ -231,6 +234,15 @@ def make_ids_unique(docs: list[Document], seen: set[str]) -> None:
         seen.add(d.id)
 
 
+def mark_stories(documents: list[Document], duplicate_threshold: float = 0.6) -> None:
+    """Mark the copies of each story (`duplicate_of`, from scratch), then date the undated documents from their
+    lead, a dated copy or a dated page listing them (`date_inferred`), in place."""
+    for doc in documents:
+        doc.duplicate_of = None
+    find_duplicates(documents, threshold=duplicate_threshold)
+    infer_dates(documents)
+
+
 def load_documents(
     paths: Sequence[str | Path], max_file_mb: float = 50.0, duplicate_threshold: float = 0.6
 ) -> IngestResult:
@@ -238,7 +250,7 @@ def load_documents(
 
     A missing path raises IngestError (see iter_files). Document ids are made unique: a file
     whose ids are taken by an earlier one gets its stem suffixed (`news#1` -> `news~2#1`); then
-    duplicates are marked (find_duplicates).
+    duplicates are marked and undated articles dated (mark_stories).
     """
     result = IngestResult()
     seen: set[str] = set()
@@ -254,7 +266,7 @@ def load_documents(
         result.errors.extend(line_errors)
         make_ids_unique(docs, seen)
         result.documents.extend(docs)
-    find_duplicates(result.documents, threshold=duplicate_threshold)
+    mark_stories(result.documents, duplicate_threshold)
     log.info(
         "ingested %d documents from %d files (%d skipped)",
         len(result.documents),

@@ -3,7 +3,7 @@
 In: the decoded text of a file (a page of a newspaper, a Markdown digest, a PDF's text...).
 Out: `Article`s in file order, each with `span` = (start, end) in that text, its `title`
 (cleaned), its raw `body` (the span without the title lines, for `clean_text`), `date` and
-`source` when the text states them.
+`source` when the text states them, and the headlines the page lists in its chrome (`page_headlines`).
 
 Rules (they work on lines, pinyin annotations stripped and NFKC-normalised for matching):
 - Page chrome (menus, page lists) before the first body paragraph and after the last one is no
@@ -50,6 +50,7 @@ class Article:
     body: str
     date: str | None = None
     source: str | None = None
+    page_headlines: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -107,6 +108,11 @@ class _Segmenter:
         self.file_date = next(
             (d for n in norms[: self.head_end] if (d := date_line(n) or split_date_prefix(n)[0])), None
         )
+        # An e-paper page lists the headlines of its edition in its chrome; they date those articles' other copies.
+        self.page_headlines = [
+            n for n in norms[: self.head_end] + norms[self.tail_start :]
+            if n and is_title_like(n) and not is_navigation_line(n) and not date_line(n)
+        ]
         self.drafts: list[_Draft] = []
         self.last_content = ""
 
@@ -196,6 +202,7 @@ class _Segmenter:
                     body=body,
                     date=draft.date or self.file_date or default_date,
                     source=draft.trailer_source or draft.dateline_source,
+                    page_headlines=self.page_headlines,
                 )
             )
         return out
