@@ -107,6 +107,7 @@ class RAG:
             llm_base_url=s.llm_base_url, llm_model=s.llm_model,
             llm_api_key_env=s.llm_api_key_env, llm_timeout_s=s.llm_timeout_s, max_passages=s.compose_max_passages,
             max_candidates=s.compose_max_sentences, reader_passages=s.reader_passages, reader_model=s.reader_model,
+            reader_min_retrieval=s.reader_min_retrieval,
         )
         self._state: _State | None = None
         self._generation: Path | None = None  # the generation `_state` was read from or saved as

@@ -75,6 +75,10 @@ class Settings:
     composer: str = "reader"  # "reader" | "extractive" | "openai" (rag/compose)
     reader_passages: int = 5  # stories the reader reads per question
     reader_model: str = ""  # "": the reader shipped in the package (rag/data/reader); else a folder of export_reader
+    # An answer from a passage in the question's language needs the best such passage to stand out this far from
+    # generic text (the retriever's z-score): below it, the articles hold nothing on the question and the reader
+    # only found the likeliest span of a neighbouring topic. Calibrated with `python -m eval.holdout qa-train`.
+    reader_min_retrieval: float = 6.5
     max_answer_sentences: int = 2
     context_docs: int = 3
     compose_max_passages: int = 40

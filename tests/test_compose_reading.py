@@ -4,7 +4,7 @@ then end to end on the seeds with the shipped reader."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pytest
@@ -184,3 +184,18 @@ def test_across_languages_a_span_in_the_best_ranked_story_answers_without_the_fa
     assert ranked_second.abstained, "ranked second, the span needs the fallback"
     off_topic = composer.compose("秘鲁有多少持证社工？", PASSAGES[::-1], "zh-hans")
     assert off_topic.abstained, "the story does not name 秘鲁"
+
+
+def test_an_answer_in_the_question_language_needs_a_passage_that_stands_out_from_generic_text():
+    weak = [replace(p, score=3.0) for p in PASSAGES]
+    composer = ReaderComposer(GivenSpans([("125人", 3.0)]), min_retrieval=6.5)  # type: ignore[arg-type]
+    answer = composer.compose("威宁县有多少持证社工？", weak, "zh-hans")
+    assert answer.abstained and answer.passages == weak and "weak match" in answer.notes[0]
+    strong = [replace(weak[0], score=6.5), weak[1]]
+    assert not composer.compose("威宁县有多少持证社工？", strong, "zh-hans").abstained
+
+
+def test_an_answer_across_languages_is_not_judged_by_retrieval_strength():
+    weak = [replace(p, score=3.0) for p in PASSAGES]
+    composer = ReaderComposer(GivenSpans([("11,265", 3.0)]), min_retrieval=6.5)  # type: ignore[arg-type]
+    assert not composer.compose("厦门有多少持证社工？", weak[::-1], "zh-hans").abstained

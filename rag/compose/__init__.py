@@ -24,7 +24,7 @@ def create_composer(
     kind: str = "extractive", *, embedder: Embedder, max_sentences: int = 2, abstain_threshold: float = 0.5,
     abstain_threshold_cross: float | None = None, llm_base_url: str = "", llm_model: str = "",
     llm_api_key_env: str = "OPENAI_API_KEY", llm_timeout_s: float = 30.0, max_passages: int = 5,
-    max_candidates: int = 8, reader_passages: int = 5, reader_model: str = "",
+    max_candidates: int = 8, reader_passages: int = 5, reader_model: str = "", reader_min_retrieval: float = 0.0,
 ) -> Composer:
     """A composer by name. `max_candidates` caps the sentences embedded per question (the cost); `reader_passages`
     the stories the reader reads."""
@@ -37,7 +37,8 @@ def create_composer(
         from rag.reader import Reader
 
         return ReaderComposer(Reader.load(reader_model or None), embedder, fallback=extractive,
-                              max_sentences=max_sentences, max_passages=reader_passages)
+                              max_sentences=max_sentences, max_passages=reader_passages,
+                              min_retrieval=reader_min_retrieval)
     if kind == "openai":
         return OpenAIComposer(extractive, llm_base_url, llm_model, llm_api_key_env, llm_timeout_s)
     raise ValueError(f"Unknown composer {kind!r}; choose one of {', '.join(COMPOSERS)} (setting 'composer')")

@@ -15,7 +15,9 @@ below a threshold calibrated within one language. So when the best span lies in 
 the question, the reader's span answers when it lies in the retriever's best-ranked story and that story names
 what the question names (two judges agree), or when the `fallback` composer (the extractive one, whose
 cross-language threshold is its own) finds an answer. When the reader finds no answer in a passage of the
-question's language, the fallback answers or abstains by its own rules, with a note saying so.
+question's language, the fallback answers or abstains by its own rules, with a note saying so. An answer from a
+passage in the question's language is withdrawn when no such passage stands out from generic text (`min_retrieval`,
+the retriever's z-score; calibrated on held-out qa-train questions whose article is not indexed).
 Passages are read in groups (`_choose`): those naming the places the question names first, and within them the
 language of the best-ranked story first.
 
@@ -55,7 +57,7 @@ _WORD = re.compile(r"\w")
 
 class ReaderComposer:
     def __init__(self, reader: Reader, embedder: Embedder | None = None, fallback: Composer | None = None,
-                 max_sentences: int = 2, max_passages: int = 5) -> None:
+                 max_sentences: int = 2, max_passages: int = 5, min_retrieval: float = 0.0) -> None:
         if max_sentences < 1:
             raise ValueError("max_sentences must be at least 1")
         self.reader = reader
@@ -63,6 +65,7 @@ class ReaderComposer:
         self.fallback = fallback
         self.max_sentences = max_sentences
         self.max_passages = max_passages
+        self.min_retrieval = min_retrieval
 
     def compose(self, question: str, passages: list[Passage], language: str,
                 query_vector: np.ndarray | None = None) -> Answer:
@@ -80,8 +83,24 @@ class ReaderComposer:
             answer = fallen_back
             if not answer.abstained:
                 answer.notes.insert(0, FALLBACK_NOTE)
+        if not answer.abstained and (weak := self._weak_evidence(sources, answer, language)):
+            answer = abstention(question, passages, language, 0.0, [weak])
         answer.timings["compose"] = time.perf_counter() - started
         return answer
+
+    def _weak_evidence(self, sources: list[Source], answer: Answer, language: str) -> str | None:
+        """Why an answer quoting a passage in the question's language stands on too little, or None. A reader (and
+        the extractive fallback) finds the likeliest span in whatever it is given; when no passage in the question's
+        language stands out from generic text (`min_retrieval`), the articles hold nothing on the question. Answers
+        across languages are not judged so: retrieval scores run lower there, and no calibration data exists."""
+        cited = answer.citations[0] if answer.citations else None
+        if cited is None or is_chinese(cited.lang or detect_language(cited.text)) != is_chinese(language):
+            return None
+        best = max((s.passage.score for s in sources if not _cross_language(s, language)), default=-math.inf)
+        if best >= self.min_retrieval:
+            return None
+        return (f"The best passage in the question's language is a weak match (retrieval score {best:.2f} < "
+                f"{self.min_retrieval:g}): the indexed articles do not seem to cover this question.")
 
     def _choose(self, question: str, sources: list[Source], language: str,
                 fallback: Callable[[], Answer | None]) -> Span | None:
