@@ -31,7 +31,7 @@ from rag.chunk import chunk_document, embedding_text
 from rag.compose import create_composer
 from rag.compose.citations import in_question_script
 from rag.compose.messages import abstain_text
-from rag.embed import CachedEmbedder, create_embedder
+from rag.embed import CachedEmbedder, Progress, create_embedder
 from rag.ingest import IngestError, file_hash, iter_files, load_file_result, make_ids_unique, mark_stories
 from rag.ingest.dates import infer_dates
 from rag.lexical import LexicalIndex, tokenize_all
@@ -270,7 +270,7 @@ class RAG:
             if notify:
                 notify(0.35, f"Embedding {len(new_chunks)} chunks")
             vectors = self.embedder.embed_passages([embedding_text(c, s.embed_title) for c in new_chunks],
-                                                   progress=progress is True)
+                                                   progress=_embedding_progress(progress, 0.35, 0.25, "chunks"))
             new_ids = list(range(state.next_id, state.next_id + len(new_chunks)))
             metas = {c.id: vector_meta(c, documents[c.doc_id]) for c in new_chunks}
             if new_chunks:
@@ -278,7 +278,8 @@ class RAG:
             if sentences is not None:
                 if notify:
                     notify(0.6, "Embedding sentences")
-                sentences.add(new_docs, new_chunks, self.embedder, metas, progress=progress is True)
+                sentences.add(new_docs, new_chunks, self.embedder, metas,
+                              progress=_embedding_progress(progress, 0.6, 0.3, "sentences"))
             chunks.extend(new_chunks)
             ids.extend(new_ids)
             report.added = [d.id for d in new_docs]
@@ -451,6 +452,22 @@ class RAG:
         return self._snapshot(documents, chunks, np.asarray(ids, dtype=np.int64), files,
                               manifest["next_id"], store, sentences,
                               dict(zip((c.id for c in chunks), saved_tokens, strict=True)))
+
+
+def _embedding_progress(progress: bool | Callable[[float, str], None], start: float, span: float,
+                        what: str) -> bool | Progress:
+    """What `add()` hands the embedder: its bar (True / False), or for a caller's callback (the UI's progress bar) a
+    reporter moving it from `start` over `span` with characters/s and the time left."""
+    if not callable(progress):
+        return progress is True
+    notify = progress
+
+    def report(done: int, total: int, seconds: float) -> None:
+        rate = done / seconds if seconds > 0 else 0.0
+        left = f", about {(total - done) / rate:.0f} s left" if rate > 0 and done < total else ""
+        notify(start + span * done / max(total, 1), f"Embedding {what}: {rate:,.0f} characters/s{left}")
+
+    return report
 
 
 def _encodable(text: str) -> bool:

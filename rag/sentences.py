@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.compose import candidate_spans
+from rag.embed import Progress
 from rag.embed.base import Embedder
 from rag.store.base import VectorMeta, VectorStore
 from rag.types import Chunk, Document
@@ -58,7 +59,7 @@ class SentenceIndex:
         return SentenceIndex(self.store, list(self.vids), list(self.chunk_ids), self.next_id)
 
     def add(self, docs: Sequence[Document], chunks: Sequence[Chunk], embedder: Embedder,
-            meta: dict[str, VectorMeta], progress: bool = False) -> None:
+            meta: dict[str, VectorMeta], progress: bool | Progress = False) -> None:
         """Embed and store the sentences of `docs`; `chunks` are theirs, `meta` holds each chunk's store metadata
         (a sentence is filtered as the chunk that holds it)."""
         by_doc: dict[str, list[Chunk]] = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import threading
+import uuid
 from pathlib import Path
 
 import pytest
@@ -125,6 +126,23 @@ def test_add_indexes_new_files_only_and_remove_deletes(small_corpus: Path, tmp_p
     reopened = RAG.open(index, settings)
     assert {d.id for d in reopened.documents()} == {d.id for d in rag.documents()}
     assert _ids(reopened.search("Xiamen social workers", k=3)) == _ids(rag.search("Xiamen social workers", k=3))
+
+
+def test_an_update_reports_its_embedding_speed_and_time_left(small_corpus: Path, tmp_path: Path,
+                                                             settings: Settings):
+    rag = RAG.build([small_corpus], index_dir=tmp_path / "idx", settings=settings, progress=False)
+    new = tmp_path / "new"
+    new.mkdir()
+    unique = uuid.uuid4().hex  # text the embedding cache has never seen
+    (new / "fresh.md").write_text(f"# 社区服务站 {unique}\n\n" + "某市社区服务站正式启用,社工驻站服务。" * 40 + unique,
+                                  encoding="utf-8")
+    seen: list[tuple[float, str]] = []
+    rag.add([new], progress=lambda fraction, message: seen.append((fraction, message)))
+    embedding = [(f, m) for f, m in seen if "characters/s" in m]
+    assert any(m.startswith("Embedding chunks") for _, m in embedding)
+    assert any(m.startswith("Embedding sentences") for _, m in embedding)
+    assert all(0.35 <= f <= 0.9 for f, _ in embedding)
+    assert [f for f, _ in seen] == sorted(f for f, _ in seen)  # the bar only moves forward
 
 
 def test_sentence_vectors_follow_their_documents(small_corpus: Path, tmp_path: Path, settings: Settings):

@@ -66,6 +66,26 @@ def test_the_embedding_cache_embeds_a_repeated_text_once(tmp_path):
     assert vectors.tolist() == [[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]
 
 
+def test_the_embedding_cache_reports_characters_embedded_of_those_to_embed(tmp_path):
+    from rag.embed import CachedEmbedder
+
+    class Fixed:
+        name, space, dim, batch_size = "fixed", "fixed", 2, 1
+
+        def embed_passages(self, texts):
+            return np.ones((len(texts), 2), dtype=np.float32)
+
+    texts = ["x" * n for n in range(1, 40)]  # more than one batch group
+    reports: list[tuple[int, int, float]] = []
+    embedder = CachedEmbedder(Fixed(), tmp_path / "cache")
+    embedder.embed_passages(texts, progress=lambda done, total, secs: reports.append((done, total, secs)))
+    assert len(reports) > 1 and reports[-1][:2] == (sum(map(len, texts)),) * 2
+    assert [r[0] for r in reports] == sorted(r[0] for r in reports)
+    reports.clear()
+    embedder.embed_passages(texts, progress=lambda *report: reports.append(report))
+    assert reports == []  # all cached: nothing to embed, nothing to report
+
+
 def _reordering(texts: list[tuple[str, str]]) -> Retriever:
     chunks = [Chunk(id=f"d{n}#0", doc_id=f"d{n}", text=t, span=(0, len(t)), lang=lang)
               for n, (t, lang) in enumerate(texts)]

