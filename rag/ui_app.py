@@ -209,28 +209,30 @@ def build_app(rag: RAG, access: Access) -> gr.Blocks:
         if not access.allows(request):
             return (CHANGES_NEED_TOKEN, *corpus_views(), gr.skip())
         if not files:
-            return ("Choose one or more files first.", *corpus_views(), gr.skip())
+            return ("Choose one or more files first. · 请先选择文件。", *corpus_views(), gr.skip())
         lines: list[str] = []
         # Uploads are kept beside the index under their own names: a corrected file of the same name replaces the
         # articles of the earlier one instead of joining them.
         uploads = rag.index_dir / "uploads"
         uploads.mkdir(parents=True, exist_ok=True)
         staged = stage_uploads(files, uploads, settings.max_upload_mb)
-        lines += [f"- refused {html.escape(r)}" for r in staged.rejected]
+        lines += [f"- refused · 已拒绝: {html.escape(r)}" for r in staged.rejected]
         if staged.files:
             progress(0.0, desc="Indexing uploads")
             try:
                 report = rag.add(staged.files, progress=lambda f, msg: progress(f, desc=msg))
             except Exception as exc:  # nothing was added; the index stays as it was
                 log.exception("adding uploads failed")
-                lines.append(f"- indexing failed, nothing was added: {html.escape(str(exc))}")
+                lines.append(f"- indexing failed, nothing was added · 索引失败，未加入任何文章: "
+                             f"{html.escape(str(exc))}")
             else:
                 prefix = str(uploads) + os.sep
                 added = ", ".join(html.escape(doc_id) for doc_id in report.added) or "-"
-                lines.insert(0, f"Added {len(report.added)} article(s): {added}")
-                lines += [f"- replaced the earlier articles of {html.escape(Path(p).name)}" for p in report.replaced]
-                lines += [f"- unchanged, skipped: {html.escape(Path(p).name)}" for p in report.skipped]
-                lines += [f"- error: {html.escape(str(e).replace(prefix, ''))}" for e in report.errors]
+                lines.insert(0, f"Added {len(report.added)} article(s) · 已加入 {len(report.added)} 篇: {added}")
+                lines += [f"- replaced the earlier articles of · 已替换旧版: {html.escape(Path(p).name)}"
+                          for p in report.replaced]
+                lines += [f"- unchanged, skipped · 未改动，已跳过: {html.escape(Path(p).name)}" for p in report.skipped]
+                lines += [f"- error · 出错: {html.escape(str(e).replace(prefix, ''))}" for e in report.errors]
         return ("\n".join(lines), *corpus_views(), None)
 
     def remove_docs(doc_ids: list[str] | None, request: gr.Request) -> tuple[Any, ...]:
@@ -238,9 +240,10 @@ def build_app(rag: RAG, access: Access) -> gr.Blocks:
             return (CHANGES_NEED_TOKEN, *corpus_views())
         ids = [i.strip() for i in (doc_ids or []) if i and i.strip()]
         if not ids:
-            return ("Pick an article to remove first.", *corpus_views())
+            return ("Pick an article to remove first. · 请先选择要删除的文章。", *corpus_views())
         removed = rag.remove(ids)
-        message = f"Removed {removed} article(s)." if removed else f"No article with id {', '.join(ids)}."
+        message = (f"Removed {removed} article(s). · 已删除 {removed} 篇。" if removed
+                   else f"No article with id · 没有编号为此的文章: {', '.join(ids)}")
         return (message, *corpus_views())
 
     docs = rag.documents()

@@ -186,7 +186,7 @@ def test_uploads_are_staged_under_safe_names_and_oversized_ones_refused(
     good.write_text("# 鼓浪屿社工站开放\n\n首批15名持证社工入驻。\n", encoding="utf-8")  # a corrected copy
     report, _, _, _, _ = client.predict([handle_file(str(good))], api_name="/add")
     assert rag.added[-1] == (staged, good.read_text(encoding="utf-8"))  # the same file, not a second one
-    assert "replaced the earlier articles of 厦门 社工 _x_.md" in report
+    assert "replaced the earlier articles of · 已替换旧版: 厦门 社工 _x_.md" in report
 
     big = tmp_path / "big.txt"
     big.write_text("社工" * 20_000, encoding="utf-8")  # about 120 KB, over the 0.01 MB limit
@@ -209,9 +209,9 @@ def test_remove_reports_what_was_removed(served: tuple[RecordingRAG, str]) -> No
     rag.docs.append(Document(id="tmp#1", title="to remove", text="", lang="en"))
     client = _client(url, TOKEN)
     report, table, _, _ = client.predict(["tmp#1"], api_name="/remove")
-    assert report == "Removed 1 article(s)." and all(row[0] != "tmp#1" for row in table["data"])
+    assert report == "Removed 1 article(s). · 已删除 1 篇。" and all(row[0] != "tmp#1" for row in table["data"])
     report, _, _, _ = client.predict(["nope#9"], api_name="/remove")
-    assert report == "No article with id nope#9."
+    assert report == "No article with id · 没有编号为此的文章: nope#9"
 
 
 def test_changes_need_the_token_and_asking_does_not(served: tuple[RecordingRAG, str], tmp_path: Path) -> None:
