@@ -185,3 +185,10 @@ def test_bench_runs_on_a_toy_size_and_feeds_the_readme(tmp_path: Path, capsys: p
     text = readme.read_text(encoding="utf-8")
     assert f"| search() p50 / p95, seeds (3 questions) | {data['latency'][0]['p50_ms']:.0f} / " in text
     assert report_readme.main(["--reports", str(out.parent), "--readme", str(readme), "--check"]) == 0
+
+
+def test_encoder_pieces_send_every_character_once_in_chunk_size_pieces() -> None:
+    texts = ["a" * 25, "", "bc" * 7]
+    pieces = bench.encoder_pieces(texts, 10)
+    assert "".join(pieces) == "".join(texts) and max(map(len, pieces)) == 10
+    assert [len(p) for p in pieces] == [10, 10, 5, 10, 4]
