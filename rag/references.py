@@ -4,6 +4,7 @@ In: a `Citation`, `Passage` or `StoryCopy` (anything with .title .source .date .
 the question ("en", "zh-hans", "zh-hant"). Out: plain strings in that language and script, for the UI, the
 notebook view and the command line:
 - `date_text(item, lang)`: "2023-02-28", or "2023-02-28 (inferred from a copy of the story)";
+- `outlet_and_date(item, lang)`: what a source card shows beside its title;
 - `reference(item, lang)`: `Southeast Net, 2023-03-22, "Title"` / `东南网，2023-02-28，《标题》`;
 - `quotation(text, item, lang)`: the quote followed by its reference, ready to paste into an article.
 Nothing here shows a document id or a file name: those mean nothing to a reader.
@@ -30,19 +31,23 @@ class Sourced(Protocol):
     date_inferred: str
 
 
-def _zh(lang: str) -> bool:
-    return is_chinese(lang)
+def _key(lang: str) -> str:
+    return "zh" if is_chinese(lang) else "en"
+
+
+def _joined(parts: list[str], lang: str) -> str:
+    return ("，" if is_chinese(lang) else ", ").join(parts)
 
 
 def outlet_text(item: Sourced, lang: str) -> str:
     """The outlet, or "unknown outlet" in the question's language."""
-    return item.source or in_chinese_script(_UNKNOWN_OUTLET["zh" if _zh(lang) else "en"], lang)
+    return item.source or in_chinese_script(_UNKNOWN_OUTLET[_key(lang)], lang)
 
 
 def date_text(item: Sourced, lang: str, undated: bool = False) -> str:
     """The date, with where it was inferred from when the article does not state it; "" (or "undated" when
     `undated`) without a date."""
-    key = "zh" if _zh(lang) else "en"
+    key = _key(lang)
     if not item.date:
         return in_chinese_script(_UNDATED[key], lang) if undated else ""
     how = _INFERRED[key].get(item.date_inferred)
@@ -51,16 +56,20 @@ def date_text(item: Sourced, lang: str, undated: bool = False) -> str:
     return in_chinese_script(f"{item.date}（{how}）", lang) if key == "zh" else f"{item.date} (inferred {how})"
 
 
+def outlet_and_date(item: Sourced, lang: str, undated: bool = False) -> str:
+    """Outlet and date (the date left out when there is none, unless `undated` asks to say so)."""
+    return _joined([part for part in (outlet_text(item, lang), date_text(item, lang, undated)) if part], lang)
+
+
 def reference(item: Sourced, lang: str) -> str:
     """Outlet, date and title, as a reader would cite the article."""
-    if _zh(lang):
-        return "，".join([outlet_text(item, lang), date_text(item, lang, undated=True), f"《{item.title}》"])
-    return ", ".join([outlet_text(item, lang), date_text(item, lang, undated=True), f"\u201c{item.title}\u201d"])
+    title = f"《{item.title}》" if is_chinese(lang) else f"\u201c{item.title}\u201d"
+    return _joined([outlet_and_date(item, lang, undated=True), title], lang)
 
 
 def quotation(text: str, item: Sourced, lang: str) -> str:
     """`text` quoted, then its reference: what the copy buttons put on the clipboard."""
     text = " ".join(text.split())
-    if _zh(lang):
+    if is_chinese(lang):
         return f"\u201c{text}\u201d（{reference(item, lang)}）"
     return f"\u201c{text}\u201d ({reference(item, lang)})"

@@ -21,6 +21,7 @@ Rendering and input checking live in `rag.ui_render` and `rag.ui_inputs` (pure, 
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import logging
@@ -111,6 +112,7 @@ SCROLL_CHAT_JS = """() => { setTimeout(() => {
 }, 50); }"""
 
 
+@functools.cache  # read once, for the app and for its launch
 def _strings() -> dict[str, dict[str, str]]:
     data = json.loads(UI_STRINGS.read_text(encoding="utf-8"))
     return {locale: words for locale, words in data.items() if not locale.startswith("_")}

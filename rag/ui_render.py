@@ -15,13 +15,14 @@ Markdown reinterpret article text.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from pathlib import PurePath
 
-from rag.references import date_text, outlet_text, quotation, reference
+from rag.references import date_text, outlet_and_date, outlet_text, quotation, reference
 from rag.text import is_chinese, to_traditional
 from rag.types import Answer, Citation, Document, Passage, StoryCopy
 
@@ -47,6 +48,13 @@ class Labels:
     copy_answer: str
     file: str
     strength: tuple[str, str, str]  # close, partial, loose match
+    # the evidence panel
+    question: str
+    standalone: str
+    nearest_list: str
+    retrieval: str
+    timings: str
+    details: str
 
 
 _LABELS = {
@@ -61,6 +69,12 @@ _LABELS = {
         copy_answer="Copy answer",
         file="file",
         strength=("close match", "partial match", "loose match"),
+        question="Question",
+        standalone="Standalone query (rewritten from the conversation)",
+        nearest_list="Nearest passages",
+        retrieval="Retrieval",
+        timings="Timings",
+        details="Details for developers",
     ),
     "zh-hans": Labels(
         lang="zh-hans",
@@ -73,6 +87,12 @@ _LABELS = {
         copy_answer="复制答案",
         file="文件",
         strength=("高度相关", "部分相关", "弱相关"),
+        question="问题",
+        standalone="独立问题（据上下文改写）",
+        nearest_list="最相近的段落",
+        retrieval="检索",
+        timings="耗时",
+        details="开发者详情",
     ),
 }
 # Retrieval scores are z-scores against generic news text (rag.retrieve): a passage this many deviations above it
@@ -80,6 +100,7 @@ _LABELS = {
 STRENGTH_BANDS = (6.0, 3.5)
 
 
+@functools.cache  # converting the words to Traditional once, not on every answer shown
 def labels_for(lang: str) -> Labels:
     """Chinese labels for a Chinese question, in its script (Traditional for a Traditional question); English
     otherwise."""
@@ -228,45 +249,30 @@ def evidence_html(answer: Answer, mode: str, k: int, filter_summary: str) -> str
     conversation rewrote it, the nearest passages (title, reference, strength), and behind a toggle the retrieval
     settings, timings and notes a developer wants."""
     labels = labels_for(answer.language)
-    words = _EVIDENCE_WORDS["en" if labels.lang == "en" else "zh"]
-    word = {key: _esc(value if labels.lang != "zh-hant" else to_traditional(value)) for key, value in words.items()}
-    rows = [f'<div class="ev-row"><b>{word["question"]}</b>: {_esc(answer.question)}</div>']
+    rows = [f'<div class="ev-row"><b>{_esc(labels.question)}</b>: {_esc(answer.question)}</div>']
     if answer.rewritten_question:
-        rows.append(f'<div class="ev-row ev-rewritten"><b>{word["standalone"]}</b>: '
+        rows.append(f'<div class="ev-row ev-rewritten"><b>{_esc(labels.standalone)}</b>: '
                     f"{_esc(answer.rewritten_question)}</div>")
     if answer.passages:
         items = "".join(
-            f"<li>{_esc(p.title)} <span class='ev-src'>({_esc(reference_without_title(p, labels.lang))} · "
+            f"<li>{_esc(p.title)} <span class='ev-src'>({_esc(outlet_and_date(p, labels.lang))} · "
             f"<span title='{p.score:.2f}'>{_esc(strength_word(p.score, labels))}</span>)</span></li>"
             for p in answer.passages
         )
-        rows.append(f'<div class="ev-row"><b>{word["nearest"]}</b><ol class="ev-passages">{items}</ol></div>')
+        rows.append(f'<div class="ev-row"><b>{_esc(labels.nearest_list)}</b><ol class="ev-passages">{items}</ol>'
+                    "</div>")
     language = LANGUAGE_NAMES.get(answer.language, answer.language)
     details = [
-        f'<div class="ev-row">{word["retrieval"]}: {_esc(mode)}, k = {k}, {_esc(language)}'
+        f'<div class="ev-row">{_esc(labels.retrieval)}: {_esc(mode)}, k = {k}, {_esc(language)}'
         f"{', ' + _esc(filter_summary) if filter_summary else ''}</div>"
     ]
     if answer.timings:
         timing = " · ".join(f"{_esc(stage)} {secs:.2f} s" for stage, secs in answer.timings.items())
-        details.append(f'<div class="ev-row">{word["timings"]}: {timing}</div>')
+        details.append(f'<div class="ev-row">{_esc(labels.timings)}: {timing}</div>')
     details += [f'<div class="ev-row ev-note">{_esc(note)}</div>' for note in answer.notes]
-    rows.append(f'<details class="ev-details"><summary>{word["details"]}</summary>{"".join(details)}</details>')
+    rows.append(f'<details class="ev-details"><summary>{_esc(labels.details)}</summary>{"".join(details)}'
+                "</details>")
     return '<div class="evidence">' + "".join(rows) + "</div>"
-
-
-_EVIDENCE_WORDS = {
-    "en": {"question": "Question", "standalone": "Standalone query (rewritten from the conversation)",
-           "nearest": "Nearest passages", "retrieval": "Retrieval", "timings": "Timings",
-           "details": "Details for developers"},
-    "zh": {"question": "问题", "standalone": "独立问题（据上下文改写）", "nearest": "最相近的段落",
-           "retrieval": "检索", "timings": "耗时", "details": "开发者详情"},
-}
-
-
-def reference_without_title(item: Citation | Passage, lang: str) -> str:
-    """Outlet and date (the title is shown beside it)."""
-    date = date_text(item, lang)
-    return ("，" if is_chinese(lang) else ", ").join(x for x in (outlet_text(item, lang), date) if x)
 
 
 def document_rows(documents: Iterable[Document]) -> list[list[str]]:
@@ -331,7 +337,6 @@ button.copy-cite.copied { border-color: #16a34a; color: #16a34a; }
 """
 
 # One listener for every copy button on the page (the chat strips inline handlers; answers arrive after load).
-# Screen readers: Gradio labels each chat message with its raw HTML, so the label is replaced by the message's text.
 COPY_JS = """() => {
   if (window.__ragCopy) return;
   window.__ragCopy = true;

@@ -94,7 +94,7 @@ class ReaderComposer:
         language stands out from generic text (`min_retrieval`), the articles hold nothing on the question. Answers
         across languages are not judged so: retrieval scores run lower there, and no calibration data exists."""
         cited = answer.citations[0] if answer.citations else None
-        if cited is None or is_chinese(cited.lang or detect_language(cited.text)) != is_chinese(language):
+        if cited is None or _crosses(cited.lang, cited.text, language):
             return None
         best = max((s.passage.score for s in sources if not _cross_language(s, language)), default=-math.inf)
         if best >= self.min_retrieval:
@@ -241,7 +241,12 @@ def _language_of(source: Source) -> str:
 
 
 def _cross_language(source: Source, language: str) -> bool:
-    return is_chinese(_language_of(source)) != is_chinese(language)
+    return _crosses(source.passage.lang, source.passage.text, language)
+
+
+def _crosses(lang: str, text: str, language: str) -> bool:
+    """Whether a text in `lang` (detected from `text` when unknown) is in the other language than the question's."""
+    return is_chinese(lang or detect_language(text)) != is_chinese(language)
 
 
 def _sentence_around(text: str, span: Span) -> tuple[int, int]:

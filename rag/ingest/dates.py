@@ -43,6 +43,7 @@ def infer_dates(documents: list[Document]) -> None:
             doc.date, doc.date_inferred = found, "lead"
     _date_from_copies(documents)
     _date_from_listings(documents)
+    _date_from_copies(documents)  # a copy of an article dated by a listing
 
 
 def _date_from_copies(documents: list[Document]) -> None:
@@ -77,4 +78,3 @@ def _date_from_listings(documents: list[Document]) -> None:
                  if path != doc.path and (key in title or (len(title) >= MIN_HEADLINE_CHARS and title in key))}
         if len(dates) == 1:  # two pages of different days listing the title leave it undated
             doc.date, doc.date_inferred = dates.pop(), "listing"
-    _date_from_copies(documents)
