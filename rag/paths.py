@@ -3,12 +3,16 @@
 In: the environment (`XDG_CACHE_HOME`) and where this package lies. Out: `cache_root()` (the one cache root:
 embeddings, the parsed dictionary, the rebuilt engine), `project_root()` (the source checkout, or None for an
 installed package), `default_corpus()` and `default_index()` (what `ask()` answers over), and `file_key()`, a file's
-identity inside an index.
+identity inside an index; `write_aside()`, how a cached file is replaced, and `cpu_signature()`, what makes a cached
+file machine-specific.
 """
 
 from __future__ import annotations
 
 import os
+import platform
+from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -46,3 +50,32 @@ def file_key(path: Path, index_dir: Path) -> str:
         return resolved.relative_to(base).as_posix()
     except ValueError:
         return resolved.as_posix()
+
+
+def write_aside(path: Path, save: Callable[[Path], object]) -> None:
+    """Write `path` through `save` (called with a file beside it), then rename that file over `path`: a concurrent or
+    killed process never leaves half a file. Raises OSError (a read-only cache, a full disk)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        save(part)
+        os.replace(part, path)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+@lru_cache(maxsize=1)
+def cpu_signature() -> str:
+    """What makes a build and its check machine-specific: the architecture, the CPU model and its vector flags."""
+    model, flags = platform.processor(), ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and not model:
+                model = value.strip()
+            elif key.strip() == "flags":
+                flags = " ".join(sorted(f for f in value.split() if f.startswith(("avx", "fma", "amx"))))
+                break
+    except OSError:
+        pass
+    return f"{platform.machine()}|{model}|{flags}"

@@ -52,15 +52,10 @@ def _table_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "resources"
 
 
-def _short_name(name: str, peoples: tuple[str, ...]) -> str:
+def _short_name(name: str, peoples: re.Pattern[str]) -> str:
     short = next((name[: -len(s)] for s in _SUFFIXES if name.endswith(s) and len(name) > len(s)), name)
-    stripped = True
-    while stripped:  # "黔南布依族苗族" -> "黔南"
-        stripped = False
-        for people in peoples:
-            if short.endswith(people) and len(short) > len(people):
-                short, stripped = short[: -len(people)], True
-    return short
+    found = peoples.fullmatch(short)  # "黔南布依族苗族" -> "黔南"
+    return found.group(1) if found else short
 
 
 @lru_cache(maxsize=1)
@@ -69,6 +64,8 @@ def divisions() -> tuple[Division, ...]:
     peoples = tuple(sorted({line.strip() for line in (folder / "56_nations.csv").read_text("utf-8").splitlines()
                             if line.strip()}, key=len, reverse=True))
     peoples += tuple(p[:-1] for p in peoples if p.endswith("族") and len(p) > 2)  # "蒙古" in "蒙古自治州"
+    # The shortest name that one or more peoples follow: a name is never stripped to nothing.
+    peoples_after = re.compile(f"(.+?)(?:{'|'.join(map(re.escape, peoples))})+")
     out = []
     with (folder / "adcodes.csv").open(encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
@@ -77,7 +74,7 @@ def divisions() -> tuple[Division, ...]:
                 continue
             significant = code[:6].rstrip("0")
             significant += "0" * (len(significant) % 2)  # "3502" stays, "11" stays, "3503" stays, "350203" stays
-            out.append(Division(significant, name, _short_name(name, peoples)))
+            out.append(Division(significant, name, _short_name(name, peoples_after)))
     return tuple(out)
 
 

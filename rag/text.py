@@ -89,6 +89,8 @@ def detect_language(text: str) -> str:
     if len(han) >= max(2, len(latin_words)) or (han and not latin_words):
         sample = "".join(han[:4000])
         changed = sum(a != b for a, b in zip(sample, to_simplified(sample), strict=False))
+        if not changed:  # no Traditional character: no need to load the other converter to tell
+            return "zh-hans"
         simplified_back = sum(a != b for a, b in zip(sample, to_traditional(sample), strict=False))
         # Traditional text changes under t2s; Simplified text changes under s2t.
         return "zh-hant" if changed > simplified_back else "zh-hans"
@@ -139,3 +141,39 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:\.\d+)?")
 def numbers_in(text: str) -> list[str]:
     """Digit sequences in `text`, with thousands separators removed (`11,265` -> `11265`)."""
     return [m.group().replace(",", "") for m in _NUMBER.finditer(unicodedata.normalize("NFKC", text))]
+
+
+_HAN_DIGITS = dict(zip("零〇一二两三四五六七八九", (0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True))
+_HAN_UNITS = (("亿", 100_000_000), ("万", 10_000), ("千", 1_000), ("百", 100), ("十", 10))
+
+
+def han_numeral_value(numeral: str) -> int | None:
+    """The value of a number written in Chinese numerals (三千五百万, 一万零五, 十二, colloquial 一万二 = 12,000), or
+    None when the characters are no numeral (万一, 一二, 十十)."""
+    return _han_value(numeral, _HAN_UNITS)
+
+
+def _han_value(numeral: str, units: tuple[tuple[str, int], ...]) -> int | None:
+    for i, (unit_char, unit) in enumerate(units):
+        if unit_char not in numeral:
+            continue
+        head, _, tail = numeral.rpartition(unit_char)
+        # What multiplies the unit: anything smaller than it (a bare 十 is one ten); a unit of 万 and up may carry a
+        # smaller unit of its own (一千万, 一万亿).
+        if not head:
+            multiplier = 1 if unit_char == "十" else None
+        else:
+            multiplier = _han_value(head, units if unit >= 10_000 else ())
+        if not multiplier:
+            return None
+        if not tail:
+            rest = 0
+        elif tail[0] in "零〇":  # 一千零五: the zero marks a gap, what follows counts as written
+            rest = _han_value(tail[1:], units[i + 1:])
+        elif len(tail) == 1 and unit > 10:  # 一万二, 三百五: a lone digit after the unit counts in the next unit down
+            digit = _HAN_DIGITS.get(tail)
+            rest = digit * unit // 10 if digit else None
+        else:
+            rest = _han_value(tail, units[i + 1:])
+        return None if rest is None or rest >= unit else multiplier * unit + rest
+    return _HAN_DIGITS.get(numeral) if len(numeral) == 1 else None

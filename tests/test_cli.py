@@ -27,6 +27,21 @@ def test_a_command_that_asks_nothing_exits_cleanly_in_its_own_process(index_dir:
     assert done.returncode == 0, done.stderr[-2000:]
 
 
+def test_the_console_script_ends_a_read_only_command_early_with_all_its_output(index_dir: str, tmp_path: Path):
+    """`rag ask` exits without tearing down what it loaded: what it printed (a pipe, so block-buffered) and its exit
+    code must still arrive whole."""
+    script = "import sys; from rag.cli import run; sys.argv[0] = 'rag'; run(); print('not reached')"
+    question = "厦门有多少持证社工？"
+    done = subprocess.run([sys.executable, "-c", script, "ask", question, "--json", "--index-dir", index_dir],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    answer = json.loads(done.stdout)
+    assert answer["citations"] and "not reached" not in done.stdout
+    missing = subprocess.run([sys.executable, "-c", script, "search", "社工", "--index-dir", str(tmp_path / "none")],
+                             cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert missing.returncode == 1 and "rag index" in missing.stderr
+
+
 def test_empty_question_is_a_usage_error(index_dir: str, capsys: pytest.CaptureFixture[str]):
     assert main(["ask", "   ", "--index-dir", index_dir]) == 2
     assert "empty" in capsys.readouterr().err

@@ -1,4 +1,6 @@
-from rag.text import detect_language, fold, has_han, numbers_in, paragraph_spans, split_sentences
+import pytest
+
+from rag.text import detect_language, fold, han_numeral_value, has_han, numbers_in, paragraph_spans, split_sentences
 
 
 def test_detect_language_tells_scripts_apart():
@@ -31,3 +33,34 @@ def test_paragraphs_run_up_to_a_blank_line():
 
 def test_han_characters_of_any_block_are_han():
     assert has_han("Xiamen 厦门") and has_han("\u3400") and not has_han("Xiamen, 11,265")
+
+
+@pytest.mark.parametrize(("numeral", "value"), [
+    ("十二", 12), ("二十", 20), ("一百零五", 105), ("三千五百万", 35_000_000), ("一万零五", 10_005),
+    ("五亿三千万", 530_000_000), ("一万亿", 10**12), ("两千", 2_000), ("一万二", 12_000), ("三百五", 350),
+    ("十万", 100_000), ("一千零五十", 1_050),
+])
+def test_chinese_numerals_read_as_their_value(numeral: str, value: int) -> None:
+    assert han_numeral_value(numeral) == value
+
+
+@pytest.mark.parametrize("characters", ["万一", "一二", "十十", "百", "一千千", "九百一千", "一万零", "零五"])
+def test_runs_of_numeral_characters_that_are_no_number_have_no_value(characters: str) -> None:
+    assert han_numeral_value(characters) is None
+
+
+def test_every_number_below_ten_thousand_written_out_reads_back() -> None:
+    digits = "零一二三四五六七八九"
+
+    def written(n: int) -> str:  # the standard form, built independently of the reader under test
+        out, gap = "", False
+        for unit, name in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+            d = n // unit % 10
+            if d:
+                out += ("零" if gap and out else "") + digits[d] + name
+                gap = False
+            else:
+                gap = True
+        return out
+
+    assert all(han_numeral_value(written(n)) == n for n in range(1, 10_000))

