@@ -245,15 +245,23 @@ class MilvusStore:
     # ---- internals ----------------------------------------------------------------------------
 
     def _create_collection(self) -> None:
-        from pymilvus import DataType, MilvusClient
+        from pymilvus import DataType, MilvusClient, MilvusException
 
         schema = MilvusClient.create_schema(auto_id=False)
         schema.add_field("id", DataType.INT64, is_primary=True)
         schema.add_field(_VECTOR, DataType.FLOAT_VECTOR, dim=self.dim)
         for name, max_length in _TEXT_FIELDS.items():
             schema.add_field(name, DataType.VARCHAR, max_length=max_length)
-        self._client.create_collection(self.collection, schema=schema, index_params=self._index_params(),
-                                       consistency_level="Strong")
+        try:
+            self._client.create_collection(self.collection, schema=schema, index_params=self._index_params(),
+                                           consistency_level="Strong")
+        except MilvusException as exc:
+            if "invalid index type" not in str(exc):
+                raise
+            if self._client.has_collection(self.collection):  # created before its index was refused
+                self._client.drop_collection(self.collection)
+            raise ValueError(f"the Milvus at {self._uri} has no {MILVUS_KINDS[self.kind]} index (HNSW_SQ needs "
+                             "Milvus 2.5 or later): choose another milvus_index") from exc
 
     def _index_params(self):  # -> pymilvus IndexParams
         index_type, spec = _index_spec(self.kind, self.params, self.dim)
