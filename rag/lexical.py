@@ -29,7 +29,7 @@ import bm25s  # noqa: E402
 
 from rag.bilingual import chinese_to_english, english_to_chinese, english_word_forms
 from rag.paths import cache_root
-from rag.text import fold
+from rag.text import HAN, all_han, fold
 from rag.words import segmenter
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 _TOKEN = re.compile(
     r"(?P<num>\d+(?:[.,]\d+)*%?(?P<unit>[万亿千百]?))"
     r"|(?P<latin>[a-z][a-z0-9'\-]*[a-z0-9]|[a-z])"
-    r"|(?P<han>[\u3400-\u4dbf\u4e00-\u9fff]+)"
+    rf"|(?P<han>[{HAN}]+)"
 )
 
 STOPWORDS = frozenset(
@@ -48,10 +48,6 @@ STOPWORDS = frozenset(
     "what which who whom whose when where why how many much that this these those it its as into than "
     "there their they he she his her about".split()
 )
-
-
-def _is_han_token(token: str) -> bool:
-    return all("\u3400" <= ch <= "\u9fff" for ch in token)
 
 
 def tokenize(text: str) -> list[str]:
@@ -173,7 +169,7 @@ class LexicalIndex:
         for word in _CAPITALISED.findall(question):
             found.extend(han_by_pinyin.get(word.lower(), ()))
         for token in tokenize(question):
-            if _is_han_token(token) and len(token) >= 2:
+            if all_han(token) and len(token) >= 2:
                 found.extend(k for k in pinyin_keys(token) if k in latin)
         return list(dict.fromkeys(found))
 
@@ -203,7 +199,7 @@ class LexicalIndex:
             han_by_pinyin: dict[str, list[str]] = {}
             latin: set[str] = set()
             for token in self._df:
-                if _is_han_token(token) and 2 <= len(token) <= 5:
+                if all_han(token) and 2 <= len(token) <= 5:
                     # "漯河市" is also spelled "Luohe": index the name without its place suffix too.
                     stems = {token, token[:-1]} if token[-1] in _PLACE_SUFFIXES and len(token) >= 3 else {token}
                     for key in set().union(*(pinyin_keys(stem) for stem in stems)):

@@ -23,12 +23,12 @@ from pathlib import Path
 import numpy as np
 
 from rag.paths import cache_root, write_aside
+from rag.text import HAN
 
 # Characters of each tier but the last (which is the whole vocabulary), as a regex class. Both take ASCII digits and
 # punctuation, Latin-1 symbols, general punctuation, arrows and other signs (U+2000-2BFF, ▁ included), CJK
 # punctuation, Han (basic, extension A, compatibility), CJK compatibility forms and full-width forms.
-_HAN = ("\u0000-\u0040\u005b-\u0060\u007b-\u00bf\u00d7\u00f7\u2000-\u2bff\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff"
-        "\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef")
+_HAN = f"\u0000-\u0040\u005b-\u0060\u007b-\u00bf\u00d7\u00f7\u2000-\u2bff\u3000-\u303f{HAN}\ufe30-\ufe4f\uff00-\uffef"
 TIERS: tuple[tuple[str, str | None], ...] = (
     ("han", _HAN),
     ("latin", _HAN + "A-Za-z\u00c0-\u024f"),  # plus ASCII, Latin-1 and Latin Extended-A/B letters (pinyin tones)

@@ -45,7 +45,7 @@ from rag.lexical import LexicalIndex, tokenize
 from rag.sentences import SentenceIndex
 from rag.settings import Settings
 from rag.store.base import SearchFilter, VectorMeta, VectorStore
-from rag.text import detect_language, paragraph_spans, split_sentences, to_simplified
+from rag.text import detect_language, has_han, paragraph_spans, split_sentences, to_simplified
 from rag.types import Chunk, Document, Passage, StoryCopy
 
 MODES = ("hybrid", "dense", "keyword")
@@ -237,7 +237,7 @@ class Retriever:
         if same:
             return [("lexical", base_tokens, self.params.lexical_weight)]
         lexical = self.corpus.lexical
-        names = [t for t in base_tokens if not _is_han(t)] + lexical.transliterations(question)
+        names = [t for t in base_tokens if not has_han(t)] + lexical.transliterations(question)
         top = [row for row, _ in dense_by_family.get(family, [])[: self.params.prf_docs]]
         return [("names", names, self.params.lexical_cross_lingual_weight),
                 ("translated", lexical.translations(question, family), self.params.translation_weight),
@@ -345,7 +345,7 @@ class Retriever:
 def _whole_words(tokens: list[str]) -> set[str]:
     """The tokens, less Chinese ones that are part of a longer one among them."""
     unique = set(tokens)
-    return {t for t in unique if not (_is_han(t) and any(t != other and t in other for other in unique))}
+    return {t for t in unique if not (has_han(t) and any(t != other and t in other for other in unique))}
 
 
 @lru_cache(maxsize=65536)
@@ -417,10 +417,6 @@ def _with_langs(where: SearchFilter | None, langs: tuple[str, ...]) -> SearchFil
         return SearchFilter(langs=langs)
     wanted = langs if where.langs is None else tuple(x for x in langs if x in where.langs)
     return replace(where, langs=wanted)
-
-
-def _is_han(token: str) -> bool:
-    return any("\u3400" <= ch <= "\u9fff" for ch in token)
 
 
 class _Clock:

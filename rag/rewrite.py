@@ -25,10 +25,9 @@ import re
 from collections.abc import Sequence
 
 from rag.compose.terms import EN_STOPWORDS, ZH_STOPWORDS, places_en, places_zh
-from rag.text import detect_language, is_chinese, to_simplified
+from rag.text import detect_language, has_han, is_chinese, to_simplified
 from rag.words import segmenter
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _ZH_LEAD = re.compile(r"^\s*(?:那么|那麼|那|还有|還有|另外|而|再问|再問|换成|換成)\s*")
 _ZH_TAIL = re.compile(r"(?:的情况|的情況)?\s*(?:呢|怎么样|怎麼樣|如何)\s*(?=[？?]?\s*$)")
 _EN_LEAD = re.compile(r"^\s*(?:(?:and|but)\s+)?(?:(?:what|how)\s+about|what\s+of|same\s+for|and)\b[\s,]*", re.I)
@@ -59,7 +58,7 @@ def rewrite_followup(question: str, history: Sequence[tuple[str, str]]) -> str:
 
 
 def _rewrite(question: str, previous: str) -> str:
-    chinese = is_chinese(detect_language(question)) or bool(_HAN.search(question) and not _EN_WORD.search(question))
+    chinese = is_chinese(detect_language(question)) or bool(has_han(question) and not _EN_WORD.search(question))
     places = _places(question)
     times = _times(question, chinese)
     led = bool((_ZH_LEAD if chinese else _EN_LEAD).match(question))
@@ -76,7 +75,7 @@ def _rewrite(question: str, previous: str) -> str:
 
 def _places(text: str) -> list[tuple[int, int]]:
     """Spans of the places `text` names, one span for names that stand together ("Shenzhen, Guangdong")."""
-    if _HAN.search(text):
+    if has_han(text):
         return _join_places(text, places_zh(text))
     masked = _EN_POSSESSIVE.sub(lambda m: " " * len(m.group()), text)  # "Fujian's" is about Fujian
     return _join_places(masked, _places_en(masked))
@@ -107,7 +106,7 @@ def _join_places(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int
 
 
 def _times(text: str, chinese: bool) -> list[tuple[int, int]]:
-    return [m.span() for m in (_ZH_TIME if chinese or _HAN.search(text) else _EN_TIME).finditer(text)]
+    return [m.span() for m in (_ZH_TIME if chinese or has_han(text) else _EN_TIME).finditer(text)]
 
 
 def _has_subject(question: str, frame: list[tuple[int, int]], chinese: bool) -> bool:
@@ -117,7 +116,7 @@ def _has_subject(question: str, frame: list[tuple[int, int]], chinese: bool) -> 
         rest = rest[:start] + " " + rest[end:]
     if chinese:
         words = [w.strip() for w in segmenter().lcut(to_simplified(rest))]
-        return any(_HAN.search(w) and w not in ZH_STOPWORDS and w not in _ZH_PARTICLES for w in words)
+        return any(has_han(w) and w not in ZH_STOPWORDS and w not in _ZH_PARTICLES for w in words)
     words = [w.lower() for w in _EN_WORD.findall(rest)]
     return any(w not in EN_STOPWORDS and w not in _FOLLOWUP_WORDS for w in words)
 
@@ -131,8 +130,8 @@ def _substitute(previous: str, question: str, places: list[tuple[int, int]], tim
         result = _replace_or_add(result, place_text, _places(result), f"in {place_text}")
     if times:
         time_text = _text(question, times)
-        old_times = _times(result, bool(_HAN.search(result)))
-        if _HAN.search(result):
+        old_times = _times(result, has_han(result))
+        if has_han(result):
             if time_text.isdigit():
                 time_text += "年"
         elif old_times:
@@ -169,7 +168,7 @@ def _carry_frame(previous: str, question: str, places: list[tuple[int, int]], ti
     missing: list[tuple[str, str]] = []  # (as it stands in the previous question, as an English addition)
     if not times:
         missing += [(previous[s:e], _en_time(previous[s:e]))
-                    for s, e in _times(previous, bool(_HAN.search(previous)))][:1]
+                    for s, e in _times(previous, has_han(previous))][:1]
     if not places:
         prev_places = _places(previous)
         if prev_places:
@@ -192,7 +191,7 @@ def _replace_or_add(text: str, new: str, spans: list[tuple[int, int]], english_a
             out = out[: start + shift] + out[end + shift :]
             shift -= end - start
         return re.sub(r"\s{2,}", " ", out)
-    if _HAN.search(text):
+    if has_han(text):
         return new + text
     return _append_en(text, english_addition)
 

@@ -14,7 +14,11 @@ from functools import lru_cache
 
 import opencc
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# The one definition of a Han character (CJK unified ideographs, extension A, compatibility ideographs), as the body
+# of a regex class for patterns that need it ("[{HAN}]{2,8}").
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+HAN_CHARACTER = re.compile(f"[{HAN}]")
+_ALL_HAN = re.compile(f"[{HAN}]+")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _OTHER_SCRIPT = re.compile(r"[\u0400-\u04ff\u0590-\u06ff\u0e00-\u0e7f\uac00-\ud7af]")
@@ -27,7 +31,12 @@ _PARAGRAPH = re.compile(r"[^\n]+(?:\n(?!\s*\n)[^\n]+)*")
 
 def has_han(text: str) -> bool:
     """Whether `text` holds a Han character."""
-    return _HAN.search(text) is not None
+    return HAN_CHARACTER.search(text) is not None
+
+
+def all_han(text: str) -> bool:
+    """Whether `text` is Han characters only (and not empty)."""
+    return _ALL_HAN.fullmatch(text) is not None
 
 
 def paragraph_spans(text: str) -> list[tuple[int, int]]:
@@ -82,7 +91,7 @@ def detect_language(text: str) -> str:
     Chinese wins when Han characters are a real share of the letters; the script is Traditional
     when converting to Simplified changes a noticeable share of the Han characters.
     """
-    han = _HAN.findall(text)
+    han = HAN_CHARACTER.findall(text)
     latin_words = _LATIN_WORD.findall(text)
     if _KANA.search(text) and len(_KANA.findall(text)) * 4 >= len(han):
         return "other"

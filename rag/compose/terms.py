@@ -23,11 +23,10 @@ from functools import cached_property, lru_cache
 from rag import places
 from rag.bilingual import english_senses, english_to_chinese, lexicon, stem_en
 from rag.lexical import pinyin_readings
-from rag.text import fold, is_chinese, numbers_in, to_simplified
+from rag.text import HAN, HAN_CHARACTER, fold, has_han, is_chinese, numbers_in, to_simplified
 from rag.words import frequencies, tagger
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_HAN_RUN = re.compile(f"[{HAN}]+")
 _SPACE = re.compile(r"\s+")
 _EN_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’]*")
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][a-z'’]+(?:[ -][A-Z][a-z'’]+)*")
@@ -156,7 +155,7 @@ _ASKED_UNITS: list[tuple[str, re.Pattern[str]]] = [
                          r"\bhow many (?:yuan|dollars)\b|\b(?:funds?|funding|budget|spen[dt]|cost)\b", re.I)),
     # Counted things: a question word right before a classifier or noun ("多少名", "有多少持证社工"), not at the end
     # of a question about a change ("增长了多少").
-    ("count", re.compile(r"(?:多少|几)(?=[\u4e00-\u9fff])|\bhow many\b|\bnumber of\b", re.I)),
+    ("count", re.compile(rf"(?:多少|几)(?=[{HAN}])|\bhow many\b|\bnumber of\b", re.I)),
 ]
 
 
@@ -176,7 +175,7 @@ def asked_for(question: str, language: str) -> QuestionInfo:
 
 def analyze(question: str, language: str) -> QuestionInfo:
     info = asked_for(question, language)
-    if _HAN.search(question):
+    if has_han(question):
         _analyze_zh(question, info)
     if _EN_TOKEN.search(question):
         _analyze_en(question, info)
@@ -212,7 +211,7 @@ _QUALIFIER_FLAGS = frozenset({"a", "b"})
 def _measure_zh(question: str) -> list[tuple[str, str]]:
     """Up to two content words after the question word ("多少[持证][社工]"), else the one before it; folded,
     with their jieba flags."""
-    if not _HAN.search(question):
+    if not has_han(question):
         return []
     tags = [(w, f) for w, f in _tag(to_simplified(question)) if w.strip()]
     ask = next((i for i, (w, _) in enumerate(tags) if _ZH_ASK.match(w)), None)
@@ -220,7 +219,7 @@ def _measure_zh(question: str) -> list[tuple[str, str]]:
         return []
 
     def content(word: str, flag: str) -> bool:
-        return bool(_HAN.search(word)) and word not in _ZH_MEASURE_STOP and flag not in _NOT_MEASURE_FLAGS
+        return has_han(word) and word not in _ZH_MEASURE_STOP and flag not in _NOT_MEASURE_FLAGS
 
     # After the question word, up to two content words to the end of the clause; what parentheses add does
     # not count ("多少个乡镇（街道）社会工作站"), and a relative clause (verbs and 的) starts over
@@ -284,7 +283,7 @@ def _analyze_zh(question: str, info: QuestionInfo) -> None:
     glosses = _english_glosses(simplified, [w for w, _ in _tag(simplified)])
     for word, flag in _tag(simplified):
         word = word.strip()
-        if len(word) < 2 or word in ZH_STOPWORDS or word in _PLACE_SUFFIX_ZH or not _HAN.search(word):
+        if len(word) < 2 or word in ZH_STOPWORDS or word in _PLACE_SUFFIX_ZH or not has_han(word):
             continue
         generic = word in _ZH_GENERIC
         in_place = any(fold(word) in place for place in places)
@@ -412,7 +411,7 @@ def places_zh(text: str) -> list[tuple[int, int]]:
     for word, flag in _tag(simplified):
         start, end = pos, pos + len(word)
         pos = end
-        if len(word) < 2 or not _HAN.search(word):
+        if len(word) < 2 or not has_han(word):
             continue
         if flag == "ns" or (flag.startswith("n") and word.endswith(_PLACE_SUFFIX_ZH) and len(word) >= 3):
             spans.append((start, end))
@@ -545,7 +544,7 @@ def entity_in(entity: str, haystack: Haystack) -> bool | None:
 
 
 def _entity_in(entity: str, haystack: Haystack) -> bool | None:
-    if _HAN.search(entity):
+    if has_han(entity):
         if haystack.has(fold(entity)) or haystack.has(_strip_place_suffix(fold(entity))):
             return True
         if not haystack.mostly_han:  # an English passage: compare through pinyin, then the dictionary
@@ -601,7 +600,7 @@ class Haystack:
         self.text = text
         self.folded = fold(text)
         self.nospace = _SPACE.sub("", self.folded)
-        self.han_chars = len(_HAN.findall(self.nospace))
+        self.han_chars = len(HAN_CHARACTER.findall(self.nospace))
         self._numbers: set[str] | None = None
         self._words: set[str] | None = None
         self._found: dict[str, bool] = {}
@@ -633,7 +632,7 @@ class Haystack:
     def _has(self, term: str) -> bool:
         if not term:
             return False
-        if _HAN.search(term):
+        if has_han(term):
             return term in self.nospace
         if term[0].isdigit():
             digits = term.replace(",", "")
@@ -690,7 +689,7 @@ _SURNAMES = frozenset(
 )
 # A name right after a title: "会长陈存根出席", "副会长周惠应邀", "局长孙玉菡".
 _ZH_TITLED_NAME = re.compile(
-    r"(?:会长|主任|局长|厅长|书记|主席|部长|秘书长|总干事|院长|理事长|社工|记者|负责人)([\u4e00-\u9fff]{2,3}?)"
+    rf"(?:会长|主任|局长|厅长|书记|主席|部长|秘书长|总干事|院长|理事长|社工|记者|负责人)([{HAN}]{{2,3}}?)"
     r"(?=[,，、。;；:：\s(（]|出席|表示|指出|说|介绍|应邀|在|作|宣读|就|与|和|等|来|$)"
 )
 _EN_PERSON = re.compile(r"\b[A-Z][a-z]{1,9}(?: [A-Z][a-z]{1,9}){1,2}\b")
@@ -798,13 +797,13 @@ def _dates(text: str) -> list[_Found]:
 
 
 def _places(text: str) -> list[_Found]:
-    spans = places_zh(text) if _HAN.search(text) else places_en(text)
+    spans = places_zh(text) if has_han(text) else places_en(text)
     return [_Found(s, e, key=fold(text[s:e])) for s, e in spans]
 
 
 def _people(text: str) -> list[_Found]:
     found: list[_Found] = []
-    if _HAN.search(text):
+    if has_han(text):
         simplified = to_simplified(text)
         if len(simplified) != len(text):
             simplified = text

@@ -20,12 +20,11 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from rag.compose.terms import Haystack, analyze, entity_in, names_en, places_zh
-from rag.text import detect_language, fold, han_numeral_value, is_chinese, numbers_in
+from rag.text import detect_language, fold, han_numeral_value, has_han, is_chinese, numbers_in
 
 log = logging.getLogger(__name__)
 
 _SPACE = re.compile(r"\s+")
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _VALUE = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)\s*(万|亿|thousand|million|billion)?", re.I)
 # A run of Chinese numerals is a number only with a unit of ten or more in it: 一百万, 三十, not 统一 or 一直.
 _HAN_NUMERAL = re.compile(r"[零〇一二两三四五六七八九十百千万亿]{2,}")
@@ -111,7 +110,7 @@ def _decimal(digits: str) -> Decimal | None:
 
 def unsupported_names(claim_text: str, passage: Haystack) -> list[str]:
     """Names (places, people, organisations) in `claim_text` that the passage does not mention."""
-    names = [claim_text[s:e] for s, e in places_zh(claim_text)] if _HAN.search(claim_text) else []
+    names = [claim_text[s:e] for s, e in places_zh(claim_text)] if has_han(claim_text) else []
     names += [e for e in analyze(claim_text, detect_language(claim_text)).entities if e not in names]
     names += [n for n in names_en(claim_text) if n not in names]
     return [name for name in names if entity_in(name, passage) is False]

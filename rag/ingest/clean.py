@@ -30,10 +30,8 @@ import re
 import unicodedata
 
 from rag.ingest.patterns import (
-    HAN,
     ends_sentence,
     ends_with_colon,
-    has_han,
     is_byline,
     is_caption,
     is_navigation_line,
@@ -43,6 +41,7 @@ from rag.ingest.patterns import (
     source_trailer,
     trailer_match,
 )
+from rag.text import HAN, has_han
 
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
 # A single pinyin syllable with a tone mark, glued to the character before it.

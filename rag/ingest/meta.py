@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from rag.text import HAN
+
 _MONTHS = {
     m: i + 1
     for i, names in enumerate(
@@ -52,8 +54,8 @@ _EN_DATELINE = re.compile(
     r"\s*(?:\((?P<paren>[^)]{1,80})\))?"
 )
 _ZH_DATELINE = re.compile(
-    r"^(?P<src>[\u4e00-\u9fff]{1,10}?(?:网|網|社|报|報|台|电视台|電視台))"
-    r"[\u4e00-\u9fff]{0,4}(?:\d{4}年)?\d{1,2}月\d{1,2}日(?:电|電|讯|訊)"
+    rf"^(?P<src>[{HAN}]{{1,10}}?(?:网|網|社|报|報|台|电视台|電視台))"
+    rf"[{HAN}]{{0,4}}(?:\d{{4}}年)?\d{{1,2}}月\d{{1,2}}日(?:电|電|讯|訊)"
 )
 _NOT_NAMED_OUTLET = re.compile(r"^(?:本报|本報|本网|本網|本台|本社)")
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 
-HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_HAN_RE = re.compile(f"[{HAN}]")
+from rag.text import HAN, has_han
 
 # Navigation and page chrome of news web pages / e-paper layouts.
 _NAV_PATTERNS = [
@@ -69,10 +68,6 @@ _NOT_PLACE = re.compile(
 
 MAX_TITLE_HAN = 64
 MAX_TITLE_WORDS = 20
-
-
-def has_han(text: str) -> bool:
-    return _HAN_RE.search(text) is not None
 
 
 def is_navigation_line(line: str) -> bool:
