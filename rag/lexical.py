@@ -28,7 +28,7 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 import bm25s  # noqa: E402
 
 from rag.bilingual import chinese_to_english, english_to_chinese, english_word_forms
-from rag.paths import cache_root
+from rag.paths import cache_root, write_aside
 from rag.text import HAN, all_han, fold
 from rag.words import segmenter
 
@@ -94,11 +94,11 @@ def pinyin_keys(word: str, limit: int = 16) -> set[str]:
 @lru_cache(maxsize=65536)
 def pinyin_readings(char: str) -> tuple[str, ...]:
     """Every toneless reading of a Han character ("重" -> ("zhong", "chong")); ("",) for any other character."""
-    return tuple(_reading_table().get(char, "").split(","))
+    return tuple(reading_table().get(char, "").split(","))
 
 
 @lru_cache(maxsize=1)
-def _reading_table() -> dict[str, str]:
+def reading_table() -> dict[str, str]:
     """Han character -> its toneless pypinyin readings (every heteronym), built once per pypinyin version into the
     cache: importing pypinyin's tables costs ~0.35 s per process, reading this copy ~20 ms. Readings are joined
     by commas."""
@@ -119,10 +119,7 @@ def _reading_table() -> dict[str, str]:
         if readings and readings[0]:
             table[chr(code)] = ",".join(readings[0])
     try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        part = cached.with_name(f".{cached.name}.{os.getpid()}.part")
-        part.write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
-        os.replace(part, cached)
+        write_aside(cached, lambda part: part.write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8"))
     except OSError as exc:
         log.info("could not cache pinyin readings in %s (%s)", cached.parent, exc)
     return table

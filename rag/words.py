@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 import jieba
 import marisa_trie
 
-from rag.paths import cache_root
+from rag.paths import cache_root, write_aside
 
 jieba.setLogLevel(logging.WARNING)  # it logs its dictionary loading at INFO
 log = logging.getLogger(__name__)
@@ -150,10 +149,12 @@ def _tables() -> tuple[_Frequencies, int, _Tags]:
             if len(parts) == 3:
                 tags[parts[0]] = parts[2]
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        _write(freq_file, lambda path: marisa_trie.RecordTrie("<I", ((w, (n,)) for w, n in freq.items())).save(path))
-        _write(tags_file, lambda path: marisa_trie.BytesTrie((w, t.encode()) for w, t in tags.items()).save(path))
-        _write(total_file, lambda path: Path(path).write_text(str(total), encoding="utf-8"))
+        # The total last: its presence means the tries are whole.
+        write_aside(freq_file, lambda part: marisa_trie.RecordTrie("<I", ((w, (n,)) for w, n in freq.items()))
+                    .save(str(part)))
+        write_aside(tags_file, lambda part: marisa_trie.BytesTrie((w, t.encode()) for w, t in tags.items())
+                    .save(str(part)))
+        write_aside(total_file, lambda part: part.write_text(str(total), encoding="utf-8"))
         return _open(freq_file, total_file, tags_file)
     except (OSError, ValueError, RuntimeError) as exc:  # no writable cache: serve from memory
         log.info("could not cache jieba's mapped dictionary in %s (%s)", folder, exc)
@@ -168,8 +169,3 @@ def _open(freq_file: Path, total_file: Path, tags_file: Path) -> tuple[_Frequenc
     return _Frequencies(freq), total, _Tags(tags)
 
 
-def _write(path: Path, save) -> None:  # noqa: ANN001 - a callable that writes to the path it is given
-    """Write through `save` aside, then rename: a concurrent or killed process never leaves half a table."""
-    part = path.with_name(f".{path.name}.{os.getpid()}.part")
-    save(str(part))
-    os.replace(part, path)

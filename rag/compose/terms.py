@@ -16,13 +16,12 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
 from rag import places
 from rag.bilingual import english_senses, english_to_chinese, lexicon, stem_en
-from rag.lexical import pinyin_readings
+from rag.lexical import pinyin_readings, reading_table
 from rag.text import HAN, HAN_CHARACTER, fold, has_han, is_chinese, numbers_in, to_simplified
 from rag.words import frequencies, tagger
 
@@ -463,21 +462,14 @@ def places_en(text: str) -> list[tuple[int, int]]:
 
 @lru_cache(maxsize=1)
 def _syllable_chars() -> dict[str, str]:
-    """Toneless pinyin syllable -> the Han characters that can be read that way."""
-    from pypinyin.pinyin_dict import pinyin_dict
-
-    table: dict[str, list[str]] = {}
-    for code, readings in pinyin_dict.items():
-        char = chr(code)
+    """Toneless pinyin syllable -> the Han characters that can be read that way, from the cached reading table
+    (not pypinyin's own, a third of a second to import). ü counts as v and as u: 吕 is "Lu" in English news."""
+    table: dict[str, set[str]] = {}
+    for char, readings in reading_table().items():
         for reading in readings.split(","):
-            syllable = _toneless(reading)
-            table.setdefault(syllable, []).append(char)
-    return {k: "".join(v) for k, v in table.items() if k.isascii() and k.isalpha()}
-
-
-def _toneless(reading: str) -> str:
-    decomposed = unicodedata.normalize("NFD", reading.replace("ü", "v"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+            for syllable in {reading, reading.replace("v", "u")}:
+                table.setdefault(syllable, set()).add(char)
+    return {k: "".join(sorted(v)) for k, v in table.items() if k.isascii() and k.isalpha()}
 
 
 @lru_cache(maxsize=2048)

