@@ -64,7 +64,7 @@ def test_every_tier_tokenizes_as_the_whole_vocabulary(cache: Path, whole) -> Non
                 assert mine.ids.tolist() == reference.ids, context
                 assert mine.offsets == reference.offsets
                 assert mine.sequence_ids == reference.sequence_ids
-    assert sorted(p.name.split("-")[1] for p in cache.glob("tokenizer-*.json")) == ["all", "han", "latin"]
+    assert sorted(p.name.split("-")[1] for p in cache.glob("tokenizer-*.json")) == ["all", "ascii", "han", "latin"]
 
 
 def test_a_chinese_text_loads_only_the_han_pieces(cache: Path) -> None:
@@ -72,7 +72,9 @@ def test_a_chinese_text_loads_only_the_han_pieces(cache: Path) -> None:
     tokenizer.windows("持证社工有多少人？", "厦门市持证社工11,265人，位居全省第一。")
     assert tokenizer.loaded == ["han"]
     tokenizer.windows("How many?", "11,265 social workers.")
-    assert tokenizer.loaded == ["han", "latin"]
+    assert tokenizer.loaded == ["han", "ascii"]
+    tokenizer.windows("Who?", "Xiàmén")  # pinyin with tones: the Latin tier alone, not the whole vocabulary
+    assert tokenizer.loaded == ["han", "ascii", "latin"]
 
 
 def test_a_question_is_cut_to_whole_tokens(cache: Path) -> None:
