@@ -29,7 +29,7 @@ import bm25s  # noqa: E402
 
 from rag.bilingual import chinese_to_english, english_to_chinese, english_word_forms
 from rag.paths import cache_root, write_aside
-from rag.text import HAN, all_han, fold
+from rag.text import HAN, all_han, fold, word_list
 from rag.words import segmenter
 
 log = logging.getLogger(__name__)
@@ -40,14 +40,7 @@ _TOKEN = re.compile(
     rf"|(?P<han>[{HAN}]+)"
 )
 
-STOPWORDS = frozenset(
-    "的 了 是 在 和 与 及 等 也 都 有 为 对 将 把 被 从 以 于 之 其 这 那 个 中 上 下 着 或 并 就 而 "
-    "哪 哪些 什么 多少 几 怎么 如何 吗 呢 么 啥 谁 "
-    "何 何时 为何 是否 一 该 此 据 我 你 他 她 它 们 年 月 日 "
-    "a an the of in on at to for from by with and or is are was were be been has have had do does did "
-    "what which who whom whose when where why how many much that this these those it its as into than "
-    "there their they he she his her about".split()
-)
+STOPWORDS = word_list("keyword_stopwords")
 
 
 def tokenize(text: str) -> list[str]:

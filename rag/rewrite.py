@@ -25,7 +25,7 @@ import re
 from collections.abc import Sequence
 
 from rag.compose.terms import EN_STOPWORDS, ZH_STOPWORDS, places_en, places_zh
-from rag.text import detect_language, has_han, is_chinese, to_simplified
+from rag.text import detect_language, has_han, is_chinese, to_simplified, word_list
 from rag.words import segmenter
 
 _ZH_LEAD = re.compile(r"^\s*(?:那么|那麼|那|还有|還有|另外|而|再问|再問|换成|換成)\s*")
@@ -34,8 +34,8 @@ _EN_LEAD = re.compile(r"^\s*(?:(?:and|but)\s+)?(?:(?:what|how)\s+about|what\s+of
 _ZH_TIME = re.compile(r"(?:19|20)\d{2}\s*年?(?:\s*\d{1,2}\s*月)?|(?:今|去|前|明)年")
 _EN_TIME = re.compile(r"\b(?:19|20)\d{2}\b|\b(?:last|this|next) year\b", re.I)
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
-_FOLLOWUP_WORDS = frozenset("and but what how about of same for in at then also".split())
-_ZH_PARTICLES = frozenset("那 那么 还有 另外 而 呢 吗 啊 吧 怎么样 如何 情况 再问 换成".split())
+_FOLLOWUP_WORDS = word_list("en_followup_words")
+_ZH_PARTICLES = word_list("zh_followup_particles")
 # What an English place name carries with it, in any case: "Fujian province", "Guangxi Zhuang Autonomous Region",
 # "Hong Kong SAR", "the city of Xiamen". Not "county-level": a hyphen goes on to another word.
 _EN_DIVISION = r"(?:province|city|county|district|town|township|village|prefecture|region|municipality|sar)"

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
+from importlib import resources
 
 import opencc
 
@@ -186,3 +187,10 @@ def _han_value(numeral: str, units: tuple[tuple[str, int], ...]) -> int | None:
             rest = _han_value(tail, units[i + 1:])
         return None if rest is None or rest >= unit else multiplier * unit + rest
     return _HAN_DIGITS.get(numeral) if len(numeral) == 1 else None
+
+
+@cache
+def word_list(name: str) -> frozenset[str]:
+    """The words of `rag/data/words/NAME.txt`: white space between words, lines starting with # are comments."""
+    text = (resources.files("rag.data") / "words" / f"{name}.txt").read_text(encoding="utf-8")
+    return frozenset(word for line in text.splitlines() if not line.lstrip().startswith("#") for word in line.split())

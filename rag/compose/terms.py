@@ -22,7 +22,7 @@ from functools import cached_property, lru_cache
 from rag import places
 from rag.bilingual import english_senses, english_to_chinese, lexicon, stem_en
 from rag.lexical import pinyin_readings, reading_table
-from rag.text import HAN, HAN_CHARACTER, fold, has_han, is_chinese, numbers_in, to_simplified
+from rag.text import HAN, HAN_CHARACTER, fold, has_han, is_chinese, numbers_in, to_simplified, word_list
 from rag.words import frequencies, tagger
 
 _HAN_RUN = re.compile(f"[{HAN}]+")
@@ -44,30 +44,10 @@ _KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                           r"\bwhat (?:percentage|proportion|share|number|amount|fraction)\b", re.I)),
 ]
 
-# Question words and particles that carry no subject matter.
-ZH_STOPWORDS = frozenset(
-    "多少 几 几个 什么 哪 哪里 哪儿 哪个 哪些 哪位 哪一年 谁 何时 何地 为何 为什么 怎么 怎样 如何 是否 是 有 "
-    "的 了 吗 呢 吧 啊 和 与 及 或 在 对 为 被 把 从 到 了 等 这 那 那么 还有 该 其 都 共 共有 一共 总共 "
-    "多大 多高 多长 多久 什么时候 请问 请 告诉 我 我们 你 目前 现在 如今 个 名 人 家 位 次 项 年 月 日 已经 已 曾 "
-    "将 会 能 可以 大约 大概 约 一 哪些 多 少".split()
-)
-EN_STOPWORDS = frozenset(
-    "a an the and or of in on at to for from by with about as is are was were be been being do does did "
-    "has have had how many much what which who whom whose when where why there their this that these those "
-    "it its than then into per any all some most more many please tell me us our we you your can could "
-    "would should will shall may might according say said says report reported total number numbers "
-    "currently current now present today year years people person s".split()
-)
-# Words that are capitalised but are not names.
-_EN_GENERIC = frozenset(
-    "how what which who whom whose when where why and or in on the a an is are was were do does did "
-    "according province provincial city county district town village autonomous prefecture region "
-    "department bureau office ministry committee association center centre institute university "
-    "civil affairs social work day net daily news china chinese national international "
-    "january february march april may june july august september october november december "
-    "mr mrs ms dr".split()
-)
-_ZH_GENERIC = frozenset("中国 全国 我国 国家 全省 全市 全县 省 市 县".split())
+ZH_STOPWORDS = word_list("zh_question_stopwords")
+EN_STOPWORDS = word_list("en_question_stopwords")
+_EN_GENERIC = word_list("en_capitalised_not_names")
+_ZH_GENERIC = word_list("zh_whole_country_words")
 _PLACE_SUFFIX_ZH = ("自治县", "自治州", "自治区", "特别行政区", "街道", "省", "市", "县", "区", "镇", "乡", "村")
 _PLACE_SUFFIX_EN = re.compile(r"\s+(?:Province|City|County|District|Town|Township|Village|Prefecture|Region)\b")
 
@@ -189,7 +169,7 @@ def analyze(question: str, language: str) -> QuestionInfo:
 
 _ZH_ASK = re.compile(r"多少|几|谁|是什么|为何|何时|什么时候|哪")
 # Words of change ("涨了多少") say how a figure moved, not what it counts: "同比增长189%" answers "涨了多少".
-_CHANGE_WORDS = frozenset("涨 增长 增加 增 提高 提升 上升 上涨 扩大 下降 下跌 减少 减 降低 缩小 变化".split())
+_CHANGE_WORDS = word_list("zh_change_words")
 _ZH_MEASURE_STOP = ZH_STOPWORDS | _CHANGE_WORDS | set("多少 几 是 谁 什么 的 有 为 达到 共有 一共 总共".split())
 _EN_MEASURE = re.compile(
     r"\bhow (?:many|much)\s+((?:[a-z'’-]+\s+){0,4}?[a-z'’-]+)\s+(?:does|do|did|is|are|was|were|has|have|had|will|"
@@ -674,11 +654,7 @@ _DATE_EN = re.compile(
     r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?(?:\s+\d{1,2})?(?:,?\s+\d{4})?\b|"
     r"\b(?:1[0-9]|20)\d{2}\b|\b\d{4}-\d{2}-\d{2}\b|\b(?:[Yy]esterday|[Ll]ast year|[Tt]his year)\b"
 )
-# The commonest Chinese surnames: a jieba `nr` word must start with one to count as a person's name.
-_SURNAMES = frozenset(
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
-    "姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤庄康乔皮"
-)
+_SURNAMES = word_list("zh_surnames")  # a jieba `nr` word must start with one to count as a person's name
 # A name right after a title: "会长陈存根出席", "副会长周惠应邀", "局长孙玉菡".
 _ZH_TITLED_NAME = re.compile(
     rf"(?:会长|主任|局长|厅长|书记|主席|部长|秘书长|总干事|院长|理事长|社工|记者|负责人)([{HAN}]{{2,3}}?)"
