@@ -29,13 +29,13 @@ import bm25s  # noqa: E402
 
 from rag.bilingual import chinese_to_english, english_to_chinese, english_word_forms
 from rag.paths import cache_root, write_aside
-from rag.text import HAN, all_han, fold, word_list
+from rag.text import DIGIT_RUN, HAN, all_han, fold, word_list
 from rag.words import segmenter
 
 log = logging.getLogger(__name__)
 
 _TOKEN = re.compile(
-    r"(?P<num>\d+(?:[.,]\d+)*%?(?P<unit>[万亿千百]?))"
+    rf"(?P<num>{DIGIT_RUN}%?(?P<unit>[万亿千百]?))"
     r"|(?P<latin>[a-z][a-z0-9'\-]*[a-z0-9]|[a-z])"
     rf"|(?P<han>[{HAN}]+)"
 )

@@ -145,7 +145,12 @@ def _append_trimmed(text: str, start: int, end: int, spans: list[tuple[int, int]
         spans.append((start, end))
 
 
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:\.\d+)?")
+# The two number patterns. A figure as prose writes it: digits, thousands grouped by commas, a decimal part
+# ("11,265", "3.8"). A digit run: digits joined by any commas and dots ("1,2,3", "2023.05.01"), what matching
+# keeps as one token.
+FIGURE = r"\d+(?:,\d{3})*(?:\.\d+)?"
+DIGIT_RUN = r"\d+(?:[.,]\d+)*"
+_NUMBER = re.compile(DIGIT_RUN)
 
 
 def numbers_in(text: str) -> list[str]:

@@ -22,7 +22,7 @@ from functools import cached_property, lru_cache
 from rag import places
 from rag.bilingual import english_senses, english_to_chinese, lexicon, stem_en
 from rag.lexical import pinyin_readings, reading_table
-from rag.text import HAN, HAN_CHARACTER, fold, has_han, is_chinese, numbers_in, to_simplified, word_list
+from rag.text import FIGURE, HAN, HAN_CHARACTER, fold, has_han, is_chinese, numbers_in, to_simplified, word_list
 from rag.words import frequencies, tagger
 
 _HAN_RUN = re.compile(f"[{HAN}]+")
@@ -755,7 +755,7 @@ def _ordinal(text: str, start: int) -> bool:
 
 # A figure as written: "11,265", "3.8 万", "2300余", "300多", "59万余", "6%".
 _FIGURE = re.compile(
-    r"(?P<digits>\d+(?:,\d{3})*(?:\.\d+)?)(?:\s*(?:多|余))?(?:\s*(?:万|亿)(?:多|余)?)?(?:\s*(?:%|％|percent\b))?"
+    rf"(?P<digits>{FIGURE})(?:\s*(?:多|余))?(?:\s*(?:万|亿)(?:多|余)?)?(?:\s*(?:%|％|percent\b))?"
 )
 
 

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from rag.compose.terms import Haystack, analyze, entity_in, names_en, places_zh
-from rag.text import detect_language, fold, han_numeral_value, has_han, is_chinese, numbers_in
+from rag.text import FIGURE, detect_language, fold, han_numeral_value, has_han, is_chinese, numbers_in
 
 log = logging.getLogger(__name__)
 
 _SPACE = re.compile(r"\s+")
-_VALUE = re.compile(r"(\d+(?:,\d{3})*(?:\.\d+)?)\s*(万|亿|thousand|million|billion)?", re.I)
+_VALUE = re.compile(rf"({FIGURE})\s*(万|亿|thousand|million|billion)?", re.I)
 # A run of Chinese numerals is a number only with a unit of ten or more in it: 一百万, 三十, not 统一 or 一直.
 _HAN_NUMERAL = re.compile(r"[零〇一二两三四五六七八九十百千万亿]{2,}")
 _HAN_UNIT = re.compile(r"[十百千万亿]")
