@@ -10,7 +10,7 @@ import argparse
 import logging
 
 from rag.pipeline import IndexUnavailable
-from rag.ui_app import serve
+from rag.ui.app import serve
 
 
 def main(argv: list[str] | None = None) -> None:

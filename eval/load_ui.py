@@ -45,7 +45,7 @@ class Outcome:
 
 def load_questions(n: int) -> list[str]:
     """n questions, alternating Chinese and English when the gold file has both."""
-    from rag.ui_app import EXAMPLE_QUESTIONS
+    from rag.ui.app import EXAMPLE_QUESTIONS
 
     questions = list(EXAMPLE_QUESTIONS)
     if GOLD.is_file():

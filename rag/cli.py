@@ -244,7 +244,7 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from rag.ui_app import serve
+    from rag.ui.app import serve
 
     settings = _settings(args)
     serve(args.index_dir, host=args.host or settings.host, port=args.port or settings.port, settings=settings)

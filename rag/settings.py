@@ -95,7 +95,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 7860
     max_upload_mb: float = 20.0
-    ui_token: str = ""  # "": a new random token each run (rag/ui_access.py); needed to add or remove articles
+    ui_token: str = ""  # "": a new random token each run (rag/ui/access.py); needed to add or remove articles
 
     @classmethod
     def load(cls, config: str | Path | None = None, **overrides: Any) -> Settings:

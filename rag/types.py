@@ -114,7 +114,7 @@ class Passage:
 
     def _repr_html_(self) -> str:
         """The passage as the web UI's card: title, outlet, date, strength, text (escaped)."""
-        from rag.ui_render import notebook_html
+        from rag.ui.render import notebook_html
 
         return notebook_html(self)
 
@@ -187,7 +187,7 @@ class Answer:
     def _repr_html_(self) -> str:
         """The answer as the web UI shows it: linked markers, citation cards (or the nearest passages of an
         abstention), copy buttons; all article text escaped."""
-        from rag.ui_render import notebook_html
+        from rag.ui.render import notebook_html
 
         return notebook_html(self)
 

@@ -1,4 +1,4 @@
-"""rag.ui_access: which requests reach the app, and which may change the corpus."""
+"""rag.ui.access: which requests reach the app, and which may change the corpus."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from rag.ui_access import Access, AccessGuard, is_loopback
+from rag.ui.access import Access, AccessGuard, is_loopback
 
 
 def _client(access: Access) -> TestClient:

@@ -24,8 +24,8 @@ from gradio_client import Client, handle_file
 from rag.settings import Settings
 from rag.store.base import SearchFilter
 from rag.types import Answer, Citation, Document
-from rag.ui_access import TOKEN_HEADER, Access
-from rag.ui_app import CHANGES_NEED_TOKEN, build_app, launch
+from rag.ui.access import TOKEN_HEADER, Access
+from rag.ui.app import CHANGES_NEED_TOKEN, build_app, launch
 
 XIAMEN = "At present, there are 11,265 certified social workers in Xiamen, ranking first in the country."
 SUPPORT = "At present, there are 11,265 certified social workers in Xiamen"

@@ -11,7 +11,7 @@ import pytest
 
 from rag.store.base import SearchFilter
 from rag.types import Answer, Citation, Document, Passage, StoryCopy
-from rag.ui_inputs import (
+from rag.ui.inputs import (
     MAX_NAME_CHARS,
     UploadRejected,
     build_filter,
@@ -20,7 +20,7 @@ from rag.ui_inputs import (
     sanitize_filename,
     stage_uploads,
 )
-from rag.ui_render import (
+from rag.ui.render import (
     anchor_id,
     answer_html,
     citation_card,

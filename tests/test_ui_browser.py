@@ -30,9 +30,9 @@ from rag.pipeline import RAG  # noqa: E402
 from rag.references import quotation  # noqa: E402
 from rag.text import in_chinese_script  # noqa: E402
 from rag.types import Answer  # noqa: E402
-from rag.ui_access import Access  # noqa: E402
-from rag.ui_app import EXAMPLE_QUESTIONS, UI_STRINGS, build_app, launch, table_headers  # noqa: E402
-from rag.ui_render import LANGUAGE_NAMES  # noqa: E402
+from rag.ui.access import Access  # noqa: E402
+from rag.ui.app import EXAMPLE_QUESTIONS, UI_STRINGS, build_app, launch, table_headers  # noqa: E402
+from rag.ui.render import LANGUAGE_NAMES  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

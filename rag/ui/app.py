@@ -14,9 +14,9 @@ In: an open `RAG` (rag.pipeline). Out: a local web app with
 The page follows the browser's language (zh-CN, zh-TW, en): our strings come from rag/data/ui/strings.json through
 Gradio's i18n, which translates its own.
 The server binds to settings.host (127.0.0.1) and never opens a share link; requests for another
-host name or from another origin are refused (rag.ui_access); Gradio analytics are switched off
+host name or from another origin are refused (rag.ui.access); Gradio analytics are switched off
 before Gradio is imported, and the page loads nothing from outside the server.
-Rendering and input checking live in `rag.ui_render` and `rag.ui_inputs` (pure, unit-tested).
+Rendering and input checking live in `rag.ui.render` and `rag.ui.inputs` (pure, unit-tested).
 """
 
 from __future__ import annotations
@@ -40,15 +40,15 @@ from rag.paths import PACKAGE_DIR  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 from rag.text import detect_language, to_traditional  # noqa: E402
 from rag.types import Document  # noqa: E402
-from rag.ui_access import Access, AccessGuard  # noqa: E402
-from rag.ui_inputs import (  # noqa: E402
+from rag.ui.access import Access, AccessGuard  # noqa: E402
+from rag.ui.inputs import (  # noqa: E402
     LANGUAGES,
     UPLOAD_SUFFIXES,
     build_filter,
     describe_filter,
     stage_uploads,
 )
-from rag.ui_render import (  # noqa: E402
+from rag.ui.render import (  # noqa: E402
     COPY_JS,
     CSS,
     DOCUMENT_COLUMN_WIDTHS,
@@ -84,7 +84,7 @@ ASK_WORKERS = 2
 Message = dict[str, str]
 
 # Once the page has loaded, take the token out of the address bar (it now lives in an HttpOnly cookie, see
-# rag.ui_access): it stays out of the browser's history and of screenshots, and the page's address is the one its
+# rag.ui.access): it stays out of the browser's history and of screenshots, and the page's address is the one its
 # links ("#cite-1-2") are written against.
 STRIP_TOKEN_JS = """() => {
   const url = new URL(window.location.href);
