@@ -186,14 +186,6 @@ class Reader:
     def _tokenizer(self) -> ReaderTokenizer:
         return ReaderTokenizer(self.config.max_len, self.config.stride)
 
-    def warm_up(self) -> None:
-        """Load the model, the tokenizer's Chinese and English parts and the embeddings now (under a second in a new
-        process) instead of on first read. Not in a background thread: loading the tokenizer holds the GIL, so
-        nothing would run beside it, and a process that exits meanwhile (`rag index`) is aborted by onnxruntime."""
-        with self._lock:  # the cached loaders above are not thread-safe on first use (the UI asks from threads)
-            self._session, self._embeddings  # noqa: B018 - loaded by being read
-        self._tokenizer.warm_up()
-
     def read(self, question: str, contexts: list[str], k: int = 1, floor: float = 0.0) -> list[Span]:
         """The `k` best answers to `question` in `contexts`, best first; [] when none beats no-answer.
 
@@ -202,7 +194,7 @@ class Reader:
         question, contexts = question.strip(), list(contexts)
         if not question or not any(c.strip() for c in contexts) or k < 1:
             return []
-        with self._lock:
+        with self._lock:  # the cached loaders are not thread-safe on first use (the UI reads from threads)
             session, tokenizer, embed = self._session, self._tokenizer, self._embeddings
         windows = self._windows(tokenizer, question, contexts)
         if not windows:

@@ -7,10 +7,10 @@ which sequence it belongs to.
 Loading all 250k pieces takes about a second (the `tokenizers` library builds its lookup trie piece by piece), most
 of a cold `rag ask`. So the vocabulary is cut into tiers, each the pieces written only in a set of characters: Han
 with digits and punctuation (21k pieces, 0.03 s), that plus ASCII letters (100k, 0.17 s), plus accented Latin
-letters (128k, 0.22 s), then all of it. A text is
-read by the first tier whose characters hold every character of it (after normalisation): the pieces such a text
-can match are all in that tier, with their own scores, so the Viterbi search finds the same tokens as with the
-whole vocabulary (tested against it). Each tier is built from the model file once per machine into the cache.
+letters (128k, 0.22 s), then all of it. A text is read by the first tier whose characters hold every character of
+it (after normalisation): the pieces such a text can match are all in that tier, with their own scores, so the
+Viterbi search finds the same tokens as with the whole vocabulary (tested against it). Each tier is built from the
+model file once per machine into the cache, and loaded the first time a text needs it.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ import numpy as np
 from rag.paths import cache_root, write_aside
 from rag.text import HAN
 
-# Characters of each tier but the last (which is the whole vocabulary), as a regex class. Both take ASCII digits and
-# punctuation, Latin-1 symbols, general punctuation, arrows and other signs (U+2000-2BFF, ▁ included), CJK
-# punctuation, Han (basic, extension A, compatibility), CJK compatibility forms and full-width forms.
+# Characters of each tier but the last (which is the whole vocabulary), as a regex class. Every one takes ASCII
+# digits and punctuation, Latin-1 symbols, general punctuation, arrows and other signs (U+2000-2BFF, ▁ included),
+# CJK punctuation, Han (basic, extension A, compatibility), CJK compatibility forms and full-width forms.
 _HAN = f"\u0000-\u0040\u005b-\u0060\u007b-\u00bf\u00d7\u00f7\u2000-\u2bff\u3000-\u303f{HAN}\ufe30-\ufe4f\uff00-\uffef"
 TIERS: tuple[tuple[str, str | None], ...] = (
     ("han", _HAN),
@@ -86,11 +86,6 @@ class ReaderTokenizer:
     def loaded(self) -> list[str]:
         """The tiers loaded so far, smallest first."""
         return [name for name, _ in TIERS if name in self._tiers]
-
-    def warm_up(self) -> None:
-        """Load the tiers that Chinese and English text need (a quarter of a second)."""
-        self._tier_for("")
-        self._tier_for("a")
 
     def _tier_for(self, text: str) -> _Tier:
         """The smallest tier whose characters hold `text` as the tokenizer normalises it (every tier normalises
