@@ -15,7 +15,6 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from functools import lru_cache
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -28,7 +27,7 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 import bm25s  # noqa: E402
 
 from rag.bilingual import chinese_to_english, english_to_chinese, english_word_forms
-from rag.paths import cache_root, write_aside
+from rag.pinyin import pinyin_keys
 from rag.text import DIGIT_RUN, HAN, all_han, fold, word_list
 from rag.words import segmenter
 
@@ -74,48 +73,6 @@ def tokenize_all(texts: Sequence[str], workers: int = 0) -> list[list[str]]:
     # spawn, not fork: the parent may hold OpenMP or CUDA threads, which a forked child must not inherit.
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
         return list(pool.map(tokenize, texts, chunksize=max(64, len(texts) // (workers * 8))))
-
-
-def pinyin_keys(word: str, limit: int = 16) -> set[str]:
-    """Toneless pinyin spellings of a Han word ("漯河" -> {"luohe", "tahe"}), every reading of each character."""
-    combos = [""]
-    for char in word:  # per character: a phrase reading would keep only one reading of 漯 ("ta", not "luo")
-        combos = [c + r for c in combos for r in pinyin_readings(char)][:limit]
-    return set(combos)
-
-
-@lru_cache(maxsize=65536)
-def pinyin_readings(char: str) -> tuple[str, ...]:
-    """Every toneless reading of a Han character ("重" -> ("zhong", "chong")); ("",) for any other character."""
-    return tuple(reading_table().get(char, "").split(","))
-
-
-@lru_cache(maxsize=1)
-def reading_table() -> dict[str, str]:
-    """Han character -> its toneless pypinyin readings (every heteronym), built once per pypinyin version into the
-    cache: importing pypinyin's tables costs ~0.35 s per process, reading this copy ~20 ms. Readings are joined
-    by commas."""
-    import importlib.metadata
-
-    version = importlib.metadata.version("pypinyin")
-    cached = cache_root() / "pinyin" / f"readings-1-{version}.json"
-    try:
-        return json.loads(cached.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        pass
-    from pypinyin import Style, pinyin
-    from pypinyin.pinyin_dict import pinyin_dict
-
-    table: dict[str, str] = {}
-    for code in pinyin_dict:
-        readings = pinyin(chr(code), style=Style.NORMAL, heteronym=True, errors="ignore")
-        if readings and readings[0]:
-            table[chr(code)] = ",".join(readings[0])
-    try:
-        write_aside(cached, lambda part: part.write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8"))
-    except OSError as exc:
-        log.info("could not cache pinyin readings in %s (%s)", cached.parent, exc)
-    return table
 
 
 _PLACE_SUFFIXES = frozenset("省市县区镇乡村州盟旗")

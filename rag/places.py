@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from rag.lexical import pinyin_keys
 from rag.paths import cache_root, write_aside
+from rag.pinyin import pinyin_keys
 from rag.text import fold
 from rag.words import word_tags
 

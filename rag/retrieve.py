@@ -39,7 +39,8 @@ from pathlib import Path
 import numpy as np
 
 from rag.chunk import widen
-from rag.compose.terms import QuestionInfo, asked_for, kind_spans
+from rag.compose.kinds import kind_spans
+from rag.compose.terms import QuestionInfo, asked_for
 from rag.embed.base import Embedder
 from rag.lexical import LexicalIndex, tokenize
 from rag.sentences import SentenceIndex

@@ -23,7 +23,7 @@ scripts via pinyin and the dictionary).
 Before any of that, candidates that cannot answer are dropped, each for a stated reason that the
 abstention notes repeat (`_passage_mismatch`, `_sentence_mismatch`): no figure or date in the sentence
 where one is asked for, or no figure of the unit asked for (a count is no answer to "what share", 90学时
-none to "how many social workers": `terms.asked_unit`, `terms.figure_unit`); an article without a year
+none to "how many social workers": `terms.asked_unit`, `kinds.figure_unit`); an article without a year
 or code the question names ("in 2020", "5A"); a passage that mentions none of the question's places; a
 count whose passage never names what is counted ("平均月薪") or lacks a word that narrows it ("高级社会工作师"); a
 count for a whole city where a province is asked about, or for a place inside it (厦门 in 福建); a sentence
@@ -50,16 +50,9 @@ import numpy as np
 
 from rag.compose import messages
 from rag.compose.citations import Source, collapse_duplicates, make_citation
-from rag.compose.terms import (
-    Haystack,
-    QuestionInfo,
-    analyze,
-    entity_in,
-    figure_unit,
-    haystack,
-    is_chinese_place,
-    kind_spans,
-)
+from rag.compose.kinds import figure_unit, kind_spans
+from rag.compose.terms import QuestionInfo, analyze, is_chinese_place
+from rag.compose.text_view import TextView, entity_in, text_view
 from rag.compose.verify import Claim, verify_claims
 from rag.embed.base import Embedder
 from rag.places import elsewhere, parts_named, regions_named
@@ -191,11 +184,11 @@ class ExtractiveComposer:
             candidate.semantic = max(candidate.semantic, _rescale(float(cosine), candidate.cross_lingual))
             candidate.score = _combine(candidate)
 
-    def _candidates(self, index: int, passage: Passage, info: QuestionInfo, article: Haystack) -> list[Candidate]:
+    def _candidates(self, index: int, passage: Passage, info: QuestionInfo, article: TextView) -> list[Candidate]:
         evidence_language = passage.lang or detect_language(passage.text)
         cross = is_chinese(evidence_language) != info.chinese
-        whole = haystack(f"{passage.title}\n{passage.text}")
-        title = haystack(passage.title or "")
+        whole = text_view(f"{passage.title}\n{passage.text}")
+        title = text_view(passage.title or "")
         entity_factor = _entity_factor(info, whole)
         passage_mismatch = _passage_mismatch(info, whole, article, cross)
         # A term the passage lacks is in none of its sentences: only the others are looked up sentence by sentence.
@@ -209,7 +202,7 @@ class ExtractiveComposer:
             if end - start > TRIM_CHARS:
                 start, end = _answering_clauses(passage.text, start, end, info, cross, kinds, in_passage)
             text = passage.text[start:end]
-            sentence = haystack(text)
+            sentence = text_view(text)
             kind_ok = info.kind is None or any(start <= a and b <= end for a, b in kinds)
             sentence_cov = _coverage(info, sentence, cross, entities=False, among=in_passage)
             lexical = None
@@ -299,7 +292,8 @@ class ExtractiveComposer:
             bounds = _clause_bounds(text, 0, len(text))
 
             def rank(span: tuple[int, int]) -> tuple[bool, int, float, int, int]:
-                clause = haystack(text[max(b for b in bounds if b <= span[0]) : min(b for b in bounds if b >= span[1])])
+                start, end = max(b for b in bounds if b <= span[0]), min(b for b in bounds if b >= span[1])
+                clause = text_view(text[start:end])
                 return (info.unit not in (None, "count") and figure_unit(text, *span) != info.unit,
                         -sum(weight for forms, weight in measures if any(clause.has(f) for f in forms)),
                         -counted.totals(counted.found_in(info, clause))[0],
@@ -338,13 +332,13 @@ def abstention(question: str, passages: list[Passage], language: str, confidence
 # ---- scoring parts ------------------------------------------------------------------------------
 
 
-def _articles(passages: list[Passage]) -> dict[str, Haystack]:
+def _articles(passages: list[Passage]) -> dict[str, TextView]:
     """doc id -> its title, date and every paragraph among `passages` (the whole article for the first few, which
     `document_context` adds): what a year or figure the question names is looked up in."""
     parts: dict[str, list[str]] = {}
     for p in passages:
         parts.setdefault(p.doc_id, [p.title, p.date or ""]).append(p.text)
-    return {doc_id: haystack("\n".join(texts)) for doc_id, texts in parts.items()}
+    return {doc_id: text_view("\n".join(texts)) for doc_id, texts in parts.items()}
 
 
 def _rescale(cosine: float, cross_lingual: bool) -> float:
@@ -401,7 +395,7 @@ class _CountedTerms:
         fixed_total = sum(w for n, w in weights.items() if n not in conditional)
         return cls(weights, frozenset(conditional), frozenset(translated), fixed_total)
 
-    def found_in(self, info: QuestionInfo, hay: Haystack, among: set[int] | None = None) -> set[int]:
+    def found_in(self, info: QuestionInfo, hay: TextView, among: set[int] | None = None) -> set[int]:
         """The counted terms in `hay`, looked up among `among` only when given (those found in a text `hay` is
         part of)."""
         return {n for n in (self.weights if among is None else among & self.weights.keys())
@@ -414,7 +408,7 @@ class _CountedTerms:
         return matched, self.fixed_total + sum(self.weights[n] for n in found if n in self.conditional)
 
 
-def _coverage(info: QuestionInfo, hay: Haystack, cross: bool, entities: bool = True,
+def _coverage(info: QuestionInfo, hay: TextView, cross: bool, entities: bool = True,
               among: set[int] | None = None) -> float | None:
     """Weighted share of the question's key terms in `hay` (without its named entities when
     `entities` is False: a sentence need not repeat the place its passage is about). Across
@@ -431,7 +425,7 @@ def _coverage(info: QuestionInfo, hay: Haystack, cross: bool, entities: bool = T
     return matched / total if total else None
 
 
-def _focus(info: QuestionInfo, sentence: Haystack) -> float:
+def _focus(info: QuestionInfo, sentence: TextView) -> float:
     """Share of the question's measure words in the sentence; without any, 1.0 if the sentence has
     one of the question's key terms other than names (or there are none), else 0.0."""
     if info.measure:
@@ -440,7 +434,7 @@ def _focus(info: QuestionInfo, sentence: Haystack) -> float:
     return 1.0 if not topic or any(sentence.has(t.text) for t in topic) else 0.0
 
 
-def _focus_across(info: QuestionInfo, sentence: Haystack) -> float:
+def _focus_across(info: QuestionInfo, sentence: TextView) -> float:
     """`_focus` across languages: the share of the measure words the dictionary translates whose translation is in
     the sentence; 1.0 when it translates none of them."""
     known = [ts for m in info.measure if (ts := info.translations_of(m))]
@@ -449,7 +443,7 @@ def _focus_across(info: QuestionInfo, sentence: Haystack) -> float:
     return sum(any(sentence.has(t) for t in ts) for ts in known) / len(known)
 
 
-def _entity_factor(info: QuestionInfo, hay: Haystack) -> float:
+def _entity_factor(info: QuestionInfo, hay: TextView) -> float:
     """1.0 when the passage mentions the question's places, organisations and people; less by
     the share it misses."""
     checks = [entity_in(e, hay) for e in info.entities]
@@ -464,7 +458,7 @@ _UNIT_NAMES = {"count": "count", "rate": "figure per head of population", "share
                "money": "sum of money", "time": "duration", "age": "age"}
 
 
-def _passage_mismatch(info: QuestionInfo, passage: Haystack, article: Haystack, cross: bool) -> str:
+def _passage_mismatch(info: QuestionInfo, passage: TextView, article: TextView, cross: bool) -> str:
     """Why no sentence of this passage can answer: its article (title, date and the paragraphs retrieved)
     lacks a figure the question names ("5A"; across languages codes only), or a year while it names others ("in
     2020" of an article on 2023); the passage mentions none of the question's places and names (for a Chinese
@@ -502,7 +496,7 @@ def _is_code(number: str, question: str) -> bool:
     return re.search(rf"(?<![\d.]){number}[A-Za-z]", question) is not None
 
 
-def _sentence_mismatch(info: QuestionInfo, sentence: Haystack, kind_ok: bool, title: Haystack) -> str:
+def _sentence_mismatch(info: QuestionInfo, sentence: TextView, kind_ok: bool, title: TextView) -> str:
     """Why this sentence cannot answer: no figure or date where one is asked for; a count for a place inside the one
     asked about (厦门 for 福建: `rag.places`) that does not name it, or one that names no place in an article
     whose headline names another province or city (甘肃庄浪 for 上海); a count for a whole place of another level than
@@ -563,7 +557,7 @@ def _answering_clauses(text: str, start: int, end: int, info: QuestionInfo, cros
     # Kinds and terms are found once (in the sentence, in each clause), not per window: that cost ~50 ms a question;
     # a window's coverage grows clause by clause (a term never spans a clause end: terms hold no punctuation).
     counted = _CountedTerms.of(info, cross, entities=False)
-    present = [counted.found_in(info, haystack(text[a:b]), among) for a, b in clauses]
+    present = [counted.found_in(info, text_view(text[a:b]), among) for a, b in clauses]
     best: tuple[float, int, int, int, int] | None = None
     for i in range(len(clauses)):
         found: set[int] = set()

@@ -39,7 +39,8 @@ from rag.compose import messages
 from rag.compose.base import Composer
 from rag.compose.citations import Source, collapse_duplicates, make_citation
 from rag.compose.extractive import abstention, candidate_spans
-from rag.compose.terms import analyze, entity_in, haystack
+from rag.compose.terms import analyze
+from rag.compose.text_view import entity_in, text_view
 from rag.compose.verify import Claim, verify_claims
 from rag.embed.base import Embedder
 from rag.places import regions_named
@@ -232,7 +233,7 @@ def _names_asked(question: str, language: str, source: Source) -> bool:
     """Whether the story names one of the names the question names, if it names any (across languages through
     pinyin and the dictionary, which miss many transliterated foreign names: one found is enough)."""
     names = analyze(question, language).entities
-    story = haystack(f"{source.passage.title}\n{source.passage.text}")
+    story = text_view(f"{source.passage.title}\n{source.passage.text}")
     return not names or any(entity_in(name, story) is not False for name in names)
 
 

@@ -19,7 +19,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from rag.compose.terms import Haystack, analyze, entity_in, names_en, places_zh
+from rag.compose.terms import analyze, names_en, places_zh
+from rag.compose.text_view import TextView, entity_in
 from rag.text import FIGURE, detect_language, fold, han_numeral_value, has_han, is_chinese, numbers_in
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ def spelled_numbers(text: str) -> list[tuple[str, Decimal]]:
     return found
 
 
-def unsupported_numbers(claim_text: str, passage: Haystack) -> list[str]:
+def unsupported_numbers(claim_text: str, passage: TextView) -> list[str]:
     """Numbers in `claim_text` that the passage does not state. A figure written with digits alone may match the
     passage's digits (`11,265` == `11265`) or a value there (`33,000` == `3.3万`); one with a unit of scale, or
     written in words, must match a value there (`11,265万` does not match `11,265`)."""
@@ -108,7 +109,7 @@ def _decimal(digits: str) -> Decimal | None:
         return None
 
 
-def unsupported_names(claim_text: str, passage: Haystack) -> list[str]:
+def unsupported_names(claim_text: str, passage: TextView) -> list[str]:
     """Names (places, people, organisations) in `claim_text` that the passage does not mention."""
     names = [claim_text[s:e] for s, e in places_zh(claim_text)] if has_han(claim_text) else []
     names += [e for e in analyze(claim_text, detect_language(claim_text)).entities if e not in names]
@@ -118,7 +119,7 @@ def unsupported_names(claim_text: str, passage: Haystack) -> list[str]:
 
 def check_claim(claim: Claim, passage_text: str) -> str | None:
     """None if `passage_text` supports the claim, else why not (for Answer.notes)."""
-    passage = Haystack(passage_text)
+    passage = TextView(passage_text)
     if claim.verbatim and _squash(claim.text) not in passage.nospace:
         return "the quoted text is not in the passage"
     missing = unsupported_numbers(f"{claim.text} {claim.key}", passage)
