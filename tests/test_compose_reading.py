@@ -126,8 +126,11 @@ def test_below_the_threshold_across_languages_the_fallback_decides_and_the_reade
 ])
 def test_the_shipped_reader_answers_on_the_seeds(seeds_rag, question: str, answer: str):
     from rag.compose import create_composer
+    from rag.settings import Settings
 
-    composer = create_composer("reader", embedder=seeds_rag.embedder)
+    settings = Settings(composer="reader", max_answer_sentences=2, abstain_threshold=0.5, abstain_threshold_cross=0.5,
+                        compose_max_passages=5, compose_max_sentences=8, reader_passages=5, reader_min_retrieval=0.0)
+    composer = create_composer(settings, seeds_rag.embedder)
     result = seeds_rag.retrieve(question, 5, None, None)
     composed = composer.compose(question, result.passages, "en" if question.isascii() else "zh-hans")
     assert answer in composed.short_answer and answer in composed.text and composed.citations
