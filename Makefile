@@ -47,3 +47,4 @@ test: install browser
 
 lint: install
 	$(BIN)/ruff check rag tests eval ui.py
+	$(BIN)/lint-imports

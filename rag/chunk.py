@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from rag.text import split_sentences, to_simplified
+from rag.lang.text import split_sentences, to_simplified
 from rag.types import Chunk, Document
 
 SEPARATORS = ["\n\n", "\n", "。", "！", "？", "；", ". ", "! ", "? ", "; ", "，", ", ", "、"]

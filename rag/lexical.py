@@ -26,10 +26,10 @@ import numpy as np
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 import bm25s  # noqa: E402
 
-from rag.bilingual import chinese_to_english, english_to_chinese, english_word_forms
-from rag.pinyin import pinyin_keys
-from rag.text import DIGIT_RUN, HAN, all_han, fold, word_list
-from rag.words import segmenter
+from rag.lang.dictionary import chinese_to_english, english_to_chinese, english_word_forms
+from rag.lang.pinyin import pinyin_keys
+from rag.lang.text import DIGIT_RUN, HAN, all_han, fold, word_list
+from rag.lang.words import segmenter
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,6 @@ from typing import Any
 import numpy as np
 
 from rag import generations
-from rag.bilingual import preload as preload_dictionary
 from rag.chunk import chunk_document, embedding_text
 from rag.compose import create_composer
 from rag.compose.citations import in_question_script
@@ -34,8 +33,11 @@ from rag.compose.messages import abstain_text
 from rag.embed import CachedEmbedder, Progress, create_embedder
 from rag.ingest import IngestError, file_hash, iter_files, load_file_result, make_ids_unique, mark_stories
 from rag.ingest.dates import infer_dates
+from rag.lang.dictionary import preload as preload_dictionary
+from rag.lang.text import detect_language, has_words, in_chinese_script
 from rag.lexical import LexicalIndex, tokenize_all
 from rag.paths import cache_root, default_corpus, default_index, file_key
+from rag.query.rewrite import rewrite_followup
 from rag.retrieve import (
     CorpusView,
     RetrievalParams,
@@ -45,12 +47,10 @@ from rag.retrieve import (
     document_context,
     vector_meta,
 )
-from rag.rewrite import rewrite_followup
 from rag.sentences import SentenceIndex
 from rag.settings import Settings
 from rag.store import create_store_from_settings, open_store_from_settings
 from rag.store.base import SearchFilter
-from rag.text import detect_language, has_words, in_chinese_script
 from rag.types import Answer, Chunk, Document, Passage, StoryCopy
 
 log = logging.getLogger(__name__)

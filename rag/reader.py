@@ -33,9 +33,9 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.lang.text import detect_language, to_simplified, to_traditional
 from rag.paths import cpu_signature, write_aside
 from rag.reader_tokenizer import ReaderTokenizer, Window, cache_file
-from rag.text import detect_language, to_simplified, to_traditional
 
 log = logging.getLogger(__name__)
 

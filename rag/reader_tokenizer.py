@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.lang.text import HAN
 from rag.paths import cache_root, write_aside
-from rag.text import HAN
 
 # Characters of each tier but the last (which is the whole vocabulary), as a regex class. Every one takes ASCII
 # digits and punctuation, Latin-1 symbols, general punctuation, arrows and other signs (U+2000-2BFF, ▁ included),

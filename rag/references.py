@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from rag.text import in_chinese_script, is_chinese
+from rag.lang.text import in_chinese_script, is_chinese
 
 _INFERRED = {
     "en": {"lead": "from its lead", "copy": "from a copy of the story", "listing": "from the page that lists it"},

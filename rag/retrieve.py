@@ -39,14 +39,14 @@ from pathlib import Path
 import numpy as np
 
 from rag.chunk import widen
-from rag.compose.kinds import kind_spans
-from rag.compose.terms import QuestionInfo, asked_for
 from rag.embed.base import Embedder
+from rag.lang.text import detect_language, has_han, paragraph_spans, split_sentences, to_simplified
 from rag.lexical import LexicalIndex, tokenize
+from rag.query.analyze import QuestionInfo, asked_for
+from rag.query.kinds import kind_spans
 from rag.sentences import SentenceIndex
 from rag.settings import Settings
 from rag.store.base import SearchFilter, VectorMeta, VectorStore
-from rag.text import detect_language, has_han, paragraph_spans, split_sentences, to_simplified
 from rag.types import Chunk, Document, Passage, StoryCopy
 
 MODES = ("hybrid", "dense", "keyword")

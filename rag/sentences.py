@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.compose import candidate_spans
 from rag.embed import Progress
 from rag.embed.base import Embedder
+from rag.lang.text import candidate_spans
 from rag.store.base import VectorMeta, VectorStore
 from rag.types import Chunk, Document
 

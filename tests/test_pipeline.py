@@ -12,9 +12,9 @@ import pytest
 from conftest import SEEDS
 
 from rag import paths
+from rag.lang.text import in_chinese_script, is_chinese
 from rag.pipeline import RAG, IndexUnavailable
 from rag.settings import Settings
-from rag.text import in_chinese_script, is_chinese
 
 
 def _ids(passages) -> list[str]:

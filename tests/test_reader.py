@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rag.lang.text import to_traditional
 from rag.reader import Reader, ReaderConfig, WordEmbeddings
-from rag.text import to_traditional
 
 XIAMEN = ("At present, there are 11,265 certified social workers in Xiamen, ranking first in the province. "
           "Xiamen has built 1,262 social work service projects.")

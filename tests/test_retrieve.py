@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rag.compose.terms import asked_for
 from rag.lexical import LexicalIndex, tokenize
+from rag.query.analyze import asked_for
 from rag.retrieve import CorpusView, RetrievalParams, Retriever, _whole_words
 from rag.sentences import SentenceIndex
 from rag.settings import Settings

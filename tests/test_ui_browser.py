@@ -26,9 +26,9 @@ if not CHROMIUM.exists():
 
 from playwright.sync_api import Page, Route, sync_playwright  # noqa: E402
 
+from rag.lang.text import in_chinese_script  # noqa: E402
 from rag.pipeline import RAG  # noqa: E402
 from rag.references import quotation  # noqa: E402
-from rag.text import in_chinese_script  # noqa: E402
 from rag.types import Answer  # noqa: E402
 from rag.ui.access import Access  # noqa: E402
 from rag.ui.app import EXAMPLE_QUESTIONS, UI_STRINGS, build_app, launch, table_headers  # noqa: E402

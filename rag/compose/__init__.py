@@ -13,7 +13,7 @@ strings in English, Simplified and Traditional Chinese.
 from __future__ import annotations
 
 from rag.compose.base import Composer
-from rag.compose.extractive import ExtractiveComposer, candidate_spans
+from rag.compose.extractive import ExtractiveComposer
 from rag.compose.generative import OpenAIComposer
 from rag.compose.reading import ReaderComposer
 from rag.embed.base import Embedder
@@ -43,5 +43,5 @@ def create_composer(settings: Settings, embedder: Embedder) -> Composer:
     raise ValueError(f"Unknown composer {s.composer!r}; choose one of {', '.join(COMPOSERS)} (setting 'composer')")
 
 
-__all__ = ["COMPOSERS", "Composer", "ExtractiveComposer", "OpenAIComposer", "ReaderComposer", "candidate_spans",
+__all__ = ["COMPOSERS", "Composer", "ExtractiveComposer", "OpenAIComposer", "ReaderComposer",
            "create_composer"]

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from rag.text import fold, paragraph_spans
+from rag.lang.text import fold, paragraph_spans
 from rag.types import Citation, Document, Passage
 
 _SPACE = re.compile(r"\s+")

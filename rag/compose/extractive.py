@@ -44,25 +44,23 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 
 from rag.compose import messages
 from rag.compose.citations import Source, collapse_duplicates, make_citation
-from rag.compose.kinds import figure_unit, kind_spans
-from rag.compose.terms import QuestionInfo, analyze, is_chinese_place
-from rag.compose.text_view import TextView, entity_in, text_view
 from rag.compose.verify import Claim, verify_claims
 from rag.embed.base import Embedder
-from rag.places import elsewhere, parts_named, regions_named
-from rag.text import detect_language, fold, is_chinese, split_sentences
+from rag.lang.places import elsewhere, parts_named, regions_named
+from rag.lang.text import candidate_spans, detect_language, fold, is_chinese
+from rag.query.analyze import QuestionInfo, analyze, is_chinese_place
+from rag.query.kinds import figure_unit, kind_spans
+from rag.query.text_view import TextView, entity_in, text_view
 from rag.types import Answer, Citation, Passage
 
 log = logging.getLogger(__name__)
 
 TRIM_CHARS = 120  # quote only the answering clause(s) of sentences longer than this
-MIN_SENTENCE_CHARS = 6
 MIN_CLAUSE_CHARS = 40  # a trimmed quote keeps at least this much of its sentence
 KIND_MISSING_FACTOR = 0.4
 NO_LEXICAL_PRIOR = 0.5  # `lexical` when nothing can be compared (no shared script, numbers or names)
@@ -314,13 +312,6 @@ class ExtractiveComposer:
         )
 
 
-@lru_cache(maxsize=8192)
-def candidate_spans(text: str) -> tuple[tuple[int, int], ...]:
-    """Spans of the sentences of `text` long enough to quote: what the composer scores, and what the build embeds
-    ahead (`embed_sentences`) for the composer and for sentence-level retrieval. Shared: passages come back."""
-    return tuple((a, b) for a, b in split_sentences(text) if len(_SPACE.sub("", text[a:b])) >= MIN_SENTENCE_CHARS)
-
-
 def abstention(question: str, passages: list[Passage], language: str, confidence: float,
                notes: list[str]) -> Answer:
     return Answer(
@@ -498,7 +489,7 @@ def _is_code(number: str, question: str) -> bool:
 
 def _sentence_mismatch(info: QuestionInfo, sentence: TextView, kind_ok: bool, title: TextView) -> str:
     """Why this sentence cannot answer: no figure or date where one is asked for; a count for a place inside the one
-    asked about (厦门 for 福建: `rag.places`) that does not name it, or one that names no place in an article
+    asked about (厦门 for 福建: `rag.lang.places`) that does not name it, or one that names no place in an article
     whose headline names another province or city (甘肃庄浪 for 上海); a count for a whole place of another level than
     the one asked about ("全市" for "河南省"), that it does not name; or, asked who holds a post
     ("主任委员是谁"), it does not name that post, or names only its deputy ("副主任委员"). "" when it may."""

@@ -34,7 +34,7 @@ from rag.compose import messages
 from rag.compose.citations import Source, make_citation
 from rag.compose.extractive import ExtractiveComposer
 from rag.compose.verify import Claim, number_values, verify_claims
-from rag.text import fold, is_chinese, split_sentences
+from rag.lang.text import fold, is_chinese, split_sentences
 from rag.types import Answer, Citation, Passage
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ English framing.
 
 from __future__ import annotations
 
-from rag.text import is_chinese, to_traditional
+from rag.lang.text import is_chinese, to_traditional
 
 ABSTAIN = {
     "en": "The indexed articles do not answer this.",

@@ -38,14 +38,14 @@ import numpy as np
 from rag.compose import messages
 from rag.compose.base import Composer
 from rag.compose.citations import Source, collapse_duplicates, make_citation
-from rag.compose.extractive import abstention, candidate_spans
-from rag.compose.terms import analyze
-from rag.compose.text_view import entity_in, text_view
+from rag.compose.extractive import abstention
 from rag.compose.verify import Claim, verify_claims
 from rag.embed.base import Embedder
-from rag.places import regions_named
+from rag.lang.places import regions_named
+from rag.lang.text import candidate_spans, detect_language, is_chinese, split_sentences
+from rag.query.analyze import analyze
+from rag.query.text_view import entity_in, text_view
 from rag.reader import Reader, Span
-from rag.text import detect_language, is_chinese, split_sentences
 from rag.types import Answer, Citation, Passage
 
 FALLBACK_NOTE = ("The reader found no answer in the best passages; these sentences were chosen by the extractive "
@@ -110,7 +110,7 @@ class ReaderComposer:
         The reader weighs what a passage says against what was asked, not which place it is about, and its scores
         compare spans within one language only (across languages they run lower). So the sources are read in
         groups, and the first group that answers gives the span: those that name the provinces and cities the
-        question names (rag.places; all when it names none) before the rest; within each, the language of its
+        question names (rag.lang.places; all when it names none) before the rest; within each, the language of its
         best-ranked story first (the retriever's scores hold across languages), then the other. A group answers
         when its best span answers (`_answers_with`). When none does, the best-scoring span read is returned."""
         best = None

@@ -7,7 +7,7 @@ A verbatim claim (an extractive quote) must occur in the passage, whitespace- an
 insensitively. Every claim's numbers must be in the passage: the same digits (`11,265` ==
 `11265`) or the same value (`3.3万` == `33,000`, `一百万` == `1,000,000`, `twelve thousand` ==
 `12,000`); a figure with a unit of scale must match in value (`11,265万` is not `11,265`). Numbers
-written in words are read by `rag.text.han_numeral_value` and text2num. A generated claim's names (places, people,
+written in words are read by `rag.lang.text.han_numeral_value` and text2num. A generated claim's names (places, people,
 organisations) must be in the passage too, across scripts through pinyin ("Xiamen" ~ "厦门"),
 and at least one of its key terms (across languages, through the CC-CEDICT dictionary).
 """
@@ -19,9 +19,9 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from rag.compose.terms import analyze, names_en, places_zh
-from rag.compose.text_view import TextView, entity_in
-from rag.text import FIGURE, detect_language, fold, han_numeral_value, has_han, is_chinese, numbers_in
+from rag.lang.text import FIGURE, detect_language, fold, han_numeral_value, has_han, is_chinese, numbers_in
+from rag.query.analyze import analyze, names_en, places_zh
+from rag.query.text_view import TextView, entity_in
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 
-from rag.text import fold
+from rag.lang.text import fold
 
 
 def normalise(text: str) -> str:

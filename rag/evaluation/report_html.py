@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rag.evaluation.metrics import normalise
-from rag.text import to_simplified
+from rag.lang.text import to_simplified
 
 _STYLE = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 1.5em; color: #222; }

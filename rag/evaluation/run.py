@@ -29,11 +29,11 @@ from typing import Any
 
 from rag.evaluation.metrics import contains_any, exact_match, f1_score, first_rank, percentile, retrieval_metrics
 from rag.evaluation.report_html import gold_report_html
+from rag.lang.text import has_han
 from rag.paths import project_root
 from rag.pipeline import RAG
 from rag.reader import Reader
 from rag.settings import Settings
-from rag.text import has_han
 
 
 def default_reports() -> Path:

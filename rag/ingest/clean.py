@@ -41,7 +41,7 @@ from rag.ingest.patterns import (
     source_trailer,
     trailer_match,
 )
-from rag.text import HAN, has_han
+from rag.lang.text import HAN, has_han
 
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
 # A single pinyin syllable with a tone mark, glued to the character before it.

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from rag.ingest.meta import parse_date
-from rag.text import fold, paragraph_spans
+from rag.lang.text import fold, paragraph_spans
 from rag.types import Document
 
 LEAD_CHARS = 120  # a news lead states its date near its start; later dates are the story's events

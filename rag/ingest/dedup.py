@@ -3,7 +3,7 @@
 In: documents in ingestion order. Out: `doc.duplicate_of` set in place on each later copy, to
 the id of the earliest document of its group.
 
-How: the cleaned text is folded (`rag.text.fold`: NFKC, Traditional -> Simplified, lower case),
+How: the cleaned text is folded (`rag.lang.text.fold`: NFKC, Traditional -> Simplified, lower case),
 stripped of spaces and punctuation, and cut into character 5-gram shingles; a fixed, hash-chosen
 quarter of them is kept (the same shingles for every document, so overlaps stay comparable).
 Shingles are indexed by document; only pairs sharing several *rare* shingles (in at most
@@ -21,7 +21,7 @@ from itertools import chain
 
 import numpy as np
 
-from rag.text import fold
+from rag.lang.text import fold
 from rag.types import Document
 
 SHINGLE = 5

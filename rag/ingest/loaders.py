@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.ingest.errors import IngestError
-from rag.text import valid_unicode
+from rag.lang.text import valid_unicode
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}

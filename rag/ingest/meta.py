@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from rag.text import HAN
+from rag.lang.text import HAN
 
 _MONTHS = {
     m: i + 1

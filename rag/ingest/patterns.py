@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from rag.text import HAN, has_han
+from rag.lang.text import HAN, has_han
 
 # Navigation and page chrome of news web pages / e-paper layouts.
 _NAV_PATTERNS = [

@@ -32,7 +32,7 @@ from rag.ingest.loaders import (
 )
 from rag.ingest.meta import parse_date
 from rag.ingest.segment import segment
-from rag.text import detect_language, split_sentences
+from rag.lang.text import detect_language, split_sentences
 from rag.types import Document
 
 log = logging.getLogger(__name__)

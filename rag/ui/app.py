@@ -36,9 +36,9 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 import gradio as gr  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402
 
+from rag.lang.text import detect_language, to_traditional  # noqa: E402
 from rag.paths import PACKAGE_DIR  # noqa: E402
 from rag.settings import Settings  # noqa: E402
-from rag.text import detect_language, to_traditional  # noqa: E402
 from rag.types import Document  # noqa: E402
 from rag.ui.access import Access, AccessGuard  # noqa: E402
 from rag.ui.inputs import (  # noqa: E402

@@ -22,8 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from pathlib import PurePath
 
+from rag.lang.text import is_chinese, to_traditional
 from rag.references import date_text, outlet_and_date, outlet_text, quotation, reference
-from rag.text import is_chinese, to_traditional
 from rag.types import Answer, Citation, Document, Passage, StoryCopy
 
 LANGUAGE_NAMES = {"en": "English", "zh-hans": "简体中文", "zh-hant": "繁體中文", "other": "other"}

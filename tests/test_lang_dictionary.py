@@ -1,8 +1,8 @@
-"""The dictionary translation of question words (rag/bilingual.py) and its use by the keyword leg."""
+"""The dictionary translation of question words (rag/lang/dictionary.py) and its use by the keyword leg."""
 
 
-from rag import bilingual
-from rag.bilingual import chinese_to_english, english_to_chinese, english_word_forms
+from rag.lang import dictionary as bilingual
+from rag.lang.dictionary import chinese_to_english, english_to_chinese, english_word_forms
 from rag.lexical import STOPWORDS, LexicalIndex, tokenize
 
 

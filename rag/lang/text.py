@@ -199,3 +199,14 @@ def word_list(name: str) -> frozenset[str]:
     """The words of `rag/data/words/NAME.txt`: white space between words, lines starting with # are comments."""
     text = (resources.files("rag.data") / "words" / f"{name}.txt").read_text(encoding="utf-8")
     return frozenset(word for line in text.splitlines() if not line.lstrip().startswith("#") for word in line.split())
+
+
+MIN_SENTENCE_CHARS = 6  # a quotable sentence has this many characters besides white space
+_WHITE_SPACE = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=8192)
+def candidate_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """Spans of the sentences of `text` long enough to quote: what the composer scores, and what the build embeds
+    ahead (`embed_sentences`) for the composer and for sentence-level retrieval. Shared: passages come back."""
+    return tuple((a, b) for a, b in split_sentences(text) if len(_WHITE_SPACE.sub("", text[a:b])) >= MIN_SENTENCE_CHARS)

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from rag.lang.pinyin import pinyin_keys
+from rag.lang.text import fold
+from rag.lang.words import word_tags
 from rag.paths import cache_root, write_aside
-from rag.pinyin import pinyin_keys
-from rag.text import fold
-from rag.words import word_tags
 
 log = logging.getLogger(__name__)
 

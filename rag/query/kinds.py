@@ -1,6 +1,6 @@
 """Does a sentence hold the asked-for kind of thing? `kind_spans(kind, text, question)` and `figure_unit`.
 
-In: the kind a question asks for ("number", "date", "person", "place"; `rag.compose.terms.asked_kind`), a sentence,
+In: the kind a question asks for ("number", "date", "person", "place"; `rag.query.analyze.asked_kind`), a sentence,
 the question's analysis. Out: the spans of the sentence that are things of that kind: figures of the unit asked for
 (`figure_unit`: a count, share, rate, sum of money, duration or age), dates, people's names, places.
 """
@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rag.compose.terms import EN_NOT_NAMES, QuestionInfo, jieba_tags, places_en, places_zh
-from rag.compose.text_view import YEAR
-from rag.text import FIGURE, HAN, fold, has_han, to_simplified, word_list
+from rag.lang.text import FIGURE, HAN, fold, has_han, to_simplified, word_list
+from rag.query.analyze import EN_NOT_NAMES, QuestionInfo, jieba_tags, places_en, places_zh
+from rag.query.text_view import YEAR
 
 # Spelled-out counts: "三个", "十余名", "两千人"; a lone 一 ("一支队伍", "一步") is an article, not a count.
 _ZH_NUMERAL = re.compile(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.rewrite import rewrite_followup
+from rag.query.rewrite import rewrite_followup
 
 
 def turns(*questions: str) -> list[tuple[str, str]]:

@@ -1,8 +1,8 @@
-"""rag.compose.text_view: terms, numbers and names found in a text, across scripts (pinyin, then the dictionary)."""
+"""rag.query.text_view: terms, numbers and names found in a text, across scripts (pinyin, then the dictionary)."""
 
 from __future__ import annotations
 
-from rag.compose.text_view import TextView, entity_in, text_view
+from rag.query.text_view import TextView, entity_in, text_view
 
 
 def test_names_match_across_scripts_through_pinyin():

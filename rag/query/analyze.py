@@ -5,8 +5,8 @@
   and the numbers the question itself mentions; `asked_for` is its cheap part (kind and unit).
 - `places_zh(text)` / `places_en(text)`: spans of place names, for the follow-up rewriter and the citation check.
 - `jieba_tags(text)`: jieba's part-of-speech tags, remembered.
-Whether a text holds the question's terms and names: `rag.compose.text_view`; whether a sentence holds the asked-for
-kind of thing: `rag.compose.kinds`; names across scripts: `rag.pinyin`.
+Whether a text holds the question's terms and names: `rag.query.text_view`; whether a sentence holds the asked-for
+kind of thing: `rag.query.kinds`; names across scripts: `rag.lang.pinyin`.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
-from rag import places
-from rag.bilingual import english_senses, english_to_chinese, stem_en
-from rag.pinyin import EXONYMS, is_pinyin
-from rag.text import HAN, fold, has_han, is_chinese, numbers_in, to_simplified, word_list
-from rag.words import frequencies, tagger
+from rag.lang import places
+from rag.lang.dictionary import english_senses, english_to_chinese, stem_en
+from rag.lang.pinyin import EXONYMS, is_pinyin
+from rag.lang.text import HAN, fold, has_han, is_chinese, numbers_in, to_simplified, word_list
+from rag.lang.words import frequencies, tagger
 
 _HAN_RUN = re.compile(f"[{HAN}]+")
 _SPACE = re.compile(r"\s+")
@@ -65,7 +65,7 @@ class Term:
     text: str
     weight: float = 1.0
     is_entity: bool = False
-    # The term in the other language, from the dictionary (rag/bilingual.py): how it is matched across languages.
+    # The term in the other language, from the dictionary (rag/lang/dictionary.py): how it is matched across languages.
     translations: tuple[str, ...] = ()
 
 

@@ -1,12 +1,12 @@
-"""rag.compose.kinds: which figures, dates, names and places of a sentence answer the question's kind. Real
+"""rag.query.kinds: which figures, dates, names and places of a sentence answer the question's kind. Real
 phrasing from the seed articles."""
 
 from __future__ import annotations
 
 import pytest
 
-from rag.compose.kinds import kind_spans
-from rag.compose.terms import analyze, asked_unit
+from rag.query.analyze import analyze, asked_unit
+from rag.query.kinds import kind_spans
 
 
 def figures(text: str, question: str) -> list[str]:

@@ -1,6 +1,14 @@
 import pytest
 
-from rag.text import detect_language, fold, han_numeral_value, has_han, numbers_in, paragraph_spans, split_sentences
+from rag.lang.text import (
+    detect_language,
+    fold,
+    han_numeral_value,
+    has_han,
+    numbers_in,
+    paragraph_spans,
+    split_sentences,
+)
 
 
 def test_detect_language_tells_scripts_apart():

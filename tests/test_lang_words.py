@@ -1,4 +1,4 @@
-"""rag/words.py: jieba over memory-mapped tables segments and tags exactly as plain jieba does."""
+"""rag/lang/words.py: jieba over memory-mapped tables segments and tags exactly as plain jieba does."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import jieba
 import jieba.posseg
 import pytest
 
-from rag import words
+from rag.lang import words
 from tests.conftest import SEEDS
 
 

@@ -1,11 +1,11 @@
-"""rag.compose.terms: what a question asks (its kind, unit, measure words, terms and their translations, places).
+"""rag.query.analyze: what a question asks (its kind, unit, measure words, terms and their translations, places).
 Real phrasing from the seed articles."""
 
 from __future__ import annotations
 
 import pytest
 
-from rag.compose.terms import analyze, asked_kind, is_chinese_place
+from rag.query.analyze import analyze, asked_kind, is_chinese_place
 
 
 @pytest.mark.parametrize(("question", "kind"), [

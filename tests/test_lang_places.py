@@ -1,9 +1,9 @@
-"""Which places lie inside which (rag/places.py), on cpca's table of China's administrative divisions."""
+"""Which places lie inside which (rag/lang/places.py), on cpca's table of China's administrative divisions."""
 
 from __future__ import annotations
 
-from rag.compose.terms import analyze
-from rag.places import division_spans, elsewhere, lookup, parts_named, regions_named
+from rag.lang.places import division_spans, elsewhere, lookup, parts_named, regions_named
+from rag.query.analyze import analyze
 
 
 def test_a_place_is_found_by_its_name_in_either_script_and_by_its_pinyin():

@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from rag import places
-from rag.bilingual import english_senses, lexicon, stem_en
-from rag.compose.terms import strip_place_suffix
-from rag.pinyin import han_pattern, latin_pattern
-from rag.text import HAN_CHARACTER, fold, has_han, numbers_in, to_simplified
+from rag.lang import places
+from rag.lang.dictionary import english_senses, lexicon, stem_en
+from rag.lang.pinyin import han_pattern, latin_pattern
+from rag.lang.text import HAN_CHARACTER, fold, has_han, numbers_in, to_simplified
+from rag.query.analyze import strip_place_suffix
 
 _SPACE = re.compile(r"\s+")
 _EN_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’]*")
