@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from rag.store.base import IndexParams
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -45,16 +47,16 @@ class Settings:
     milvus_uri: str = ""  # "": milvus-lite inside the index dir; "http://host:19530": a server
     milvus_collection: str = "chunks"
     milvus_index: str = "auto"  # same names as faiss_index (Milvus: FLAT, HNSW, HNSW_SQ, IVF_SQ8, IVF_PQ)
-    # Approximate-index tunables (rag.store.IndexParams), for FAISS and Milvus alike
-    store_hnsw_m: int = 16
-    store_hnsw_ef_construction: int = 40
-    store_hnsw_ef_search: int = 128
-    store_ivf_nlist: int = 0  # 0: about 2 * sqrt(n)
-    store_ivf_nprobe: int = 48
-    store_pq_m: int = 48  # IVF-PQ bytes per vector
-    store_exact_filter_fraction: float = 0.1  # filters passing a smaller share: exhaustive search
-    store_compact_fraction: float = 0.2  # HNSW rebuild / IVF relabel once this share of rows is removed
-    store_mmap: bool = True  # memory-map FAISS index files when opening
+    # Approximate-index tunables, for FAISS and Milvus alike: their defaults and meaning are IndexParams' own
+    store_hnsw_m: int = IndexParams.hnsw_m
+    store_hnsw_ef_construction: int = IndexParams.hnsw_ef_construction
+    store_hnsw_ef_search: int = IndexParams.hnsw_ef_search
+    store_ivf_nlist: int = IndexParams.ivf_nlist
+    store_ivf_nprobe: int = IndexParams.ivf_nprobe
+    store_pq_m: int = IndexParams.pq_m
+    store_exact_filter_fraction: float = IndexParams.exact_filter_fraction
+    store_compact_fraction: float = IndexParams.compact_fraction
+    store_mmap: bool = IndexParams.mmap
 
     # Retrieval
     mode: str = "hybrid"

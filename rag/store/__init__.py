@@ -13,10 +13,12 @@ from __future__ import annotations
 import json
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rag.settings import Settings
 from rag.store.base import MANIFEST, IndexParams, SearchFilter, VectorMeta, VectorStore
+
+if TYPE_CHECKING:  # rag.settings takes the store tunables' defaults from IndexParams
+    from rag.settings import Settings
 
 __all__ = [
     "IndexParams", "SearchFilter", "VectorMeta", "VectorStore", "create_store", "create_store_from_settings",
