@@ -50,7 +50,7 @@ import numpy as np
 from rag.compose import messages
 from rag.compose.citations import Source, collapse_duplicates, make_citation
 from rag.compose.verify import Claim, verify_claims
-from rag.embed.base import Embedder
+from rag.embed.base import Embedder, PassageCache
 from rag.lang.places import elsewhere, parts_named, regions_named
 from rag.lang.text import candidate_spans, detect_language, fold, is_chinese
 from rag.query.analyze import QuestionInfo, analyze, is_chinese_place
@@ -158,9 +158,8 @@ class ExtractiveComposer:
         mismatches = list(dict.fromkeys(c.mismatch for c in candidates if c.mismatch))
         candidates = [c for c in candidates if not c.mismatch]
         candidates = candidates[: self.max_candidates]
-        cached_passages = getattr(self.embedder, "cached_passages", None)
-        if cached_passages is not None and len(candidates) > EMBED_PER_QUESTION:
-            known = cached_passages([c.sentence for c in candidates[EMBED_PER_QUESTION:]])
+        if isinstance(self.embedder, PassageCache) and len(candidates) > EMBED_PER_QUESTION:
+            known = self.embedder.cached_passages([c.sentence for c in candidates[EMBED_PER_QUESTION:]])
             candidates = [c for n, c in enumerate(candidates) if n < EMBED_PER_QUESTION or c.sentence in known]
         if candidates:
             if query_vector is None:

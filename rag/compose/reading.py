@@ -40,7 +40,7 @@ from rag.compose.base import Composer
 from rag.compose.citations import Source, collapse_duplicates, make_citation
 from rag.compose.extractive import abstention
 from rag.compose.verify import Claim, verify_claims
-from rag.embed.base import Embedder
+from rag.embed.base import Embedder, PassageCache
 from rag.lang.places import regions_named
 from rag.lang.text import candidate_spans, detect_language, is_chinese, split_sentences
 from rag.query.analyze import analyze
@@ -181,9 +181,8 @@ class ReaderComposer:
                       for span in candidate_spans(s.passage.text)
                       if not any(i == j and _overlap(span, quoted) for j, quoted in taken)]
         texts = [sources[i].passage.text[a:b] for i, (a, b) in candidates]
-        cached_passages = getattr(self.embedder, "cached_passages", None)
-        if cached_passages is not None and len(texts) > EMBED_PER_QUESTION:
-            known = cached_passages(texts)
+        if isinstance(self.embedder, PassageCache) and len(texts) > EMBED_PER_QUESTION:
+            known = self.embedder.cached_passages(texts)
             fresh = [n for n, t in enumerate(texts) if t not in known][:EMBED_PER_QUESTION]
             keep = sorted({n for n, t in enumerate(texts) if t in known} | set(fresh))
             candidates, texts = [candidates[n] for n in keep], [texts[n] for n in keep]

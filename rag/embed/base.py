@@ -7,7 +7,7 @@ prefixes), so the protocol has one method for each.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -24,4 +24,14 @@ class Embedder(Protocol):
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), dim) float32, unit rows."""
+        ...
+
+
+@runtime_checkable
+class PassageCache(Protocol):
+    """An embedder that can tell which passage vectors it holds already (the build embedded every sentence ahead, so
+    the composer may weigh many sentences of a question for the cost of a few)."""
+
+    def cached_passages(self, texts: Sequence[str]) -> set[str]:
+        """Those of `texts` whose passage vectors would cost nothing."""
         ...
