@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rag.lang import places
 from rag.lang.places import division_spans, elsewhere, lookup, parts_named, regions_named
 from rag.query.analyze import analyze
 
@@ -51,3 +52,17 @@ def test_the_divisions_names_are_found_in_any_text_but_not_words_that_share_them
     # Places no list of ours names are places of the question.
     assert analyze("彭阳有多少持证社工？", "zh-hans").places == ["彭阳"]  # jieba takes 彭阳 for a person
     assert analyze("宣汉和临夏各有多少社工站？", "zh-hans").places == ["宣汉", "临夏"]
+
+
+def test_the_division_table_is_cached_and_a_damaged_copy_is_made_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    places._tables.cache_clear()
+    try:
+        made = places._tables()
+        [cached] = (tmp_path / "rag" / "places").glob("divisions-*.json")
+        cached.write_text("{not json", encoding="utf-8")
+        places._tables.cache_clear()
+        assert places._tables() == made
+        assert cached.read_text(encoding="utf-8").startswith("{\"divisions\"")
+    finally:
+        places._tables.cache_clear()  # the next test reads the table from the real cache again

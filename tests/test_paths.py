@@ -104,3 +104,18 @@ def test_asking_from_another_folder_leaves_the_default_index_as_it_is(tmp_path: 
         runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
     assert runs[0] == runs[1] and len(runs[0]) == 13
     assert not any("~" in doc_id for doc_id in runs[1])
+
+
+def test_a_file_written_aside_replaces_the_old_one_whole_or_not_at_all(tmp_path: Path):
+    target = tmp_path / "cache" / "table.json"
+    paths.write_aside(target, lambda part: part.write_text("one", encoding="utf-8"))
+    assert target.read_text(encoding="utf-8") == "one"
+
+    def broken(part: Path) -> None:
+        part.write_text("half", encoding="utf-8")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        paths.write_aside(target, broken)
+    assert target.read_text(encoding="utf-8") == "one"
+    assert [p.name for p in target.parent.iterdir()] == ["table.json"]  # no part file left behind

@@ -88,3 +88,13 @@ def test_a_chinese_question_is_read_in_the_script_of_its_context(reader: Reader)
     for context in (FUJIAN, to_traditional(FUJIAN)):
         spans = reader.read(traditional, [context], k=3, floor=-99)
         assert spans and spans == reader.read(simplified, [context], k=3, floor=-99)
+
+
+def test_the_optimised_graph_is_cached_per_machine_and_a_damaged_copy_is_made_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    question = "全县持证社工有多少人？"
+    first = Reader.load().read(question, [WEINING], k=1)
+    [cached] = (tmp_path / "rag" / "reader").glob("reader-*.onnx")
+    cached.write_bytes(b"not a graph")
+    assert Reader.load().read(question, [WEINING], k=1) == first
+    assert cached.stat().st_size > 1_000_000  # written again, whole
