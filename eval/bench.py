@@ -60,7 +60,6 @@ from rag.chunk import chunk_document, embedding_text
 from rag.embed import CachedEmbedder, create_embedder
 from rag.ingest import load_documents
 from rag.lang.text import split_sentences
-from rag.lexical import LexicalIndex, tokenize
 from rag.pipeline import RAG
 from rag.retrieve import (
     CorpusView,
@@ -71,6 +70,7 @@ from rag.retrieve import (
     language_family,
     vector_meta,
 )
+from rag.retrieve.lexical import LexicalIndex, tokenize
 from rag.settings import Settings
 from rag.store import create_store_from_settings
 from rag.types import Chunk, Document

@@ -35,7 +35,6 @@ from rag.ingest import IngestError, file_hash, iter_files, load_file_result, mak
 from rag.ingest.dates import infer_dates
 from rag.lang.dictionary import preload as preload_dictionary
 from rag.lang.text import detect_language, has_words, in_chinese_script
-from rag.lexical import LexicalIndex, tokenize_all
 from rag.paths import cache_root, default_corpus, default_index, file_key
 from rag.query.rewrite import rewrite_followup
 from rag.retrieve import (
@@ -47,7 +46,8 @@ from rag.retrieve import (
     document_context,
     vector_meta,
 )
-from rag.sentences import SentenceIndex
+from rag.retrieve.lexical import LexicalIndex, tokenize_all
+from rag.retrieve.sentences import SentenceIndex
 from rag.settings import Settings
 from rag.store import create_store_from_settings, open_store_from_settings
 from rag.store.base import SearchFilter
@@ -55,8 +55,8 @@ from rag.types import Answer, Chunk, Document, Passage, StoryCopy
 
 log = logging.getLogger(__name__)
 
-# 2: the manifest records the embedder's vector space; 3: sentence vectors (rag/sentences.py); 4: documents carry
-# inferred dates and the headlines their page lists (rag/ingest/dates.py)
+# 2: the manifest records the embedder's vector space; 3: sentence vectors (rag/retrieve/sentences.py);
+# 4: documents carry inferred dates and the headlines their page lists (rag/ingest/dates.py)
 FORMAT_VERSION = 4
 _READS_FORMATS = (3, 4)  # a format-3 index opens with the dates its documents alone give (lead, copy)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -3,7 +3,7 @@
 
 from rag.lang import dictionary as bilingual
 from rag.lang.dictionary import chinese_to_english, english_to_chinese, english_word_forms
-from rag.lexical import STOPWORDS, LexicalIndex, tokenize
+from rag.retrieve.lexical import STOPWORDS, LexicalIndex, tokenize
 
 
 def test_english_phrases_translate_longest_first():

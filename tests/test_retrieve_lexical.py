@@ -1,4 +1,4 @@
-from rag.lexical import LexicalIndex, tokenize
+from rag.retrieve.lexical import LexicalIndex, tokenize
 
 
 def test_numbers_survive_tokenisation():
@@ -32,7 +32,7 @@ def test_names_are_transliterated_across_scripts():
 
 
 def test_tokenize_all_in_worker_processes_matches_one_process(monkeypatch) -> None:
-    import rag.lexical as lexical
+    import rag.retrieve.lexical as lexical
 
     texts = ["厦门有11,265名持证社工", "International Social Work Day 2023", "導航 漯河市 威宁", ""] * 3
     monkeypatch.setattr(lexical, "PARALLEL_MIN_TEXTS", 4)

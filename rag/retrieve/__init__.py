@@ -1,0 +1,22 @@
+"""Retrieval: a question in, ranked `Passage`s out, fair across languages and scripts.
+
+search.py: the `Retriever` (dense leg per language family against its anchors, keyword leg, fusion, the rerank by
+best sentence; see its docstring); lexical.py: the keyword leg (BM25 over jieba tokens of folded text);
+sentences.py: every quotable sentence's vector, in a store of its own; anchors.py: the generic text a dense score
+is measured against; context.py: the evidence a composer reads around the best passages.
+"""
+
+from rag.retrieve.anchors import ANCHORS, anchor_vectors, save_anchor_vectors, shipped_anchor_path
+from rag.retrieve.context import document_context
+from rag.retrieve.search import (
+    MODES,
+    CorpusView,
+    RetrievalParams,
+    RetrievalResult,
+    Retriever,
+    language_family,
+    vector_meta,
+)
+
+__all__ = ["ANCHORS", "MODES", "CorpusView", "RetrievalParams", "RetrievalResult", "Retriever", "anchor_vectors",
+           "document_context", "language_family", "save_anchor_vectors", "shipped_anchor_path", "vector_meta"]
