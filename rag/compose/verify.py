@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from rag.lang.text import FIGURE, detect_language, fold, han_numeral_value, has_han, is_chinese, numbers_in
-from rag.query.analyze import analyze, names_en, places_zh
+from rag.query.analyze import analyze, names_en
+from rag.query.place_names import places_zh
 from rag.query.text_view import TextView, entity_in
 
 log = logging.getLogger(__name__)

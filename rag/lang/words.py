@@ -169,3 +169,7 @@ def _open(freq_file: Path, total_file: Path, tags_file: Path) -> tuple[_Frequenc
     return _Frequencies(freq), total, _Tags(tags)
 
 
+@lru_cache(maxsize=4096)
+def jieba_tags(text: str) -> tuple[tuple[str, str], ...]:
+    """(word, part-of-speech tag) for each word of `text`, remembered: questions and quotes come back."""
+    return tuple((p.word, p.flag) for p in tagger().cut(text))

@@ -3,8 +3,6 @@
 - `analyze(question, language)` -> `QuestionInfo`: the asked-for kind ("number", "date", "person",
   "place" or None), the key terms (folded, weighted), the named entities (places, people, orgs),
   and the numbers the question itself mentions; `asked_for` is its cheap part (kind and unit).
-- `places_zh(text)` / `places_en(text)`: spans of place names, for the follow-up rewriter and the citation check.
-- `jieba_tags(text)`: jieba's part-of-speech tags, remembered.
 Whether a text holds the question's terms and names: `rag.query.text_view`; whether a sentence holds the asked-for
 kind of thing: `rag.query.kinds`; names across scripts: `rag.lang.pinyin`.
 """
@@ -13,18 +11,24 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 from rag.lang import places
 from rag.lang.dictionary import english_senses, english_to_chinese, stem_en
 from rag.lang.pinyin import EXONYMS, is_pinyin
 from rag.lang.text import HAN, fold, has_han, is_chinese, numbers_in, to_simplified, word_list
-from rag.lang.words import frequencies, tagger
+from rag.lang.words import frequencies, jieba_tags
+from rag.query.place_names import (
+    CAPITALISED_RUN,
+    EN_NOT_NAMES,
+    PLACE_SUFFIXES_ZH,
+    WHOLE_COUNTRY_WORDS,
+    places_zh,
+)
 
 _HAN_RUN = re.compile(f"[{HAN}]+")
 _SPACE = re.compile(r"\s+")
 _EN_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’]*")
-_CAPITALISED_RUN = re.compile(r"\b[A-Z][a-z'’]+(?:[ -][A-Z][a-z'’]+)*")
 _POSSESSIVE = re.compile(r"['’]s?$")  # "Deqing's" is about Deqing
 
 # ---- asked-for kind ----------------------------------------------------------------------------
@@ -42,10 +46,6 @@ _KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 
 ZH_STOPWORDS = word_list("zh_question_stopwords")
 EN_STOPWORDS = word_list("en_question_stopwords")
-EN_NOT_NAMES = word_list("en_capitalised_not_names")
-_ZH_GENERIC = word_list("zh_whole_country_words")
-_PLACE_SUFFIX_ZH = ("自治县", "自治州", "自治区", "特别行政区", "街道", "省", "市", "县", "区", "镇", "乡", "村")
-_PLACE_SUFFIX_EN = re.compile(r"\s+(?:Province|City|County|District|Town|Township|Village|Prefecture|Region)\b")
 
 # Provinces by their one-character abbreviations ("闽省" is 福建), as headlines and paraphrases use them.
 _PROVINCE_ABBREVIATIONS = {
@@ -233,7 +233,7 @@ def is_chinese_place(name: str) -> bool:
     """A place in China by its admin suffix, China's divisions or a province's name ("威宁自治县", "厦门", "德清"): its
     English form is its pinyin, which foreign places' ("瑞士": Swiss, "威尔士": Wales) is not."""
     simplified = to_simplified(name)
-    return simplified.endswith(_PLACE_SUFFIX_ZH) or bool(places.division_spans(simplified)) or any(
+    return simplified.endswith(PLACE_SUFFIXES_ZH) or bool(places.division_spans(simplified)) or any(
         g in simplified for g in _PROVINCE_ABBREVIATIONS.values())
 
 
@@ -257,9 +257,9 @@ def _analyze_zh(question: str, info: QuestionInfo) -> None:
     glosses = _english_glosses(simplified, [w for w, _ in jieba_tags(simplified)])
     for word, flag in jieba_tags(simplified):
         word = word.strip()
-        if len(word) < 2 or word in ZH_STOPWORDS or word in _PLACE_SUFFIX_ZH or not has_han(word):
+        if len(word) < 2 or word in ZH_STOPWORDS or word in PLACE_SUFFIXES_ZH or not has_han(word):
             continue
-        generic = word in _ZH_GENERIC
+        generic = word in WHOLE_COUNTRY_WORDS
         in_place = any(fold(word) in place for place in places)
         is_entity = not generic and (flag in ("nr", "nt", "nz") or in_place)
         if is_entity and not in_place and word not in info.entities:
@@ -344,17 +344,12 @@ def _chinese_words(question: str) -> dict[str, tuple[str, ...]]:
 def names_en(text: str) -> list[str]:
     """Capitalised word runs that look like names ("Xiamen", "Li Chu", "Fujian Province" -> "Fujian")."""
     names: list[str] = []
-    for m in _CAPITALISED_RUN.finditer(text):
+    for m in CAPITALISED_RUN.finditer(text):
         words = [w for w in re.split(r"[ -]", _POSSESSIVE.sub("", m.group())) if w.lower() not in EN_NOT_NAMES]
         name = " ".join(words)
         if name and name not in names:
             names.append(name)
     return names
-
-
-@lru_cache(maxsize=4096)
-def jieba_tags(text: str) -> tuple[tuple[str, str], ...]:
-    return tuple((p.word, p.flag) for p in tagger().cut(text))
 
 
 def _expand_abbreviation(place: str) -> str:
@@ -366,69 +361,7 @@ def _expand_abbreviation(place: str) -> str:
 
 
 def strip_place_suffix(name: str) -> str:
-    for suffix in _PLACE_SUFFIX_ZH:
+    for suffix in PLACE_SUFFIXES_ZH:
         if name.endswith(suffix) and len(name) - len(suffix) >= 2:
             return name[: -len(suffix)]
     return name
-
-
-# ---- places -------------------------------------------------------------------------------------
-
-
-def places_zh(text: str) -> list[tuple[int, int]]:
-    """Spans of Chinese place names in `text` (jieba `ns` tags, place suffixes, China's divisions, a few towns)."""
-    simplified = to_simplified(text)
-    if len(simplified) != len(text):  # spans below index `text`; OpenCC kept lengths in practice
-        simplified = text
-    spans: list[tuple[int, int]] = []
-    pos = 0
-    for word, flag in jieba_tags(simplified):
-        start, end = pos, pos + len(word)
-        pos = end
-        if len(word) < 2 or not has_han(word):
-            continue
-        if flag == "ns" or (flag.startswith("n") and word.endswith(_PLACE_SUFFIX_ZH) and len(word) >= 3):
-            spans.append((start, end))
-    found = places.division_spans(simplified)
-    for start, end in found:
-        if not any(s <= start < e or s < end <= e for s, e in spans):
-            spans.append((start, end))
-    return [(s, e) for s, e in _merge_adjacent(sorted(spans), simplified) if simplified[s:e] not in _ZH_GENERIC]
-
-
-def _merge_adjacent(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
-    """Absorb a directly following place suffix ("威宁" + "自治县") and merge overlapping spans."""
-    merged: list[tuple[int, int]] = []
-    for start, end in spans:
-        for suffix in _PLACE_SUFFIX_ZH:
-            if text.startswith(suffix, end):
-                end += len(suffix)
-                break
-        if merged and start < merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def places_en(text: str) -> list[tuple[int, int]]:
-    """Spans of place-like names in English text: capitalised runs that read as pinyin or exonyms."""
-    spans: list[tuple[int, int]] = []
-    for m in _CAPITALISED_RUN.finditer(text):
-        run = m.group()
-        lowered = run.lower()
-        if any(lowered.startswith(x) for x in EXONYMS):
-            spans.append((m.start(), m.end()))
-            continue
-        words = run.split(" ")
-        offset = m.start()
-        for word in words:
-            if word.lower() not in EN_NOT_NAMES and is_pinyin(word):
-                start = offset
-                end = offset + len(word)
-                suffix = _PLACE_SUFFIX_EN.match(text, end)
-                spans.append((start, suffix.end() if suffix else end))
-            offset += len(word) + 1
-    return spans
-
-

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rag.lang.text import FIGURE, HAN, fold, has_han, to_simplified, word_list
-from rag.query.analyze import EN_NOT_NAMES, QuestionInfo, jieba_tags, places_en, places_zh
+from rag.lang.words import jieba_tags
+from rag.query.analyze import QuestionInfo
+from rag.query.place_names import EN_NOT_NAMES, places_en, places_zh
 from rag.query.text_view import YEAR
 
 # Spelled-out counts: "三个", "十余名", "两千人"; a lone 一 ("一支队伍", "一步") is an article, not a count.

@@ -26,7 +26,8 @@ from collections.abc import Sequence
 
 from rag.lang.text import detect_language, has_han, is_chinese, to_simplified, word_list
 from rag.lang.words import segmenter
-from rag.query.analyze import EN_STOPWORDS, ZH_STOPWORDS, places_en, places_zh
+from rag.query.analyze import EN_STOPWORDS, ZH_STOPWORDS
+from rag.query.place_names import places_en, places_zh
 
 _ZH_LEAD = re.compile(r"^\s*(?:那么|那麼|那|还有|還有|另外|而|再问|再問|换成|換成)\s*")
 _ZH_TAIL = re.compile(r"(?:的情况|的情況)?\s*(?:呢|怎么样|怎麼樣|如何)\s*(?=[？?]?\s*$)")
