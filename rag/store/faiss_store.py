@@ -3,7 +3,7 @@
 In: int64 chunk ids, unit float32 vectors (n, dim) and one `VectorMeta` per vector.
 Out: for each query, up to k (chunk id, inner product) pairs, best first.
 
-Rows. Every vector sits in a row; the FAISS labels are row numbers. Numpy columns hold, per
+Rows. Every vector sits in a row; the FAISS labels are row numbers. Numpy columns (rag/store/rows.py) hold, per
 row, the chunk id, whether the row is alive, and the metadata (strings as int32 codes into a
 vocabulary, dates as bytes), so the rows a `SearchFilter` allows come out of a few vectorised
 compares. They become a `faiss.IDSelectorBitmap` (one bit per row: O(1) membership, n/8 bytes,
@@ -55,6 +55,7 @@ logging.getLogger("faiss.loader").setLevel(logging.WARNING)
 import faiss  # noqa: E402
 
 from rag.store.base import MANIFEST, IndexParams, ReadWriteLock, SearchFilter, VectorMeta, checked_batch, unit_rows  # noqa: E402
+from rag.store.rows import Rows  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -66,126 +67,12 @@ AUTO_ANN = "ivfsq8"
 INDEX_FILE = "index.faiss"
 ROWS_FILE = "rows.npz"
 _FILTER_CACHE_SIZE = 32
-_STRING_COLUMNS = ("lang", "source", "path", "doc")
 # 8-bit codes span each dimension's trained [min, max] widened by this share on both sides, so
 # vectors added after training rarely fall outside it (clipping there costs more than the coarser step).
 _SQ_RANGE_MARGIN = 0.1
 _TRAIN_PER_LIST = 40  # k-means training points per inverted list (FAISS asks for at least 39)
 _FEW_TO_TRAIN = 10_000
 _MAX_WIDEN = 4.0
-
-
-class _Vocab:
-    """Strings <-> int32 codes, so that string metadata lives in integer arrays."""
-
-    def __init__(self, words: Sequence[str] = ()) -> None:
-        self.words = list(words)
-        self._codes = {word: i for i, word in enumerate(self.words)}
-
-    def encode(self, values: Sequence[str]) -> np.ndarray:
-        out = np.empty(len(values), dtype=np.int32)
-        for i, value in enumerate(values):
-            code = self._codes.get(value)
-            if code is None:
-                code = self._codes[value] = len(self.words)
-                self.words.append(value)
-            out[i] = code
-        return out
-
-    def known(self, values: Sequence[str]) -> np.ndarray:
-        """Codes of those `values` that occur (unknown values can match no row)."""
-        return np.array([self._codes[v] for v in values if v in self._codes], dtype=np.int32)
-
-
-class _Rows:
-    """Per-row columns with amortised O(1) appends: chunk id, alive flag, metadata codes, date."""
-
-    def __init__(self) -> None:
-        self.n = 0
-        self._ext = np.zeros(0, dtype=np.int64)
-        self._alive = np.zeros(0, dtype=bool)
-        self._codes = {name: np.zeros(0, dtype=np.int32) for name in _STRING_COLUMNS}
-        self._date = np.zeros(0, dtype="S10")
-        self.vocabs = {name: _Vocab() for name in _STRING_COLUMNS}
-
-    @property
-    def ext(self) -> np.ndarray:
-        return self._ext[: self.n]
-
-    @property
-    def alive(self) -> np.ndarray:
-        return self._alive[: self.n]
-
-    def append(self, ids: np.ndarray, metadata: Sequence[VectorMeta]) -> None:
-        m = len(ids)
-        if self.n + m > len(self._ext):
-            capacity = max(self.n + m, 2 * len(self._ext), 1024)
-            self._ext = _resized(self._ext, capacity)
-            self._alive = _resized(self._alive, capacity)
-            self._codes = {name: _resized(col, capacity) for name, col in self._codes.items()}
-            self._date = _resized(self._date, capacity)
-        dates = np.array([(meta.date or "").encode() for meta in metadata], dtype=bytes)
-        if dates.dtype.itemsize > self._date.dtype.itemsize:
-            self._date = self._date.astype(dates.dtype)
-        new = slice(self.n, self.n + m)
-        self._ext[new] = ids
-        self._alive[new] = True
-        self._codes["lang"][new] = self.vocabs["lang"].encode([meta.lang for meta in metadata])
-        self._codes["source"][new] = self.vocabs["source"].encode([meta.source or "" for meta in metadata])
-        self._codes["path"][new] = self.vocabs["path"].encode([meta.path for meta in metadata])
-        self._codes["doc"][new] = self.vocabs["doc"].encode([meta.doc_id for meta in metadata])
-        self._date[new] = dates
-        self.n += m
-
-    def keep(self, mask: np.ndarray) -> None:
-        """Drop the rows where `mask` is False; the rest move up in order."""
-        self._ext = self.ext[mask]
-        self._alive = self.alive[mask]
-        self._codes = {name: col[: self.n][mask] for name, col in self._codes.items()}
-        self._date = self._date[: self.n][mask]
-        self.n = int(mask.sum())
-
-    def matching(self, where: SearchFilter) -> np.ndarray:
-        """Boolean mask of the live rows `where` allows (the same rules as `SearchFilter.matches`)."""
-        mask = self.alive.copy()
-        for name, wanted in (("lang", where.langs), ("source", where.sources),
-                             ("path", where.paths), ("doc", where.doc_ids)):
-            if wanted is not None:
-                mask &= np.isin(self._codes[name][: self.n], self.vocabs[name].known(list(wanted)))
-        dates = self._date[: self.n]
-        if where.date_from is not None or where.date_to is not None:
-            mask &= dates != b""
-        if where.date_from is not None:
-            mask &= dates >= where.date_from.encode()
-        if where.date_to:
-            bound = where.date_to.encode()
-            mask &= dates.astype(f"S{len(bound)}") <= bound
-        return mask
-
-    def to_arrays(self) -> dict[str, np.ndarray]:
-        arrays = {"ext": self.ext, "alive": self.alive, "date": self._date[: self.n]}
-        for name in _STRING_COLUMNS:
-            arrays[name] = self._codes[name][: self.n]
-            arrays[f"{name}_vocab"] = np.array(self.vocabs[name].words, dtype=str)
-        return arrays
-
-    @classmethod
-    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> _Rows:
-        rows = cls()
-        rows.n = len(arrays["ext"])
-        rows._ext = arrays["ext"].astype(np.int64)
-        rows._alive = arrays["alive"].astype(bool)
-        rows._date = arrays["date"]
-        for name in _STRING_COLUMNS:
-            rows._codes[name] = arrays[name].astype(np.int32)
-            rows.vocabs[name] = _Vocab([str(w) for w in arrays[f"{name}_vocab"]])
-        return rows
-
-
-def _resized(array: np.ndarray, capacity: int) -> np.ndarray:
-    out = np.zeros(capacity, dtype=array.dtype)
-    out[: len(array)] = array
-    return out
 
 
 @dataclass
@@ -270,7 +157,7 @@ class FaissStore:
         self._index: faiss.Index | None = None
         if self.kind in ("flat", "hnsw"):
             self._index = build_index(self.kind, np.zeros((0, dim), np.float32), self.params)
-        self._rows = _Rows()
+        self._rows = Rows()
         self._slot: dict[int, int] = {}  # chunk id -> row of its live vector
         self._dead_in_index = 0  # HNSW tombstones: dead rows still in the graph
         self._mapped = False
@@ -368,7 +255,7 @@ class FaissStore:
         else:
             store._index = None
         with np.load(directory / ROWS_FILE) as arrays:
-            store._rows = _Rows.from_arrays({name: arrays[name] for name in arrays.files})
+            store._rows = Rows.from_arrays({name: arrays[name] for name in arrays.files})
         store._reslot()
         store._dead_in_index = int(manifest.get("dead_in_index", 0))
         return store
