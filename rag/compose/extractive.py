@@ -21,7 +21,7 @@ the share of the question's places, organisations and people that the passage do
 scripts via pinyin and the dictionary).
 
 Before any of that, candidates that cannot answer are dropped, each for a stated reason that the
-abstention notes repeat (`_passage_mismatch`, `_sentence_mismatch`): no figure or date in the sentence
+abstention notes repeat (`passage_mismatch`, `sentence_mismatch`): no figure or date in the sentence
 where one is asked for, or no figure of the unit asked for (a count is no answer to "what share", 90学时
 none to "how many social workers": `terms.asked_unit`, `kinds.figure_unit`); an article without a year
 or code the question names ("in 2020", "5A"); a passage that mentions none of the question's places; a
@@ -47,26 +47,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.compose import messages
+from rag.compose import evidence, messages
 from rag.compose.citations import Source, collapse_duplicates, make_citation
+from rag.compose.evidence import KIND_MISSING_FACTOR, CountedTerms
+from rag.compose.quotes import TRIM_CHARS, answering_clauses, clause_bounds, gap, term_positions
 from rag.compose.verify import Claim, verify_claims
 from rag.embed.base import Embedder, PassageCache
-from rag.lang.places import elsewhere, parts_named, regions_named
 from rag.lang.text import candidate_spans, detect_language, fold, is_chinese
-from rag.query.analyze import QuestionInfo, analyze, is_chinese_place
+from rag.query.analyze import QuestionInfo, analyze
 from rag.query.kinds import figure_unit, kind_spans
-from rag.query.text_view import TextView, entity_in, text_view
+from rag.query.text_view import TextView, text_view
 from rag.types import Answer, Citation, Passage
 
 log = logging.getLogger(__name__)
 
-TRIM_CHARS = 120  # quote only the answering clause(s) of sentences longer than this
-MIN_CLAUSE_CHARS = 40  # a trimmed quote keeps at least this much of its sentence
-KIND_MISSING_FACTOR = 0.4
 NO_LEXICAL_PRIOR = 0.5  # `lexical` when nothing can be compared (no shared script, numbers or names)
 FOCUS_FLOOR = 0.7
-ENTITY_MISSING_PENALTY = 0.6
-ENTITY_WEIGHT = 2.0
 QUOTED_EMBEDS = 2  # the best candidates are embedded as quoted (trimmed) too, not only as their whole sentence
 QUOTE_SHARE_TO_EMBED = 0.4  # ... if the quote is under this share of its sentence (gold: same hits, 60% fewer embeds)
 EMBED_PER_QUESTION = 12  # at most this many sentences without a cached vector are embedded per question
@@ -76,7 +72,6 @@ COSINE_RANGE_SAME = (0.78, 0.95)
 COSINE_RANGE_CROSS = (0.72, 0.90)
 
 # Clause punctuation, but not the comma of "11,265" nor the colon of "3:30".
-_CLAUSE_END = re.compile(r"[，；：、;]|(?<!\d),|,(?!\d{3}(?!\d))|(?<!\d):|:(?!\d)")
 _SPACE = re.compile(r"\s+")
 
 
@@ -186,31 +181,31 @@ class ExtractiveComposer:
         cross = is_chinese(evidence_language) != info.chinese
         whole = text_view(f"{passage.title}\n{passage.text}")
         title = text_view(passage.title or "")
-        entity_factor = _entity_factor(info, whole)
-        passage_mismatch = _passage_mismatch(info, whole, article, cross)
+        entity_factor = evidence.entity_factor(info, whole)
+        passage_mismatch = evidence.passage_mismatch(info, whole, article, cross)
         # A term the passage lacks is in none of its sentences: only the others are looked up sentence by sentence.
-        in_passage = _CountedTerms.of(info, cross, entities=True).found_in(info, whole)
-        passage_cov = _coverage(info, whole, cross, among=in_passage)
+        in_passage = CountedTerms.of(info, cross, entities=True).found_in(info, whole)
+        passage_cov = evidence.coverage(info, whole, cross, among=in_passage)
         out: list[Candidate] = []
         for start, end in candidate_spans(passage.text):
             sentence_text = passage.text[start:end]
             # Found in the whole sentence, which comes back question after question, and kept where it is quoted.
             kinds = [(start + a, start + b) for a, b in kind_spans(info.kind, sentence_text, info)]
             if end - start > TRIM_CHARS:
-                start, end = _answering_clauses(passage.text, start, end, info, cross, kinds, in_passage)
+                start, end = answering_clauses(passage.text, start, end, info, cross, kinds, in_passage)
             text = passage.text[start:end]
             sentence = text_view(text)
             kind_ok = info.kind is None or any(start <= a and b <= end for a, b in kinds)
-            sentence_cov = _coverage(info, sentence, cross, entities=False, among=in_passage)
+            sentence_cov = evidence.coverage(info, sentence, cross, entities=False, among=in_passage)
             lexical = None
             if sentence_cov is not None or passage_cov is not None:
                 lexical = (0.6 * (NO_LEXICAL_PRIOR if sentence_cov is None else sentence_cov)
                            + 0.4 * (NO_LEXICAL_PRIOR if passage_cov is None else passage_cov))
             out.append(Candidate(
                 source=index, start=start, end=end, text=text, sentence=sentence_text, lexical=lexical,
-                kind_ok=kind_ok, focus=_focus_across(info, sentence) if cross else _focus(info, sentence),
+                kind_ok=kind_ok, focus=(evidence.focus_across if cross else evidence.focus)(info, sentence),
                 entity_factor=entity_factor, cross_lingual=cross,
-                mismatch=passage_mismatch or _sentence_mismatch(info, sentence, kind_ok, title),
+                mismatch=passage_mismatch or evidence.sentence_mismatch(info, sentence, kind_ok, title),
             ))
         return out
 
@@ -276,17 +271,17 @@ class ExtractiveComposer:
         spans = kind_spans(info.kind, text, info)
         if not spans:
             return ""
-        anchors = _term_positions(text, info)
+        anchors = term_positions(text, info)
         if info.kind != "number":
-            spans.sort(key=lambda s: (min((_gap(s, a) for a in anchors), default=0), s[0]))
+            spans.sort(key=lambda s: (min((gap(s, a) for a in anchors), default=0), s[0]))
         else:
             # A figure of the unit asked for, in the clause that names what is counted, above all the words that
             # narrow it ("[assistant] social workers": "其中[助理]社会工作师94人", not "持证社工125人"), and most of
             # the question's other terms; then the one nearest them.
-            counted = _CountedTerms.of(info, cross=True, entities=False)
+            counted = CountedTerms.of(info, cross=True, entities=False)
             narrowing = set(info.qualifiers) if info.chinese else set(info.measure[:-1])
             measures = [(forms, 2 if m in narrowing else 1) for m in info.measure if (forms := info.translations_of(m))]
-            bounds = _clause_bounds(text, 0, len(text))
+            bounds = clause_bounds(text, 0, len(text))
 
             def rank(span: tuple[int, int]) -> tuple[bool, int, float, int, int]:
                 start, end = max(b for b in bounds if b <= span[0]), min(b for b in bounds if b >= span[1])
@@ -294,7 +289,7 @@ class ExtractiveComposer:
                 return (info.unit not in (None, "count") and figure_unit(text, *span) != info.unit,
                         -sum(weight for forms, weight in measures if any(clause.has(f) for f in forms)),
                         -counted.totals(counted.found_in(info, clause))[0],
-                        min((_gap(span, a) for a in anchors), default=0), span[0])
+                        min((gap(span, a) for a in anchors), default=0), span[0])
 
             spans.sort(key=rank)
         start, end = spans[0]
@@ -345,257 +340,6 @@ def _combine(c: Candidate) -> float:
     else:
         base = 0.45 * c.semantic + 0.55 * lexical
     return base * c.factors()
-
-
-@dataclass(frozen=True)
-class _CountedTerms:
-    """The question's key terms a coverage counts, by index into `info.terms`: without named entities when
-    `entities` is False. Across languages: numbers; terms the dictionary translates, matched by their
-    translations; and Latin terms (names the dictionary does not know) only where they match."""
-
-    weights: dict[int, float]
-    conditional: frozenset[int]  # counted only where found
-    translated: frozenset[int]  # matched by their translations
-    fixed_total: float  # the weight of the terms counted whether found or not
-
-    @classmethod
-    def of(cls, info: QuestionInfo, cross: bool, entities: bool) -> _CountedTerms:
-        key = (cls, cross, entities)
-        if key not in info.derived:
-            info.derived[key] = cls._count(info, cross, entities)
-        return info.derived[key]  # type: ignore[return-value]
-
-    @classmethod
-    def _count(cls, info: QuestionInfo, cross: bool, entities: bool) -> _CountedTerms:
-        weights: dict[int, float] = {}
-        conditional: set[int] = set()
-        translated: set[int] = set()
-        for n, term in enumerate(info.terms):
-            digit = term.text[:1].isdigit()
-            if term.is_entity and not entities and not digit:
-                continue
-            if cross and not digit:
-                if term.translations:
-                    translated.add(n)
-                elif term.text[:1].isascii() and term.text[:1].isalpha():
-                    conditional.add(n)
-                else:
-                    continue
-            weights[n] = term.weight
-        fixed_total = sum(w for n, w in weights.items() if n not in conditional)
-        return cls(weights, frozenset(conditional), frozenset(translated), fixed_total)
-
-    def found_in(self, info: QuestionInfo, hay: TextView, among: set[int] | None = None) -> set[int]:
-        """The counted terms in `hay`, looked up among `among` only when given (those found in a text `hay` is
-        part of)."""
-        return {n for n in (self.weights if among is None else among & self.weights.keys())
-                if (any(hay.has(t) for t in info.terms[n].translations) if n in self.translated
-                    else hay.has(info.terms[n].text))}
-
-    def totals(self, found: set[int]) -> tuple[float, float]:
-        """(matched, total) weight when the terms `found` (from `found_in`) are present."""
-        matched = sum(self.weights[n] for n in found)
-        return matched, self.fixed_total + sum(self.weights[n] for n in found if n in self.conditional)
-
-
-def _coverage(info: QuestionInfo, hay: TextView, cross: bool, entities: bool = True,
-              among: set[int] | None = None) -> float | None:
-    """Weighted share of the question's key terms in `hay` (without its named entities when
-    `entities` is False: a sentence need not repeat the place its passage is about). Across
-    languages only numbers, entities (through pinyin) and Latin tokens can match, and Latin tokens
-    count only when they do. None: nothing to compare. `among`: see `_CountedTerms.found_in`."""
-    counted = _CountedTerms.of(info, cross, entities)
-    matched, total = counted.totals(counted.found_in(info, hay, among))
-    if cross and entities:
-        for entity in info.entities:
-            found = entity_in(entity, hay)
-            if found is not None:
-                total += ENTITY_WEIGHT
-                matched += ENTITY_WEIGHT if found else 0.0
-    return matched / total if total else None
-
-
-def _focus(info: QuestionInfo, sentence: TextView) -> float:
-    """Share of the question's measure words in the sentence; without any, 1.0 if the sentence has
-    one of the question's key terms other than names (or there are none), else 0.0."""
-    if info.measure:
-        return sum(sentence.has(m) for m in info.measure) / len(info.measure)
-    topic = [t for t in info.terms if not t.is_entity and not t.text[:1].isdigit()]
-    return 1.0 if not topic or any(sentence.has(t.text) for t in topic) else 0.0
-
-
-def _focus_across(info: QuestionInfo, sentence: TextView) -> float:
-    """`_focus` across languages: the share of the measure words the dictionary translates whose translation is in
-    the sentence; 1.0 when it translates none of them."""
-    known = [ts for m in info.measure if (ts := info.translations_of(m))]
-    if not known:
-        return 1.0
-    return sum(any(sentence.has(t) for t in ts) for ts in known) / len(known)
-
-
-def _entity_factor(info: QuestionInfo, hay: TextView) -> float:
-    """1.0 when the passage mentions the question's places, organisations and people; less by
-    the share it misses."""
-    checks = [entity_in(e, hay) for e in info.entities]
-    known = [c for c in checks if c is not None]
-    return 1.0 - ENTITY_MISSING_PENALTY * known.count(False) / len(known) if known else 1.0
-
-
-# Kinds whose absence is certain when no span is found: any figure, any date. Names and places are
-# found by patterns that can miss, so a sentence without one is only scored down (KIND_MISSING_FACTOR).
-_CERTAIN_KINDS = ("number", "date")
-_UNIT_NAMES = {"count": "count", "rate": "figure per head of population", "share": "share or percentage",
-               "money": "sum of money", "time": "duration", "age": "age"}
-
-
-def _passage_mismatch(info: QuestionInfo, passage: TextView, article: TextView, cross: bool) -> str:
-    """Why no sentence of this passage can answer: its article (title, date and the paragraphs retrieved)
-    lacks a figure the question names ("5A"; across languages codes only), or a year while it names others ("in
-    2020" of an article on 2023); the passage mentions none of the question's places and names (for a Chinese
-    question over English text, places in China only); or, asked how many, it never names what is counted
-    ("平均月薪"), or lacks a word that narrows it ("[高级]社会工作师"). Across languages only a Chinese question's
-    words are compared, by their dictionary senses: an English word has more Chinese renderings than the
-    dictionary lists ("money": 款物, 资金). "" when it may."""
-    # Across languages figures may be spelled out ("Super Bowl XXXIII", "fifteenth"): only years and codes ("5A")
-    # are compared.
-    missing = [n for n in info.numbers if not article.has(n)
-               and (article.years if _is_year(n) else not cross or _is_code(n, info.text))]
-    if missing:
-        return f"the article does not mention {', '.join(missing)}"
-    # Across languages a Chinese question's places in China are spelled in pinyin; foreign places have English
-    # forms the dictionary may not list ("瑞士": Swiss), so they are not checked.
-    places = [e for e in info.places if is_chinese_place(e)] if info.chinese and cross else info.places
-    checks = [entity_in(e, passage) for e in places]
-    if any(c is False for c in checks) and not any(checks):
-        return f"the passage does not mention {', '.join(places)}"
-    if info.kind == "number" and info.measure and (info.chinese or not cross):
-        forms = [(m,) if not cross else info.translations_of(m) for m in info.measure]
-        if all(forms) and not any(passage.has(f) for fs in forms for f in fs):
-            return f"the passage does not mention {', '.join(info.measure)}"
-        missing = [q for q in info.qualifiers if not cross and not passage.has(q)]
-        if missing:
-            return f"the passage does not mention {', '.join(missing)}"
-    return ""
-
-
-def _is_year(number: str) -> bool:
-    return len(number) == 4 and number[:2] in ("19", "20")
-
-
-def _is_code(number: str, question: str) -> bool:
-    return re.search(rf"(?<![\d.]){number}[A-Za-z]", question) is not None
-
-
-def _sentence_mismatch(info: QuestionInfo, sentence: TextView, kind_ok: bool, title: TextView) -> str:
-    """Why this sentence cannot answer: no figure or date where one is asked for; a count for a place inside the one
-    asked about (厦门 for 福建: `rag.lang.places`) that does not name it, or one that names no place in an article
-    whose headline names another province or city (甘肃庄浪 for 上海); a count for a whole place of another level than
-    the one asked about ("全市" for "河南省"), that it does not name; or, asked who holds a post
-    ("主任委员是谁"), it does not name that post, or names only its deputy ("副主任委员"). "" when it may."""
-    if not kind_ok and info.kind in _CERTAIN_KINDS:
-        return f"the sentence holds no {_UNIT_NAMES.get(info.unit or '', info.kind)}"
-    # A count for another place: a part of the one asked about, or the place of an article on elsewhere. Any place
-    # the question names will do ("福建省和安徽省的...分别有多少").
-    if info.kind == "number" and info.places and not any(w in sentence.nospace for w in _WHOLE.values()) \
-            and not any(entity_in(p, sentence) is not False for p in info.places):
-        for place in info.places:
-            if parts := parts_named(place, sentence.text):
-                return f"the sentence counts for {parts[0]}, a part of {place}"
-        regions = regions_named(title.text)
-        if regions and all(elsewhere(p, r) for p in info.places for r in regions):
-            return f"the sentence counts for {regions[0].short} (its article's place), not for {info.places[0]}"
-    if info.kind == "number" and sentence.mostly_han:
-        for place in info.entities:
-            level = place[-1:]
-            if level not in _WHOLE or entity_in(place, sentence):
-                continue
-            other = [w for lv, w in _WHOLE.items() if lv != level and w in sentence.nospace]
-            if other and _WHOLE[level] not in sentence.nospace:
-                return f"the sentence counts for {other[0]}, not for {place}"
-    if info.kind == "person":
-        asked = info.folded
-        for post in (w for w in info.measure if w.endswith(_POST_ENDINGS)):
-            if sentence.mostly_han:
-                names, deputies, text = [post], ["副" + post], sentence.nospace
-            else:  # across languages: "主任委员" is a "director", not a "deputy director"
-                names, text = list(info.translations_of(post)), sentence.folded.lower()
-                deputies = [f"{d}{n}" for n in names for d in ("deputy ", "vice ", "vice-", "副")]
-                if not names:
-                    continue
-            for deputy in deputies:
-                if deputy not in asked:
-                    text = text.replace(deputy, "")
-            if not any(re.search(rf"(?<![a-z]){re.escape(n)}", text) for n in names):
-                return f"the sentence does not name the {post}"
-    return ""
-
-
-# A count "for the whole province / city / county" ("全市60个社工站") answers for a place of that level only.
-_WHOLE = {"省": "全省", "市": "全市", "县": "全县", "区": "全区"}
-
-# How the names of posts end: 局长, 院长, 主任, 主任委员, 书记, 主席, 总干事, 记者.
-_POST_ENDINGS = ("长", "主任", "委员", "书记", "主席", "干事", "记者")
-
-
-def _answering_clauses(text: str, start: int, end: int, info: QuestionInfo, cross: bool,
-                       kinds: list[tuple[int, int]], among: set[int]) -> tuple[int, int]:
-    """The window of whole clauses of text[start:end], at most TRIM_CHARS long, that best holds the
-    question's terms and asked-for kind (`kinds`: spans in `text`; fewest characters on ties, then earliest).
-    `among`: the question's terms in the passage."""
-    bounds = _clause_bounds(text, start, end)
-    clauses = [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if text[a:b].strip()]
-    # Kinds and terms are found once (in the sentence, in each clause), not per window: that cost ~50 ms a question;
-    # a window's coverage grows clause by clause (a term never spans a clause end: terms hold no punctuation).
-    counted = _CountedTerms.of(info, cross, entities=False)
-    present = [counted.found_in(info, text_view(text[a:b]), among) for a, b in clauses]
-    best: tuple[float, int, int, int, int] | None = None
-    for i in range(len(clauses)):
-        found: set[int] = set()
-        for j in range(i, len(clauses)):
-            found |= present[j]
-            a, b = clauses[i][0], clauses[j][1]
-            if b - a > TRIM_CHARS and j > i:
-                break
-            if b - a < MIN_CLAUSE_CHARS and j + 1 < len(clauses):
-                continue
-            matched, total = counted.totals(found)
-            coverage = matched / total if total else 0.0
-            value = coverage + (1.0 if any(a <= s and e <= b for s, e in kinds) else 0.0)
-            key = (-value, b - a, a, a, b)
-            if best is None or key < best:
-                best = key
-    if best is None:
-        return start, end
-    a, b = best[3], best[4]
-    if b - start <= TRIM_CHARS:  # keep the sentence's opening ("At present, ...") when it fits
-        a = start
-    while a < b and (text[a].isspace() or text[a] in ",，;；:：、"):
-        a += 1
-    while b > a and (text[b - 1].isspace() or text[b - 1] in ",，;；:：、"):
-        b -= 1
-    return a, b
-
-
-def _clause_bounds(text: str, start: int, end: int) -> list[int]:
-    """`start`, the end of each clause of text[start:end] (after its punctuation), and `end`."""
-    return [start] + [m.end() for m in _CLAUSE_END.finditer(text, start, end)] + [end]
-
-
-def _term_positions(text: str, info: QuestionInfo) -> list[tuple[int, int]]:
-    """Where the question's key terms (Latin/number terms, and Han terms ignoring spaces) occur."""
-    folded = fold(text)
-    lowered = folded if len(folded) == len(text) else text.lower()
-    positions: list[tuple[int, int]] = []
-    for term in info.terms:
-        if term.text[:1].isdigit():
-            continue
-        pattern = r"\s*".join(re.escape(ch) for ch in term.text)
-        positions.extend(m.span() for m in re.finditer(pattern, lowered))
-    return positions
-
-
-def _gap(a: tuple[int, int], b: tuple[int, int]) -> int:
-    return max(0, max(a[0], b[0]) - min(a[1], b[1]))
 
 
 def _overlapping(a: Candidate, b: Candidate) -> bool:
