@@ -15,11 +15,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from rag.pipeline import RAG, AddReport, ask  # noqa: E402
+from rag.pipeline import RAG, ask  # noqa: E402
 from rag.reader import Reader, Span  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 from rag.store.base import SearchFilter  # noqa: E402
-from rag.types import Answer, Chunk, Citation, Document, Passage  # noqa: E402
+from rag.types import AddReport, Answer, Chunk, Citation, Document, Passage  # noqa: E402
 
 __all__ = ["ask", "RAG", "AddReport", "Reader", "Span", "Settings", "SearchFilter", "Answer", "Chunk", "Citation",
            "Document", "Passage"]

@@ -143,7 +143,8 @@ def _open(args: argparse.Namespace):  # noqa: ANN202 - returns rag.pipeline.RAG 
 
 
 def _index(args: argparse.Namespace) -> int:
-    from rag.pipeline import RAG, default_paths
+    from rag.pipeline import RAG
+    from rag.settings import default_paths
 
     settings = _settings(args)
     index_dir = Path(args.index_dir) if args.index_dir else default_paths(settings)[0]

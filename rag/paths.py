@@ -79,3 +79,12 @@ def cpu_signature() -> str:
     except OSError:
         pass
     return f"{platform.machine()}|{model}|{flags}"
+
+
+def utf8_encodable(text: str) -> bool:
+    """Whether a file name can be written as UTF-8 (an index stores names so)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # surrogates: a name that was not UTF-8 on disk
+        return False
+    return True

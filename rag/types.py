@@ -6,7 +6,10 @@ Document (ingest) -> Chunk (chunk) -> Passage (retrieve) -> Answer with Citation
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # rag.ingest builds on these types
+    from rag.ingest import IngestError
 
 
 @dataclass
@@ -198,3 +201,13 @@ class Answer:
 def _quoted(text: str) -> list[str]:
     """Markdown quote lines for `text`: every line inside the quote (a blank one ends a Markdown quote)."""
     return [f"> {line}".rstrip() for line in text.splitlines()] or [">"]
+
+
+@dataclass
+class AddReport:
+    """What `RAG.add()` did: the articles indexed, the files unchanged or replaced, the files refused and why."""
+
+    added: list[str] = field(default_factory=list)  # doc ids indexed
+    skipped: list[str] = field(default_factory=list)  # unchanged files
+    replaced: list[str] = field(default_factory=list)  # changed files whose earlier articles were replaced
+    errors: list[IngestError] = field(default_factory=list)

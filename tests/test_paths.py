@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from rag import paths
-from rag.pipeline import RAG, default_paths
-from rag.settings import Settings
+from rag.pipeline import RAG
+from rag.settings import Settings, default_paths
 from tests.conftest import ROOT, SEEDS
 
 

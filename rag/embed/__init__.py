@@ -158,3 +158,19 @@ class CachedEmbedder:
                 [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in zip(keys, vectors, strict=True)],
             )
             self._db.commit()
+
+
+def embedding_progress(progress: bool | Callable[[float, str], None], start: float, span: float,
+                       what: str) -> bool | Progress:
+    """What an index update hands the embedder: its bar (True / False), or for a caller's callback (the UI's progress
+    bar) a reporter moving it from `start` over `span` with characters/s and the time left."""
+    if not callable(progress):
+        return progress is True
+    notify = progress
+
+    def report(done: int, total: int, seconds: float) -> None:
+        rate = done / seconds if seconds > 0 else 0.0
+        left = f", about {(total - done) / rate:.0f} s left" if rate > 0 and done < total else ""
+        notify(start + span * done / max(total, 1), f"Embedding {what}: {rate:,.0f} characters/s{left}")
+
+    return report

@@ -365,3 +365,16 @@ def strip_place_suffix(name: str) -> str:
         if name.endswith(suffix) and len(name) - len(suffix) >= 2:
             return name[: -len(suffix)]
     return name
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_question(question: str, max_chars: int) -> str:
+    """Strip control characters and surrounding space; refuse an empty question; cap its length."""
+    if not isinstance(question, str):
+        raise TypeError("question must be a string")
+    question = _CONTROL.sub(" ", question).strip()
+    if not question:
+        raise ValueError("The question is empty: ask something, e.g. 厦门有多少持证社工？")
+    return question[:max_chars]

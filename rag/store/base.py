@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -191,3 +191,15 @@ def unit_rows(vectors: np.ndarray, dim: int, what: str = "vectors") -> np.ndarra
                 f"divide each row by its norm before adding or searching"
             )
     return np.ascontiguousarray(array)
+
+
+def make_filter(**fields: Any) -> SearchFilter:
+    """A `SearchFilter` from loose values: lists become tuples, empty values mean "any"."""
+    clean: dict[str, Any] = {}
+    for name, value in fields.items():
+        if value in (None, "", [], ()):
+            continue
+        clean[name] = tuple(value) if isinstance(value, list | tuple | set) else value
+        if name in {"langs", "sources", "paths", "doc_ids"} and isinstance(value, str):
+            clean[name] = (value,)
+    return SearchFilter(**clean)
