@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +99,6 @@ class RAG:
         self._generation: Path | None = None  # the generation `_state` was read from or saved as
         self.format_version = FORMAT_VERSION  # of the generation `_state` was read from
         self._replace = False  # a build from scratch: the next write replaces whatever the directory holds
-        self._anchor_vectors: dict[str, np.ndarray] | None = None
         preload_dictionary()  # cross-lingual questions need it; parsing takes seconds
 
     # ---- construction -------------------------------------------------------------------------
@@ -347,13 +347,12 @@ class RAG:
         tokens = dict(zip((c.id for c in new), tokenize_all([f"{c.title}\n{c.text}" for c in new]), strict=True))
         lexical = LexicalIndex([known_tokens[c.id] if c.id in known_tokens else tokens[c.id] for c in chunks])
         corpus = CorpusView(chunks=chunks, ids=ids, documents=documents, lexical=lexical, sentences=sentences)
-        retriever = Retriever(self.embedder, store, corpus, RetrievalParams.from_settings(s), self._anchors())
+        retriever = Retriever(self.embedder, store, corpus, RetrievalParams.from_settings(s), self._anchors)
         return _State(documents, chunks, ids, files, next_id, store, sentences, retriever)
 
+    @cached_property
     def _anchors(self) -> dict[str, np.ndarray]:
-        if self._anchor_vectors is None:
-            self._anchor_vectors = anchor_vectors(self.embedder)
-        return self._anchor_vectors
+        return anchor_vectors(self.embedder)
 
     def _save(self, state: _State) -> None:
         """Write a new generation, then make it live (rag/generations.py); call under the writer lock."""

@@ -202,3 +202,17 @@ def test_an_answer_across_languages_is_not_judged_by_retrieval_strength():
     weak = [replace(p, score=3.0) for p in PASSAGES]
     composer = ReaderComposer(GivenSpans([("11,265", 3.0)]), min_retrieval=6.5)  # type: ignore[arg-type]
     assert not composer.compose("厦门有多少持证社工？", weak[::-1], "zh-hans").abstained
+
+
+def test_warming_up_loads_the_reader_and_the_fallback_before_the_first_question():
+    loaded: list[str] = []
+
+    @dataclass
+    class Loads:
+        name: str
+
+        def warm_up(self) -> None:
+            loaded.append(self.name)
+
+    ReaderComposer(Loads("reader"), fallback=Loads("fallback")).warm_up()  # type: ignore[arg-type]
+    assert loaded == ["reader", "fallback"]

@@ -92,3 +92,11 @@ def test_a_damaged_cache_is_built_again(cache: Path) -> None:
     ids_file.write_bytes(b"not an array")
     windows = ReaderTokenizer(MAX_LEN, STRIDE).windows("问", "答")
     assert windows and np.load(ids_file).ndim == 1
+
+
+def test_warming_up_loads_the_tiers_chinese_and_english_need(cache: Path) -> None:
+    tokenizer = ReaderTokenizer(MAX_LEN, STRIDE)
+    tokenizer.warm_up()
+    assert tokenizer.loaded == ["han", "ascii"]
+    tokenizer.windows("How many?", "厦门市持证社工11,265人")  # nothing more to load
+    assert tokenizer.loaded == ["han", "ascii"]

@@ -15,3 +15,8 @@ class Composer(Protocol):
         """`language` is the question's ("en" | "zh-hans" | "zh-hant" | "other"); passages best first.
         `query_vector` is the question's query embedding when the caller already has it."""
         ...
+
+    def warm_up(self) -> None:
+        """Load now what the first answer would load (models, taggers), so that it is not the slow one: a server
+        calls this before it takes questions."""
+        ...

@@ -54,6 +54,7 @@ from rag.compose.quotes import TRIM_CHARS, answering_clauses, clause_bounds, gap
 from rag.compose.verify import Claim, verify_claims
 from rag.embed.base import Embedder, PassageCache
 from rag.lang.text import candidate_spans, detect_language, fold, is_chinese
+from rag.lang.words import tagger
 from rag.query.analyze import QuestionInfo, analyze
 from rag.query.kinds import figure_unit, kind_spans
 from rag.query.text_view import TextView, text_view
@@ -129,6 +130,9 @@ class ExtractiveComposer:
         self.abstain_threshold_cross = abstain_threshold if abstain_threshold_cross is None else abstain_threshold_cross
         self.max_passages = max_passages
         self.max_candidates = max_candidates
+
+    def warm_up(self) -> None:
+        tagger()  # jieba's part-of-speech tagger: the question's analysis and the citation check use it
 
     def compose(self, question: str, passages: list[Passage], language: str,
                 query_vector: np.ndarray | None = None) -> Answer:

@@ -72,6 +72,9 @@ class OpenAIComposer:
         self.timeout_s = timeout_s
         self.max_tokens = max_tokens
 
+    def warm_up(self) -> None:
+        self.extractive.warm_up()  # the endpoint is the server's to warm
+
     def compose(self, question: str, passages: list[Passage], language: str,
                 query_vector: np.ndarray | None = None) -> Answer:
         started = time.perf_counter()

@@ -68,6 +68,11 @@ class ReaderComposer:
         self.max_passages = max_passages
         self.min_retrieval = min_retrieval
 
+    def warm_up(self) -> None:
+        self.reader.warm_up()
+        if self.fallback is not None:
+            self.fallback.warm_up()
+
     def compose(self, question: str, passages: list[Passage], language: str,
                 query_vector: np.ndarray | None = None) -> Answer:
         started = time.perf_counter()
