@@ -89,24 +89,25 @@ class ReaderTokenizer:
 
     def warm_up(self) -> None:
         """Load the tiers Chinese and English text need (the Han and ASCII ones, a fifth of a second)."""
-        with self._lock:
-            for name, characters in TIERS[:2]:
-                self._loaded(name, characters)
+        for name, characters in TIERS[:2]:
+            self._loaded(name, characters)
 
     def _tier_for(self, text: str) -> _Tier:
         """The smallest tier whose characters hold `text` as the tokenizer normalises it (every tier normalises
         alike, so the smallest, always loaded, tells), loaded on first use."""
-        with self._lock:
-            smallest = self._loaded(*TIERS[0])
-            normalized = smallest.tokenizer.normalizer.normalize_str(text)
-            name, characters = next((name, characters) for name, characters in TIERS
-                                    if characters is None or not _OUTSIDE[name].search(normalized))
-            return self._loaded(name, characters)
+        normalized = self._loaded(*TIERS[0]).tokenizer.normalizer.normalize_str(text)
+        name, characters = next((name, characters) for name, characters in TIERS
+                                if characters is None or not _OUTSIDE[name].search(normalized))
+        return self._loaded(name, characters)
 
     def _loaded(self, name: str, characters: str | None) -> _Tier:
-        if name not in self._tiers:
-            self._tiers[name] = self._load(name, characters)
-        return self._tiers[name]
+        tier = self._tiers.get(name)
+        if tier is None:
+            with self._lock:  # loaded once; readers of a loaded tier do not wait for each other
+                tier = self._tiers.get(name)
+                if tier is None:
+                    tier = self._tiers[name] = self._load(name, characters)
+        return tier
 
     def _load(self, name: str, characters: str | None) -> _Tier:
         from tokenizers import Tokenizer

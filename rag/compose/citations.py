@@ -10,14 +10,12 @@ matching paragraph of the story's copy in the question's script (a Traditional q
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from rag.lang.text import fold, paragraph_spans
+from rag.lang.text import WHITE_SPACE, fold, paragraph_spans
 from rag.types import Citation, Document, Passage
 
-_SPACE = re.compile(r"\s+")
 _SAME_STORY_OVERLAP = 0.6
 
 
@@ -54,7 +52,7 @@ def _same_story(source: Source, passage: Passage, grams: frozenset[str]) -> bool
 @lru_cache(maxsize=8192)
 def _trigrams(text: str) -> frozenset[str]:
     """Shared: the same passages come back question after question."""
-    squashed = _SPACE.sub("", fold(text))
+    squashed = WHITE_SPACE.sub("", fold(text))
     return frozenset(squashed[i : i + 3] for i in range(len(squashed) - 2))
 
 

@@ -41,7 +41,6 @@ embedded now and the rest dropped, so a cold cache costs one small batch, not fo
 from __future__ import annotations
 
 import logging
-import re
 import time
 from dataclasses import dataclass, field
 
@@ -53,7 +52,7 @@ from rag.compose.evidence import KIND_MISSING_FACTOR, CountedTerms
 from rag.compose.quotes import TRIM_CHARS, answering_clauses, clause_bounds, gap, term_positions
 from rag.compose.verify import Claim, verify_claims
 from rag.embed.base import Embedder, PassageCache
-from rag.lang.text import candidate_spans, detect_language, fold, is_chinese
+from rag.lang.text import WHITE_SPACE, candidate_spans, detect_language, fold, is_chinese
 from rag.lang.words import tagger
 from rag.query.analyze import QuestionInfo, analyze
 from rag.query.kinds import figure_unit, kind_spans
@@ -73,7 +72,6 @@ COSINE_RANGE_SAME = (0.78, 0.95)
 COSINE_RANGE_CROSS = (0.72, 0.90)
 
 # Clause punctuation, but not the comma of "11,265" nor the colon of "3:30".
-_SPACE = re.compile(r"\s+")
 
 
 @dataclass
@@ -351,7 +349,7 @@ def _overlapping(a: Candidate, b: Candidate) -> bool:
 
 
 def _near_same(a: str, b: str) -> bool:
-    x, y = _SPACE.sub("", fold(a)), _SPACE.sub("", fold(b))
+    x, y = WHITE_SPACE.sub("", fold(a)), WHITE_SPACE.sub("", fold(b))
     if x in y or y in x:
         return True
     grams_x = {x[i : i + 2] for i in range(len(x) - 1)}

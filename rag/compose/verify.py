@@ -19,14 +19,13 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from rag.lang.text import FIGURE, detect_language, fold, han_numeral_value, has_han, is_chinese, numbers_in
+from rag.lang.text import FIGURE, WHITE_SPACE, detect_language, fold, han_numeral_value, has_han, is_chinese, numbers_in
 from rag.query.analyze import analyze, names_en
 from rag.query.place_names import places_zh
 from rag.query.text_view import TextView, entity_in
 
 log = logging.getLogger(__name__)
 
-_SPACE = re.compile(r"\s+")
 _VALUE = re.compile(rf"({FIGURE})\s*(万|亿|thousand|million|billion)?", re.I)
 # A run of Chinese numerals is a number only with a unit of ten or more in it: 一百万, 三十, not 统一 or 一直.
 _HAN_NUMERAL = re.compile(r"[零〇一二两三四五六七八九十百千万亿]{2,}")
@@ -166,7 +165,7 @@ def verify_claims(claims: list[Claim], passage_texts: list[str]) -> tuple[list[C
 
 
 def _squash(text: str) -> str:
-    return _SPACE.sub("", fold(text))
+    return WHITE_SPACE.sub("", fold(text))
 
 
 def _same_script(a: str, b: str) -> bool:

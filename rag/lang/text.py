@@ -20,6 +20,7 @@ import opencc
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 HAN_CHARACTER = re.compile(f"[{HAN}]")
 _ALL_HAN = re.compile(f"[{HAN}]+")
+WHITE_SPACE = re.compile(r"\s+")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _OTHER_SCRIPT = re.compile(r"[\u0400-\u04ff\u0590-\u06ff\u0e00-\u0e7f\uac00-\ud7af]")
@@ -202,11 +203,10 @@ def word_list(name: str) -> frozenset[str]:
 
 
 MIN_SENTENCE_CHARS = 6  # a quotable sentence has this many characters besides white space
-_WHITE_SPACE = re.compile(r"\s+")
 
 
 @lru_cache(maxsize=8192)
 def candidate_spans(text: str) -> tuple[tuple[int, int], ...]:
     """Spans of the sentences of `text` long enough to quote: what the composer scores, and what the build embeds
     ahead (`embed_sentences`) for the composer and for sentence-level retrieval. Shared: passages come back."""
-    return tuple((a, b) for a, b in split_sentences(text) if len(_WHITE_SPACE.sub("", text[a:b])) >= MIN_SENTENCE_CHARS)
+    return tuple((a, b) for a, b in split_sentences(text) if len(WHITE_SPACE.sub("", text[a:b])) >= MIN_SENTENCE_CHARS)

@@ -28,7 +28,22 @@ log = logging.getLogger(__name__)
 FORMAT = 1  # part of the cached tables' names: change it when what they hold changes
 
 
-class _Frequencies(Mapping[str, int]):
+class _TrieKeys:
+    """Membership, iteration and size of a mapping kept in a marisa trie (`_trie`)."""
+
+    _trie: marisa_trie.RecordTrie | marisa_trie.BytesTrie
+
+    def __contains__(self, word: object) -> bool:
+        return isinstance(word, str) and word in self._trie
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._trie.keys())
+
+    def __len__(self) -> int:
+        return len(self._trie)
+
+
+class _Frequencies(_TrieKeys, Mapping[str, int]):
     """word or word prefix -> count (0 for a prefix that is no word), what `jieba.Tokenizer.FREQ` holds."""
 
     def __init__(self, trie: marisa_trie.RecordTrie) -> None:
@@ -44,17 +59,8 @@ class _Frequencies(Mapping[str, int]):
         found = self._trie.get(word)
         return default if found is None else found[0][0]
 
-    def __contains__(self, word: object) -> bool:
-        return isinstance(word, str) and word in self._trie
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._trie.keys())
-
-    def __len__(self) -> int:
-        return len(self._trie)
-
-
-class _Tags(Mapping[str, str]):
+class _Tags(_TrieKeys, Mapping[str, str]):
     """word -> jieba part-of-speech flag, what `jieba.posseg.POSTokenizer.word_tag_tab` holds."""
 
     def __init__(self, trie: marisa_trie.BytesTrie) -> None:
@@ -69,15 +75,6 @@ class _Tags(Mapping[str, str]):
     def get(self, word: str, default: str | None = None) -> str | None:  # type: ignore[override]
         found = self._trie.get(word)
         return found[0].decode() if found else default
-
-    def __contains__(self, word: object) -> bool:
-        return isinstance(word, str) and word in self._trie
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._trie.keys())
-
-    def __len__(self) -> int:
-        return len(self._trie)
 
 
 def frequencies() -> Mapping[str, int]:

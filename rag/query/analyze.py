@@ -26,8 +26,6 @@ from rag.query.place_names import (
     places_zh,
 )
 
-_HAN_RUN = re.compile(f"[{HAN}]+")
-_SPACE = re.compile(r"\s+")
 _EN_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’]*")
 _POSSESSIVE = re.compile(r"['’]s?$")  # "Deqing's" is about Deqing
 

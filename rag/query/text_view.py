@@ -15,10 +15,9 @@ from functools import lru_cache
 from rag.lang import places
 from rag.lang.dictionary import english_senses, lexicon, stem_en
 from rag.lang.pinyin import han_pattern, latin_pattern
-from rag.lang.text import HAN_CHARACTER, fold, has_han, numbers_in, to_simplified
+from rag.lang.text import HAN_CHARACTER, WHITE_SPACE, fold, has_han, numbers_in, to_simplified
 from rag.query.analyze import strip_place_suffix
 
-_SPACE = re.compile(r"\s+")
 _EN_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’]*")
 YEAR = re.compile(r"(?<![\d.,])(?:19|20)\d{2}(?![\d,.])(?!\s*(?:万|亿|人|名|个|家|户|项|元|%|％))")
 
@@ -32,7 +31,7 @@ class TextView:
     def __init__(self, text: str) -> None:
         self.text = text
         self.folded = fold(text)
-        self.nospace = _SPACE.sub("", self.folded)
+        self.nospace = WHITE_SPACE.sub("", self.folded)
         self.han_chars = len(HAN_CHARACTER.findall(self.nospace))
         self._numbers: set[str] | None = None
         self._words: set[str] | None = None
