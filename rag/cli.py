@@ -51,7 +51,7 @@ READ_ONLY_COMMANDS = frozenset({"ask", "search", "docs"})
 
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
-    for noisy in ("faiss", "faiss.loader", "bm25s", "jieba", "httpx", "urllib3"):
+    for noisy in ("faiss", "faiss.loader", "jieba", "httpx", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if not getattr(args, "command", None):
         parser.print_help()

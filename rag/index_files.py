@@ -5,14 +5,15 @@ and its keyword index. Out: a generation folder (rag/generations.py stages and p
 
 - `manifest.json`: format version, the embedder (name, vector space, dimension), the store kind, the chunking, the
   files indexed and their sha256, the next vector id, counts, the time;
-- `documents.jsonl`, `chunks.jsonl` (each chunk with its vector id `vid`), `tokens.jsonl` (the keyword leg's
-  tokens per chunk), `store/` (chunk vectors), and `sentences/` + `sentences.jsonl` (sentence vectors) unless the
-  index was built without them.
+- `documents.jsonl`, `chunks.jsonl` (each chunk with its vector id `vid`), `lexical/` (the keyword leg's
+  postings, rag/retrieve/bm25.py: memory-mapped at open, not indexed again), `store/` (chunk vectors), and
+  `sentences/` + `sentences.jsonl` (sentence vectors) unless the index was built without them.
 
 Reading checks the format and that the configured embedder shares the index's vector space (`IndexUnavailable`
 otherwise, saying how to rebuild). Format history: 2: the manifest records the embedder's vector space; 3: sentence
 vectors; 4: documents carry inferred dates and the headlines their page lists (a format-3 index is read with the
-dates its documents alone give).
+dates its documents alone give); 5: the keyword index saved as postings (`lexical/`) instead of token lists
+(`tokens.jsonl`, which a format-3/4 index is still read from, indexed again at each open).
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ from rag.settings import Settings
 from rag.store import open_store_from_settings
 from rag.types import Chunk, Document
 
-FORMAT_VERSION = 4
-READS_FORMATS = (3, 4)
+FORMAT_VERSION = 5
+READS_FORMATS = (3, 4, 5)
 
 
 class IndexUnavailable(RuntimeError):
@@ -55,7 +56,7 @@ class SavedGeneration:
     next_id: int
     store: Any
     sentences: SentenceIndex | None
-    tokens: dict[str, list[str]]  # chunk id -> its keyword tokens
+    lexical: LexicalIndex  # row i: chunk i
 
 
 def write_generation(folder: Path, settings: Settings, embedder: Embedder, documents: dict[str, Document],
@@ -120,9 +121,13 @@ def read_generation(generation: Path | None, index_dir: Path, settings: Settings
         next_sentence, vids, holders = SentenceIndex.read_table(generation)
         sentences = SentenceIndex(open_store_from_settings(generation / "sentences", settings), vids, holders,
                                   next_sentence)
-    tokens = dict(zip((c.id for c in chunks), LexicalIndex.read_tokens(generation), strict=True))
+    lexical = LexicalIndex.load(generation)
+    if len(lexical) != len(chunks):
+        raise IndexUnavailable(f"Index {index_dir} is damaged: its keyword index holds {len(lexical)} rows for "
+                               f"{len(chunks)} chunks; rebuild it with `rag index PATH... --rebuild --index-dir "
+                               f"{index_dir}`")
     return SavedGeneration(manifest["format_version"], documents, chunks, np.asarray(ids, dtype=np.int64), files,
-                           manifest["next_id"], store, sentences, tokens)
+                           manifest["next_id"], store, sentences, lexical)
 
 
 def _rekey(files: dict[str, str], documents: Iterable[Document], index_dir: Path) -> dict[str, str]:

@@ -70,9 +70,9 @@ class _State:
     sentences: SentenceIndex | None  # None: built with `embed_sentences` off
     retriever: Retriever
 
-    def tokens(self) -> dict[str, list[str]]:
-        """Each chunk's keyword tokens, by chunk id."""
-        return dict(zip((c.id for c in self.chunks), self.retriever.corpus.lexical.token_lists, strict=True))
+    @property
+    def lexical(self) -> LexicalIndex:
+        return self.retriever.corpus.lexical
 
     def working_copy(self) -> tuple[dict[str, Document], list[Chunk], list[int], dict[str, str],
                                     SentenceIndex | None]:
@@ -207,7 +207,7 @@ class RAG:
         with self._write_lock, generations.writer_lock(self.index_dir):
             state = self._latest()
             documents, chunks, ids, files, sentences = state.working_copy()
-            store = state.store
+            store, lexical = state.store, state.lexical
             found: list[Path] = []
             for given in paths:  # one bad path is reported, the others still get indexed
                 try:
@@ -241,7 +241,7 @@ class RAG:
                 stale = [d.id for d in documents.values() if d.path == key]
                 if stale:
                     report.replaced.append(key)
-                self._drop(stale, documents, chunks, ids, store, sentences)
+                lexical = self._drop(stale, documents, chunks, ids, store, sentences, lexical)
                 make_ids_unique(loaded.documents, set(documents) | {d.id for d in new_docs})
                 files[key] = digest
                 new_docs.extend(loaded.documents)
@@ -267,14 +267,13 @@ class RAG:
                               progress=embedding_progress(progress, 0.6, 0.3, "sentences"))
             chunks.extend(new_chunks)
             ids.extend(new_ids)
+            lexical = lexical.appended(tokenize_all([f"{c.title}\n{c.text}" for c in new_chunks]))
             report.added = [d.id for d in new_docs]
             self.errors = report.errors
             if notify:
                 notify(0.9, "Saving the index")
-            new_chunk_ids = {c.id for c in new_chunks}  # a changed file reuses chunk ids: tokenize those again
-            known = {cid: t for cid, t in state.tokens().items() if cid not in new_chunk_ids}
             self._state = self._snapshot(documents, chunks, np.asarray(ids, dtype=np.int64), files,
-                                         state.next_id + len(new_chunks), store, sentences, known)
+                                         state.next_id + len(new_chunks), store, sentences, lexical)
             unpublished = generations.current(self.index_dir) is None
             if report.added or len(self._state.documents) != len(state.documents) or unpublished:
                 self._save(self._state)
@@ -290,21 +289,23 @@ class RAG:
             gone = [d for d in doc_ids if d in documents]
             for doc_id in gone:
                 files.pop(documents[doc_id].path, None)  # re-adding the file brings the article back
-            self._drop(gone, documents, chunks, ids, state.store, sentences)
+            lexical = self._drop(gone, documents, chunks, ids, state.store, sentences, state.lexical)
             mark_stories(list(documents.values()), self.settings.duplicate_threshold)
             self._state = self._snapshot(documents, chunks, np.asarray(ids, dtype=np.int64), files,
-                                         state.next_id, state.store, sentences, state.tokens())
+                                         state.next_id, state.store, sentences, lexical)
             if gone:
                 self._save(self._state)
         return len(gone)
 
     @staticmethod
     def _drop(doc_ids: Sequence[str], documents: dict[str, Document], chunks: list[Chunk], ids: list[int],
-              store: Any, sentences: SentenceIndex | None) -> None:
-        """Remove documents (and their chunks, sentences and vectors) from the working copies."""
+              store: Any, sentences: SentenceIndex | None, lexical: LexicalIndex) -> LexicalIndex:
+        """Remove documents (and their chunks, sentences and vectors) from the working copies; the keyword index
+        without their rows."""
         if not doc_ids:
-            return
+            return lexical
         drop = set(doc_ids)
+        lexical = lexical.kept(np.array([c.doc_id not in drop for c in chunks], dtype=bool))
         dead = [vid for c, vid in zip(chunks, ids, strict=True) if c.doc_id in drop]
         if dead:
             store.remove(dead)
@@ -315,6 +316,7 @@ class RAG:
         ids[:] = [vid for _, vid in keep]
         for doc_id in drop:
             documents.pop(doc_id, None)
+        return lexical
 
     # ---- state, persistence -------------------------------------------------------------------
 
@@ -336,16 +338,13 @@ class RAG:
         sentences = None
         if self.settings.embed_sentences:
             sentences = SentenceIndex(create_store_from_settings(self.settings, self.embedder.dim, "sentences"))
-        return self._snapshot({}, [], np.zeros(0, dtype=np.int64), {}, 0, store, sentences, {})
+        return self._snapshot({}, [], np.zeros(0, dtype=np.int64), {}, 0, store, sentences, LexicalIndex.build([]))
 
     def _snapshot(self, documents: dict[str, Document], chunks: list[Chunk], ids: np.ndarray,
                   files: dict[str, str], next_id: int, store: Any, sentences: SentenceIndex | None,
-                  known_tokens: dict[str, list[str]]) -> _State:
-        """The next searchable state; only chunks without `known_tokens` (new or changed ones) are tokenized."""
+                  lexical: LexicalIndex) -> _State:
+        """The next searchable state (`lexical` holds a row per chunk, in order)."""
         s = self.settings
-        new = [c for c in chunks if c.id not in known_tokens]
-        tokens = dict(zip((c.id for c in new), tokenize_all([f"{c.title}\n{c.text}" for c in new]), strict=True))
-        lexical = LexicalIndex([known_tokens[c.id] if c.id in known_tokens else tokens[c.id] for c in chunks])
         corpus = CorpusView(chunks=chunks, ids=ids, documents=documents, lexical=lexical, sentences=sentences)
         retriever = Retriever(self.embedder, store, corpus, RetrievalParams.from_settings(s), self._anchors)
         return _State(documents, chunks, ids, files, next_id, store, sentences, retriever)
@@ -358,7 +357,7 @@ class RAG:
         """Write a new generation, then make it live (rag/generations.py); call under the writer lock."""
         tmp = generations.staging(self.index_dir)
         write_generation(tmp, self.settings, self.embedder, state.documents, state.chunks, state.ids, state.files,
-                         state.next_id, state.store, state.sentences, state.retriever.corpus.lexical)
+                         state.next_id, state.store, state.sentences, state.lexical)
         self._generation = generations.publish(self.index_dir, tmp)
         self.format_version = FORMAT_VERSION
         self._replace = False
@@ -381,7 +380,7 @@ class RAG:
         self.format_version = saved.format_version
         self._generation = generation
         return self._snapshot(saved.documents, saved.chunks, saved.ids, saved.files, saved.next_id, saved.store,
-                              saved.sentences, saved.tokens)
+                              saved.sentences, saved.lexical)
 
 
 _default_rag: RAG | None = None

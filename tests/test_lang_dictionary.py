@@ -33,7 +33,8 @@ def test_word_forms_fold_plurals_and_participles():
 
 
 def test_translations_keep_only_what_the_corpus_holds():
-    index = LexicalIndex([tokenize("厦门有持证社工11265人"), tokenize("There are 11,265 certified social workers")])
+    index = LexicalIndex.build([tokenize("厦门有持证社工11265人"),
+                                tokenize("There are 11,265 certified social workers")])
     to_chinese = index.translations("How many social workers are there?", "zh")
     assert "社工" in to_chinese and all(index.idf(t) < index.idf("never-seen") for t in to_chinese)
     to_english = index.translations("厦门有多少社工？", "en")

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from conftest import SEEDS
 
-from rag import paths
+from rag import paths, pipeline
 from rag.lang.text import in_chinese_script, is_chinese
 from rag.pipeline import RAG, IndexUnavailable
+from rag.retrieve.bm25 import BM25Index
 from rag.settings import Settings
 
 
@@ -270,6 +271,40 @@ def test_a_format_3_index_opens_with_the_dates_its_documents_give(small_corpus: 
     (generation / "documents.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     reopened = {Path(d.path).name: d for d in RAG.open(index, settings).documents()}
     assert (reopened["lead.md"].date, reopened["lead.md"].date_inferred) == ("2024-05-16", "lead")
+
+
+def test_opening_an_index_reads_its_keyword_postings_without_indexing_again(small_corpus: Path, tmp_path: Path,
+                                                                           settings: Settings, monkeypatch):
+    index = tmp_path / "idx"
+    built = RAG.build([small_corpus], index_dir=index, settings=settings, progress=False)
+
+    def no_indexing(*args, **kwargs):
+        raise AssertionError("an open indexed the keyword leg again")
+
+    monkeypatch.setattr(BM25Index, "appended", no_indexing)
+    monkeypatch.setattr(pipeline, "tokenize_all", no_indexing)
+    reopened = RAG.open(index, settings)
+    for question in ("Xiamen social workers", "社区服务站"):
+        assert _ids(reopened.search(question, k=5, mode="keyword")) == _ids(built.search(question, k=5, mode="keyword"))
+
+
+def test_a_format_4_index_opens_from_its_token_lists(small_corpus: Path, tmp_path: Path, settings: Settings):
+    index = tmp_path / "idx"
+    built = RAG.build([small_corpus], index_dir=index, settings=settings, progress=False)
+    generation = index / (index / "CURRENT").read_text().strip()
+    lexical = BM25Index.load(generation / "lexical")
+    with (generation / "tokens.jsonl").open("w", encoding="utf-8") as fh:  # what format 4 wrote: each chunk's tokens
+        for row in range(len(lexical)):
+            tokens = [t for t, tf in lexical.row_terms(row).items() for _ in range(tf)]
+            fh.write(json.dumps(tokens, ensure_ascii=False) + "\n")
+    shutil.rmtree(generation / "lexical")
+    manifest = json.loads((generation / "manifest.json").read_text())
+    manifest["format_version"] = 4
+    (generation / "manifest.json").write_text(json.dumps(manifest))
+    reopened = RAG.open(index, settings)
+    assert reopened.format_version == 4
+    for question in ("Xiamen social workers", "社区服务站"):
+        assert _ids(reopened.search(question, k=5, mode="keyword")) == _ids(built.search(question, k=5, mode="keyword"))
 
 
 def test_answers_follow_the_question_script_and_name_no_document_id(seeds_rag: RAG):

@@ -30,7 +30,7 @@ def _retriever(sentence_weight: float) -> Retriever:
     chunks = [Chunk(id=f"d#{n}", doc_id="d", text=t, span=(0, 1), lang="zh-hans") for n, t in enumerate("AB")]
     # Chunk A is the nearer whole; one sentence of chunk B matches the question far better than any of A's.
     sentences = SentenceIndex(FixedStore([(11, 0.95), (10, 0.5)]), vids=[10, 11], chunk_ids=["d#0", "d#1"], next_id=12)
-    corpus = CorpusView(chunks=chunks, ids=np.array([0, 1]), documents={}, lexical=LexicalIndex([["a"], ["b"]]),
+    corpus = CorpusView(chunks=chunks, ids=np.array([0, 1]), documents={}, lexical=LexicalIndex.build([["a"], ["b"]]),
                         sentences=sentences)
     params = RetrievalParams.from_settings(Settings(sentence_weight=sentence_weight))
     return Retriever(embedder=None, store=FixedStore([(0, 0.9), (1, 0.8)]), corpus=corpus, params=params, anchors={})
@@ -90,7 +90,7 @@ def _reordering(texts: list[tuple[str, str]]) -> Retriever:
     chunks = [Chunk(id=f"d{n}#0", doc_id=f"d{n}", text=t, span=(0, len(t)), lang=lang)
               for n, (t, lang) in enumerate(texts)]
     corpus = CorpusView(chunks=chunks, ids=np.arange(len(chunks)), documents={},
-                        lexical=LexicalIndex([tokenize(c.text) for c in chunks]))
+                        lexical=LexicalIndex.build([tokenize(c.text) for c in chunks]))
     return Retriever(embedder=None, store=FixedStore([]), corpus=corpus,
                      params=RetrievalParams.from_settings(Settings()), anchors={})
 

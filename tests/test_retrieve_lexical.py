@@ -7,7 +7,7 @@ def test_numbers_survive_tokenisation():
 
 
 def test_traditional_question_matches_simplified_text():
-    index = LexicalIndex([tokenize("全县持证社工125人"), tokenize("福建省社会工作专业人才超过8万人")])
+    index = LexicalIndex.build([tokenize("全县持证社工125人"), tokenize("福建省社会工作专业人才超过8万人")])
     scores = index.scores(tokenize("全縣持證社工多少人"))
     assert scores[0] > 0 and scores[0] > scores[1]
 
@@ -18,13 +18,13 @@ def test_english_words_and_stopwords():
 
 
 def test_salient_terms_come_from_the_given_rows():
-    index = LexicalIndex([tokenize("漯河市民政局社工敲门行动"), tokenize("德清县五社联动现代社区")])
+    index = LexicalIndex.build([tokenize("漯河市民政局社工敲门行动"), tokenize("德清县五社联动现代社区")])
     terms = index.salient_terms([0], 3)
     assert terms and all(t in tokenize("漯河市民政局社工敲门行动") for t in terms)
 
 
 def test_names_are_transliterated_across_scripts():
-    index = LexicalIndex([tokenize("漯河市民政局社工敲门行动"), tokenize("威宁自治县民政局"),
+    index = LexicalIndex.build([tokenize("漯河市民政局社工敲门行动"), tokenize("威宁自治县民政局"),
                           tokenize("There are 11,265 certified social workers in Xiamen")])
     assert {"漯河市", "威宁"} <= set(index.transliterations("How many social workers in Luohe and Weining?"))
     assert index.transliterations("厦门有多少持证社工？") == ["xiamen"]

@@ -1,9 +1,11 @@
 """Retrieval: a question in, ranked `Passage`s out, fair across languages and scripts.
 
 search.py: the `Retriever` (dense leg per language family against its anchors, keyword leg, fusion, the rerank by
-best sentence; see its docstring); lexical.py: the keyword leg (BM25 over jieba tokens of folded text);
-sentences.py: every quotable sentence's vector, in a store of its own; anchors.py: the generic text a dense score
-is measured against; context.py: the evidence a composer reads around the best passages.
+best sentence; see its docstring); lexical.py: the keyword leg (jieba tokens of folded text, query expansion across
+languages) over bm25.py (BM25 postings in segments: top-k within allowed rows, appends and removals without
+re-indexing, memory-mapped on open); sentences.py: every quotable sentence's vector, in a store of its own;
+anchors.py: the generic text a dense score is measured against; context.py: the evidence a composer reads around
+the best passages.
 """
 
 from rag.retrieve.anchors import ANCHORS, anchor_vectors, save_anchor_vectors, shipped_anchor_path

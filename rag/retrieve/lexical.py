@@ -1,6 +1,7 @@
-"""The keyword leg: BM25 (bm25s) over jieba tokens of script-folded text.
+"""The keyword leg: BM25 (rag/retrieve/bm25.py) over jieba tokens of script-folded text.
 
-In: chunk texts (any script, any language). Out: per-chunk BM25 scores for a query.
+In: chunk texts (any script, any language). Out: the best chunk rows by BM25 for a query, within allowed rows; the
+query expansions that need the corpus vocabulary (names transliterated, words translated, feedback terms).
 Matching happens on `fold()`ed text (NFKC, Traditional -> Simplified, lower case), so a
 Traditional question meets a Simplified article; citations keep showing the original text.
 Numbers survive as single tokens (`11,265` -> `11265`, `3.8万` -> `3.8万` and `3.8`).
@@ -13,23 +14,18 @@ import logging
 import os
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
 
-# bm25s runs a JAX operation as it is imported when JAX is installed; on a GPU machine JAX would then take 75% of
-# the GPU's memory (its default preallocation), in every process that imports this module, away from the embedder.
-# BM25 here needs no GPU: keep JAX on the CPU unless the user chose otherwise.
-os.environ.setdefault("JAX_PLATFORMS", "cpu")
-import bm25s  # noqa: E402
-
 from rag.lang.dictionary import chinese_to_english, english_to_chinese, english_word_forms
 from rag.lang.pinyin import pinyin_keys
 from rag.lang.text import DIGIT_RUN, HAN, all_han, fold, word_list
 from rag.lang.words import segmenter
+from rag.retrieve.bm25 import BM25Index
 
 log = logging.getLogger(__name__)
 
@@ -79,32 +75,38 @@ _PLACE_SUFFIXES = frozenset("省市县区镇乡村州盟旗")
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]{2,}\b")
 
 
-class LexicalIndex:
-    """BM25 over a list of token lists; row i scores chunk row i."""
+LEXICAL_FOLDER = "lexical"
+LEGACY_TOKENS_FILE = "tokens.jsonl"  # index formats <= 4: each chunk's tokens, re-indexed at every open
 
-    def __init__(self, token_lists: Sequence[list[str]]) -> None:
-        self.token_lists = list(token_lists)
-        self._bm25: bm25s.BM25 | None = None
-        self._df: Counter[str] = Counter()
+
+class LexicalIndex:
+    """The keyword index of a corpus: row i is chunk row i. Immutable: `appended` and `kept` return the next one."""
+
+    def __init__(self, bm25: BM25Index) -> None:
+        self.bm25 = bm25
         self._pinyin: tuple[dict[str, list[str]], set[str]] | None = None
-        if self.token_lists:
-            self._bm25 = bm25s.BM25()
-            # bm25s needs every row to hold a token; an empty chunk gets a token that no query produces.
-            self._bm25.index([t or ["\x00"] for t in self.token_lists], show_progress=False)
-            for tokens in self.token_lists:
-                self._df.update(set(tokens))
+
+    @classmethod
+    def build(cls, token_lists: Iterable[Sequence[str]]) -> LexicalIndex:
+        return cls(BM25Index.build(token_lists))
+
+    def appended(self, token_lists: Iterable[Sequence[str]]) -> LexicalIndex:
+        return LexicalIndex(self.bm25.appended(token_lists))
+
+    def kept(self, keep: np.ndarray) -> LexicalIndex:
+        return LexicalIndex(self.bm25.kept(keep))
 
     def __len__(self) -> int:
-        return len(self.token_lists)
+        return len(self.bm25)
 
-    def scores(self, query_tokens: list[str]) -> np.ndarray:
+    def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
         """BM25 score of every row for the query tokens (zeros when nothing matches)."""
-        if self._bm25 is None:
-            return np.zeros(0, dtype=np.float32)
-        known = [t for t in query_tokens if t in self._bm25.vocab_dict]
-        if not known:
-            return np.zeros(len(self.token_lists), dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+        return self.bm25.scores(query_tokens)
+
+    def top(self, query_tokens: Sequence[str], k: int, allowed: np.ndarray | None = None
+            ) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, BM25 scores) of the best `k` rows that match, best first; `allowed`: a boolean mask of rows."""
+        return self.bm25.top(query_tokens, k, allowed)
 
     def transliterations(self, question: str) -> list[str]:
         """Vocabulary tokens that spell the question's names in the other script: "Weining" -> 威宁, 厦门 -> xiamen.
@@ -130,7 +132,7 @@ class LexicalIndex:
         tokens: list[str] = []
         if family == "zh":
             for _, words in english_to_chinese(question, STOPWORDS):
-                held = [(min(self._df.get(t, 0) for t in parts), parts) for parts in map(tokenize, words) if parts]
+                held = [(min(self.bm25.df(t) for t in parts), parts) for parts in map(tokenize, words) if parts]
                 held = [(df, parts) for df, parts in held if df > 0]
                 for _, parts in sorted(held, key=lambda pair: -pair[0])[:per_phrase]:
                     tokens += parts
@@ -138,14 +140,15 @@ class LexicalIndex:
             for _, glosses in chinese_to_english(tokenize(question)):
                 for word in (w for gloss in glosses for w in tokenize(gloss)):
                     forms = [word, word + "s", word + "es", *english_word_forms(word)]
-                    tokens += next(([f] for f in forms if f in self._df), [])
+                    tokens += next(([f] for f in forms if self.bm25.df(f)), [])
         return list(dict.fromkeys(tokens))
 
     def _pinyin_vocab(self) -> tuple[dict[str, list[str]], set[str]]:
         if self._pinyin is None:
             han_by_pinyin: dict[str, list[str]] = {}
             latin: set[str] = set()
-            for token in self._df:
+            held = self.bm25.doc_freqs > 0
+            for token in (t for t, n in zip(self.bm25.terms, held, strict=True) if n):
                 if all_han(token) and 2 <= len(token) <= 5:
                     # "漯河市" is also spelled "Luohe": index the name without its place suffix too.
                     stems = {token, token[:-1]} if token[-1] in _PLACE_SUFFIXES and len(token) >= 3 else {token}
@@ -157,26 +160,26 @@ class LexicalIndex:
         return self._pinyin
 
     def idf(self, token: str) -> float:
-        n = len(self.token_lists)
-        df = self._df.get(token, 0)
-        return float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+        return self.bm25.idf(token)
 
     def salient_terms(self, rows: Sequence[int], limit: int) -> list[str]:
         """The `limit` tokens of the given rows with the highest tf-idf: pseudo-relevance feedback terms."""
         weights: Counter[str] = Counter()
         for row in rows:
-            for token, tf in Counter(self.token_lists[row]).items():
+            for token, tf in self.bm25.row_terms(row).items():
                 if len(token) > 1:
                     weights[token] += (1 + np.log(tf)) * self.idf(token)
         return [t for t, _ in weights.most_common(limit)]
 
     def save(self, directory: Path) -> None:
-        with (directory / "tokens.jsonl").open("w", encoding="utf-8") as fh:
-            for tokens in self.token_lists:
-                fh.write(json.dumps(tokens, ensure_ascii=False) + "\n")
+        """Into `directory/lexical/`."""
+        self.bm25.save(directory / LEXICAL_FOLDER)
 
-    @staticmethod
-    def read_tokens(directory: Path) -> list[list[str]]:
-        """The token lists `save` wrote, one per row."""
-        with (directory / "tokens.jsonl").open(encoding="utf-8") as fh:
-            return [json.loads(line) for line in fh]
+    @classmethod
+    def load(cls, directory: Path) -> LexicalIndex:
+        """What `save` wrote into `directory`, memory-mapped; or, for an index of format <= 4, its token lists
+        indexed again."""
+        if (directory / LEXICAL_FOLDER).is_dir():
+            return cls(BM25Index.load(directory / LEXICAL_FOLDER))
+        with (directory / LEGACY_TOKENS_FILE).open(encoding="utf-8") as fh:
+            return cls.build(json.loads(line) for line in fh)

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, fields, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -43,6 +43,7 @@ from rag.retrieve.lexical import LexicalIndex, tokenize
 from rag.retrieve.sentences import SentenceIndex
 from rag.settings import Settings
 from rag.store.base import SearchFilter, VectorMeta, VectorStore
+from rag.store.rows import Rows
 from rag.types import Chunk, Document, Passage, StoryCopy
 
 MODES = ("hybrid", "dense", "keyword")
@@ -89,7 +90,9 @@ class CorpusView:
     sentences: SentenceIndex | None = None  # None: the index has no sentence vectors (`embed_sentences` off)
     row_of_id: dict[int, int] = field(init=False)
     row_of_sentence: dict[int, int] = field(init=False)  # sentence vector id -> row of the chunk holding it
-    family_rows: dict[str, np.ndarray] = field(init=False)
+    family_rows: dict[str, np.ndarray] = field(init=False)  # language family -> a boolean mask of its rows
+    family_langs: dict[str, tuple[str, ...]] = field(init=False)  # language family -> the languages of its rows
+    story_documents: dict[str, list[str]] = field(init=False)  # story id -> its documents (the first and its copies)
 
     def __post_init__(self) -> None:
         self.row_of_id = {int(v): i for i, v in enumerate(self.ids)}
@@ -98,8 +101,24 @@ class CorpusView:
             v: row_of_chunk[c] for v, c in zip(self.sentences.vids, self.sentences.chunk_ids, strict=True)
             if c in row_of_chunk
         }
-        families = np.array([language_family(c.lang) for c in self.chunks])
-        self.family_rows = {f: np.flatnonzero(families == f) for f in sorted(set(families.tolist()))}
+        langs = np.array([c.lang for c in self.chunks])
+        families = np.array([language_family(lang) for lang in langs])
+        self.family_rows = {f: families == f for f in sorted(set(families.tolist()))}
+        self.family_langs = {f: tuple(sorted(set(langs[rows].tolist()))) for f, rows in self.family_rows.items()}
+        self.story_documents = {}
+        for doc in self.documents.values():
+            self.story_documents.setdefault(doc.duplicate_of or doc.id, []).append(doc.id)
+
+    @cached_property
+    def _metadata(self) -> Rows:
+        """Each row's filterable metadata as columns, made on the first filtered search."""
+        rows = Rows()
+        rows.append(self.ids, [vector_meta(c, self.documents[c.doc_id]) for c in self.chunks])
+        return rows
+
+    def allowed(self, where: SearchFilter) -> np.ndarray:
+        """A boolean mask of the rows `where` lets through."""
+        return self._metadata.matching(where)
 
 
 @dataclass
@@ -128,7 +147,7 @@ class Retriever:
         language = detect_language(question)
         query_family = language_family(language)
         candidates = max(self.params.candidates, k)
-        allowed_rows = self._allowed_rows(where)
+        allowed_rows = None if where is None else self.corpus.allowed(where)
 
         qvec: np.ndarray | None = None
         fused: dict[int, float] = {}
@@ -139,8 +158,8 @@ class Retriever:
         if mode in ("hybrid", "dense"):
             qvec = self.embedder.embed_queries([to_simplified(question)])
             clock.lap("embed")
-            for family, rows in self.corpus.family_rows.items():
-                family_filter = _with_langs(where, self._langs_of(rows))
+            for family in self.corpus.family_rows:
+                family_filter = _with_langs(where, self.corpus.family_langs[family])
                 mu, sd = self._background(family, qvec[0])
                 ranked, floor = self._dense_ranking(qvec, candidates, family_filter, mu, sd)
                 clock.lap("dense")
@@ -153,28 +172,25 @@ class Retriever:
 
         if mode in ("hybrid", "keyword"):
             base_tokens = tokenize(question)
-            for family, rows in self.corpus.family_rows.items():
-                rows = rows if allowed_rows is None else np.intersect1d(rows, allowed_rows)
-                if rows.size == 0:
+            for family, in_family in self.corpus.family_rows.items():
+                allowed = in_family if allowed_rows is None else in_family & allowed_rows
+                if not allowed.any():
                     continue
                 same = family == query_family or mode == "keyword"
                 floor = dense_floor.get(family, 0.0)
                 for leg, tokens, weight in self._keyword_queries(question, base_tokens, same, family,
                                                                  dense_by_family):
-                    scores = self.corpus.lexical.scores(tokens)[rows] if tokens else np.zeros(0)
-                    if not scores.any():
+                    rows, scores = self.corpus.lexical.top(tokens, candidates, allowed)
+                    if not len(rows):
                         continue
                     # Relative to this family's best match: BM25's scale means nothing across queries or families.
-                    scaled = scores / scores.max()
-                    for j in np.argsort(-scores)[:candidates]:
-                        if scores[j] <= 0:
-                            break
-                        row = int(rows[j])
-                        legs.setdefault(row, {})[leg] = float(scaled[j])
+                    scaled = scores / scores[0]
+                    for row, score, share in zip(rows.tolist(), scores.tolist(), scaled.tolist(), strict=True):
+                        legs.setdefault(row, {})[leg] = share
                         if mode == "keyword":
-                            fused[row] = fused.get(row, 0.0) + float(scores[j])
+                            fused[row] = fused.get(row, 0.0) + score
                         else:
-                            fused[row] = fused.get(row, floor) + weight * float(scaled[j])
+                            fused[row] = fused.get(row, floor) + weight * share
             clock.lap("lexical")
         if mode == "hybrid" and self.params.sentence_keyword_weight > 0:
             self._prefer_answering_sentences(fused, asked_for(question, language), base_tokens, query_family)
@@ -289,18 +305,6 @@ class Retriever:
         sims = sample @ qvec
         return float(sims.mean()), float(sims.std() + 1e-6)
 
-    def _langs_of(self, rows: np.ndarray) -> tuple[str, ...]:
-        return tuple(sorted({self.corpus.chunks[int(r)].lang for r in rows}))
-
-    def _allowed_rows(self, where: SearchFilter | None) -> np.ndarray | None:
-        if where is None:
-            return None
-        keep = [
-            i for i, c in enumerate(self.corpus.chunks)
-            if where.matches(vector_meta(c, self.corpus.documents[c.doc_id]))
-        ]
-        return np.asarray(keep, dtype=np.int64)
-
     def _passages(self, fused: dict[int, float], legs: dict[int, dict[str, float]], k: int) -> list[Passage]:
         """Best chunks first, widened to paragraphs; one story's copies collapse into the first one shown,
         and one document yields at most `passages_per_doc` non-overlapping passages."""
@@ -329,11 +333,11 @@ class Retriever:
             if len(passages) >= k:
                 break
         # Every copy of a shown story is listed, whether or not it reached the ranking.
-        for doc in docs.values():
-            for story in {doc.duplicate_of, doc.id} & set(shown):
-                for passage in shown[story]:
-                    if doc.id != passage.doc_id and doc.id not in passage.also_in:
-                        passage.also_in.append(doc.id)
+        for story, story_passages in shown.items():
+            for doc_id in self.corpus.story_documents.get(story, ()):
+                for passage in story_passages:
+                    if doc_id != passage.doc_id and doc_id not in passage.also_in:
+                        passage.also_in.append(doc_id)
         for passage in passages:
             passage.copies = [StoryCopy.of(docs[d]) for d in passage.also_in]
         return passages
