@@ -1,3 +1,5 @@
+import numpy as np
+
 from rag.retrieve.lexical import LexicalIndex, tokenize
 
 
@@ -25,10 +27,23 @@ def test_salient_terms_come_from_the_given_rows():
 
 def test_names_are_transliterated_across_scripts():
     index = LexicalIndex.build([tokenize("漯河市民政局社工敲门行动"), tokenize("威宁自治县民政局"),
-                          tokenize("There are 11,265 certified social workers in Xiamen")])
+                                tokenize("There are 11,265 certified social workers in Xiamen")])
     assert {"漯河市", "威宁"} <= set(index.transliterations("How many social workers in Luohe and Weining?"))
     assert index.transliterations("厦门有多少持证社工？") == ["xiamen"]
     assert index.transliterations("how many social workers?") == []
+
+
+def test_an_updated_index_spells_its_new_names_as_a_fresh_one():
+    first, second = ["漯河市民政局社工敲门行动", "Luohe volunteers"], ["威宁自治县民政局", "Weining county"]
+    index = LexicalIndex.build(map(tokenize, first))
+    question = "How many social workers in Luohe and Weining?"
+    before = index.transliterations(question)  # the spelling table is made here, then carried forward
+    assert "漯河市" in before and "威宁" not in before
+    grown = index.appended(map(tokenize, second))
+    fresh = LexicalIndex.build(map(tokenize, first + second))
+    assert grown.transliterations(question) == fresh.transliterations(question) == [*before, "威宁"]
+    assert grown.transliterations("威宁在哪里") == fresh.transliterations("威宁在哪里") == ["weining"]
+    assert grown.kept(np.array([False, True, True, True])).transliterations(question) == [*before, "威宁"]
 
 
 def test_tokenize_all_in_worker_processes_matches_one_process(monkeypatch) -> None:

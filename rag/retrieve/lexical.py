@@ -91,10 +91,16 @@ class LexicalIndex:
         return cls(BM25Index.build(token_lists))
 
     def appended(self, token_lists: Iterable[Sequence[str]]) -> LexicalIndex:
-        return LexicalIndex(self.bm25.appended(token_lists))
+        grown = LexicalIndex(self.bm25.appended(token_lists))
+        if self._pinyin is not None:  # spell the new terms only, not the whole vocabulary again
+            grown._pinyin = self._pinyin
+            _add_spellings(grown.bm25.terms[self.bm25.n_terms:], *self._pinyin)
+        return grown
 
     def kept(self, keep: np.ndarray) -> LexicalIndex:
-        return LexicalIndex(self.bm25.kept(keep))
+        shrunk = LexicalIndex(self.bm25.kept(keep))
+        shrunk._pinyin = self._pinyin  # a spelling of a term no row holds any more finds no row: it may stay
+        return shrunk
 
     def __len__(self) -> int:
         return len(self.bm25)
@@ -144,19 +150,12 @@ class LexicalIndex:
         return list(dict.fromkeys(tokens))
 
     def _pinyin_vocab(self) -> tuple[dict[str, list[str]], set[str]]:
+        """(pinyin spelling -> Han terms, Latin terms) of the vocabulary; made on first use, then carried forward."""
         if self._pinyin is None:
-            han_by_pinyin: dict[str, list[str]] = {}
-            latin: set[str] = set()
+            table: tuple[dict[str, list[str]], set[str]] = ({}, set())
             held = self.bm25.doc_freqs > 0
-            for token in (t for t, n in zip(self.bm25.terms, held, strict=True) if n):
-                if all_han(token) and 2 <= len(token) <= 5:
-                    # "漯河市" is also spelled "Luohe": index the name without its place suffix too.
-                    stems = {token, token[:-1]} if token[-1] in _PLACE_SUFFIXES and len(token) >= 3 else {token}
-                    for key in set().union(*(pinyin_keys(stem) for stem in stems)):
-                        han_by_pinyin.setdefault(key, []).append(token)
-                elif token.isascii() and token.isalpha():
-                    latin.add(token)
-            self._pinyin = (han_by_pinyin, latin)
+            _add_spellings([t for t, n in zip(self.bm25.terms, held, strict=True) if n], *table)
+            self._pinyin = table
         return self._pinyin
 
     def idf(self, token: str) -> float:
@@ -183,3 +182,15 @@ class LexicalIndex:
             return cls(BM25Index.load(directory / LEXICAL_FOLDER))
         with (directory / LEGACY_TOKENS_FILE).open(encoding="utf-8") as fh:
             return cls.build(json.loads(line) for line in fh)
+
+
+def _add_spellings(terms: Iterable[str], han_by_pinyin: dict[str, list[str]], latin: set[str]) -> None:
+    """Index `terms` by pinyin (Han terms of 2-5 characters) or as Latin words."""
+    for token in terms:
+        if all_han(token) and 2 <= len(token) <= 5:
+            # "漯河市" is also spelled "Luohe": index the name without its place suffix too.
+            stems = {token, token[:-1]} if token[-1] in _PLACE_SUFFIXES and len(token) >= 3 else {token}
+            for key in set().union(*(pinyin_keys(stem) for stem in stems)):
+                han_by_pinyin.setdefault(key, []).append(token)
+        elif token.isascii() and token.isalpha():
+            latin.add(token)
