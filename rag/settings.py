@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from rag.paths import default_corpus, default_index
-from rag.store.base import IndexParams
+from rag.store.base import ANN_THRESHOLD, IndexParams
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class Settings:
     # Vector store
     store: str = "faiss"
     faiss_index: str = "auto"
-    faiss_ann_threshold: int = 200_000
+    faiss_ann_threshold: int = ANN_THRESHOLD
     milvus_uri: str = ""  # "": milvus-lite inside the index dir; "http://host:19530": a server
     milvus_collection: str = "chunks"
     milvus_index: str = "auto"  # same names as faiss_index (Milvus: FLAT, HNSW, HNSW_SQ, IVF_SQ8, IVF_PQ)

@@ -15,7 +15,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.store.base import MANIFEST, IndexParams, SearchFilter, VectorMeta, VectorStore
+from rag.store.base import ANN_THRESHOLD, MANIFEST, IndexParams, SearchFilter, VectorMeta, VectorStore
 
 if TYPE_CHECKING:  # rag.settings takes the store tunables' defaults from IndexParams
     from rag.settings import Settings
@@ -28,7 +28,7 @@ __all__ = [
 BACKENDS = ("faiss", "milvus")
 
 
-def create_store(kind: str, dim: int, *, faiss_index: str = "auto", ann_threshold: int = 200_000,
+def create_store(kind: str, dim: int, *, faiss_index: str = "auto", ann_threshold: int = ANN_THRESHOLD,
                  milvus_uri: str = "", collection: str = "chunks", milvus_index: str | None = None,
                  **tunables: Any) -> VectorStore:
     """A new, empty store. `milvus_index` defaults to `faiss_index`; tunables: IndexParams fields."""

@@ -54,7 +54,16 @@ import numpy as np
 logging.getLogger("faiss.loader").setLevel(logging.WARNING)
 import faiss  # noqa: E402
 
-from rag.store.base import MANIFEST, IndexParams, ReadWriteLock, SearchFilter, VectorMeta, checked_batch, unit_rows  # noqa: E402
+from rag.store.base import (  # noqa: E402
+    ANN_THRESHOLD,
+    MANIFEST,
+    IndexParams,
+    ReadWriteLock,
+    SearchFilter,
+    VectorMeta,
+    checked_batch,
+    unit_rows,
+)
 from rag.store.rows import Rows  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -144,7 +153,7 @@ def build_index(kind: str, vectors: np.ndarray, params: IndexParams) -> faiss.In
 class FaissStore:
     """A `VectorStore` over one FAISS index (see the module docstring for the layout)."""
 
-    def __init__(self, dim: int, *, kind: str = "auto", ann_threshold: int = 200_000,
+    def __init__(self, dim: int, *, kind: str = "auto", ann_threshold: int = ANN_THRESHOLD,
                  params: IndexParams | None = None) -> None:
         if kind != "auto" and kind not in FAISS_KINDS:
             raise ValueError(f"unknown FAISS index type {kind!r}; choose one of auto, {', '.join(FAISS_KINDS)}")

@@ -41,7 +41,16 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.store.base import MANIFEST, IndexParams, ReadWriteLock, SearchFilter, VectorMeta, checked_batch, unit_rows
+from rag.store.base import (
+    ANN_THRESHOLD,
+    MANIFEST,
+    IndexParams,
+    ReadWriteLock,
+    SearchFilter,
+    VectorMeta,
+    checked_batch,
+    unit_rows,
+)
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +132,7 @@ class MilvusStore:
     """A `VectorStore` over one Milvus collection (see the module docstring)."""
 
     def __init__(self, dim: int, *, uri: str = "", collection: str = "chunks", kind: str = "auto",
-                 ann_threshold: int = 200_000, params: IndexParams | None = None,
+                 ann_threshold: int = ANN_THRESHOLD, params: IndexParams | None = None,
                  _existing: bool = False, _workdir: Path | None = None) -> None:
         from pymilvus import MilvusClient  # imported here: pymilvus is an optional dependency
 
