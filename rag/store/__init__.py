@@ -1,6 +1,6 @@
 """Vector stores: where chunk vectors live and how they are searched (FAISS by default, or Milvus).
 
-    create_store(kind, dim, ...) -> VectorStore      a new, empty store ("faiss" or "milvus")
+    create_store(kind, dim, ...) -> VectorStore      a new, empty store (a backend of BACKENDS: "faiss", "milvus")
     open_store(directory, ...) -> VectorStore        what `store.save(directory)` wrote
     create_store_from_settings(settings, dim), open_store_from_settings(directory, settings)
 
@@ -11,6 +11,7 @@ parameters, so `open_store` needs nothing else. Tunables are the fields of `Inde
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,24 +26,50 @@ __all__ = [
     "open_store", "open_store_from_settings", "settings_tunables",
 ]
 
-BACKENDS = ("faiss", "milvus")
+def _create_faiss(dim: int, *, faiss_index: str, ann_threshold: int, params: IndexParams, **_: Any) -> VectorStore:
+    from rag.store.faiss_store import FaissStore
+
+    return FaissStore(dim, kind=faiss_index, ann_threshold=ann_threshold, params=params)
+
+
+def _create_milvus(dim: int, *, faiss_index: str, ann_threshold: int, params: IndexParams, milvus_uri: str,
+                   collection: str, milvus_index: str | None) -> VectorStore:
+    from rag.store.milvus_store import MilvusStore
+
+    return MilvusStore(dim, uri=milvus_uri, collection=collection, kind=milvus_index or faiss_index,
+                       ann_threshold=ann_threshold, params=params)
+
+
+def _open_faiss(directory: Path, manifest: dict, milvus_uri: str | None, **tunables: Any) -> VectorStore:
+    from rag.store.faiss_store import FaissStore
+
+    return FaissStore.load(directory, manifest, **tunables)
+
+
+def _open_milvus(directory: Path, manifest: dict, milvus_uri: str | None, **tunables: Any) -> VectorStore:
+    from rag.store.milvus_store import MilvusStore
+
+    return MilvusStore.load(directory, manifest, milvus_uri=milvus_uri, **tunables)
+
+
+# Backend name -> (create a new store, open a saved one), as rag.embed.BACKENDS maps names to embedders. The
+# modules are imported when chosen: FAISS and pymilvus are heavy, and a process needs one of them.
+BACKENDS: dict[str, tuple[Callable[..., VectorStore], Callable[..., VectorStore]]] = {
+    "faiss": (_create_faiss, _open_faiss),
+    "milvus": (_create_milvus, _open_milvus),
+}
 
 
 def create_store(kind: str, dim: int, *, faiss_index: str = "auto", ann_threshold: int = ANN_THRESHOLD,
                  milvus_uri: str = "", collection: str = "chunks", milvus_index: str | None = None,
                  **tunables: Any) -> VectorStore:
-    """A new, empty store. `milvus_index` defaults to `faiss_index`; tunables: IndexParams fields."""
-    params = _params(tunables)
-    if kind == "faiss":
-        from rag.store.faiss_store import FaissStore
-
-        return FaissStore(dim, kind=faiss_index, ann_threshold=ann_threshold, params=params)
-    if kind == "milvus":
-        from rag.store.milvus_store import MilvusStore
-
-        return MilvusStore(dim, uri=milvus_uri, collection=collection, kind=milvus_index or faiss_index,
-                           ann_threshold=ann_threshold, params=params)
-    raise ValueError(f"unknown store {kind!r}: choose one of {', '.join(BACKENDS)}")
+    """A new, empty store of backend `kind` (a key of BACKENDS). `milvus_index` defaults to `faiss_index`;
+    tunables: IndexParams fields."""
+    if kind not in BACKENDS:
+        raise ValueError(f"unknown store {kind!r}: choose one of {', '.join(BACKENDS)}")
+    create, _ = BACKENDS[kind]
+    return create(dim, faiss_index=faiss_index, ann_threshold=ann_threshold, params=_params(tunables),
+                  milvus_uri=milvus_uri, collection=collection, milvus_index=milvus_index)
 
 
 def open_store(directory: Path, *, milvus_uri: str | None = None, **tunables: Any) -> VectorStore:
@@ -53,15 +80,10 @@ def open_store(directory: Path, *, milvus_uri: str | None = None, **tunables: An
         raise FileNotFoundError(f"{path} not found: {directory} holds no saved vector store; build the index")
     manifest = json.loads(path.read_text(encoding="utf-8"))
     _params(tunables)
-    if manifest["backend"] == "faiss":
-        from rag.store.faiss_store import FaissStore
-
-        return FaissStore.load(directory, manifest, **tunables)
-    if manifest["backend"] == "milvus":
-        from rag.store.milvus_store import MilvusStore
-
-        return MilvusStore.load(directory, manifest, milvus_uri=milvus_uri, **tunables)
-    raise ValueError(f"{path} names an unknown backend {manifest['backend']!r}")
+    if manifest["backend"] not in BACKENDS:
+        raise ValueError(f"{path} names an unknown backend {manifest['backend']!r}")
+    _, load = BACKENDS[manifest["backend"]]
+    return load(directory, manifest, milvus_uri, **tunables)
 
 
 def settings_tunables(settings: Settings) -> dict[str, Any]:
