@@ -72,10 +72,7 @@ def find_duplicates(documents: list[Document], threshold: float = 0.6) -> None:
     keys = [_key(doc.text) for doc in documents]
     sets = [_shingles_of_key(k) for k in keys]
     first_with_key: dict[str, int] = {}
-    df: Counter[int] = Counter()
-    for s in sets:
-        df.update(s)
-    rare_limit = max(64, len(documents) // 50)
+    common = _common(sets, rare_limit=max(64, len(documents) // 50))
     postings: dict[int, list[int]] = defaultdict(list)
     for i, doc in enumerate(documents):
         same = first_with_key.setdefault(keys[i], i) if keys[i] else i
@@ -84,7 +81,7 @@ def find_duplicates(documents: list[Document], threshold: float = 0.6) -> None:
         s = sets[i]
         if len(s) < MIN_SHINGLES:
             continue
-        rare = [h for h in s if df[h] <= rare_limit]
+        rare = [h for h in s if h not in common]
         shared = Counter(chain.from_iterable(postings[h] for h in rare if h in postings))
         if doc.duplicate_of is None:
             best, best_score = None, threshold
@@ -96,3 +93,14 @@ def find_duplicates(documents: list[Document], threshold: float = 0.6) -> None:
                 doc.duplicate_of = documents[best].duplicate_of or documents[best].id
         for h in rare:
             postings[h].append(i)
+
+
+def _common(sets: list[set[int]], rare_limit: int) -> set[int]:
+    """The shingles held by more than `rare_limit` of the sets (counted in numpy: a Counter over every shingle of a
+    100k-chunk corpus took 20 s of each update)."""
+    total = sum(map(len, sets))
+    if not total:
+        return set()
+    values, counts = np.unique(np.fromiter(chain.from_iterable(sets), dtype=np.uint64, count=total),
+                               return_counts=True)
+    return set(values[counts > rare_limit].tolist())
