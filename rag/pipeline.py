@@ -33,9 +33,9 @@ from rag.embed import CachedEmbedder, create_embedder, embedding_progress
 from rag.index_files import FORMAT_VERSION, IndexUnavailable, read_generation, write_generation
 from rag.ingest import IngestError, file_hash, iter_files, load_file_result, make_ids_unique, mark_stories
 from rag.lang.dictionary import preload as preload_dictionary
-from rag.lang.text import detect_language, has_words, in_chinese_script
+from rag.lang.text import has_words, in_chinese_script
 from rag.paths import cache_root, file_key, utf8_encodable
-from rag.query.analyze import clean_question
+from rag.query.analyze import Query
 from rag.query.rewrite import rewrite_followup
 from rag.retrieve import (
     CorpusView,
@@ -162,19 +162,19 @@ class RAG:
             filters: SearchFilter | dict | None = None, mode: str | None = None) -> Answer:
         """A short answer to `question` with numbered, checked citations, or an honest abstention."""
         started = time.perf_counter()
-        question = clean_question(question, self.settings.max_question_chars)
+        asked = Query.of(question, self.settings.max_question_chars)
+        question, language = asked.text, asked.language
         if not has_words(question):  # "？？？", emoji, invisible marks: nothing to search for, nothing to cite
-            language = detect_language(question)
             return Answer(question=question, text=abstain_text(language), citations=[], abstained=True,
                           language=language, notes=["the question holds no words to search for"])
-        standalone = rewrite_followup(question, list(history)) if history else question
-        result = self.retrieve(standalone, k, filters, mode)
+        query = Query.of(rewrite_followup(question, list(history)), self.settings.max_question_chars) \
+            if history else asked
+        result = self._retrieve(query, k, filters, mode)
         documents = self._live().documents
         evidence = document_context(result.passages, documents, self.settings.context_docs)
-        language = detect_language(question)
         if not filters:  # a filter (lang=zh-hans) may rule the copy out
             evidence = in_question_script(evidence, documents, language)
-        answer = self.composer.compose(standalone, evidence, language, result.query_vector)
+        answer = self.composer.compose(query.text, evidence, language, result.query_vector)
         # A Chinese answer reads in the question's script: a story with a copy in it is quoted from that copy
         # (in_question_script), any other quote is converted; the citation cards keep the article's own text.
         answer.text = in_chinese_script(answer.text, language)
@@ -182,21 +182,24 @@ class RAG:
             citation.copies = [StoryCopy.of(documents[d]) for d in citation.also_in if d in documents]
         answer.passages = result.passages
         answer.question = question
-        answer.rewritten_question = standalone if standalone != question else None
+        answer.rewritten_question = query.text if query.text != question else None
         answer.timings = {**result.timings, **answer.timings, "total": time.perf_counter() - started}
         return answer
 
     def retrieve(self, question: str, k: int = 10, filters: SearchFilter | dict | None = None,
                  mode: str | None = None) -> RetrievalResult:
         """Like `search`, with the question's language, per-stage timings and query vector."""
-        question = clean_question(question, self.settings.max_question_chars)
+        return self._retrieve(Query.of(question, self.settings.max_question_chars), k, filters, mode)
+
+    def _retrieve(self, query: Query, k: int, filters: SearchFilter | dict | None, mode: str | None
+                  ) -> RetrievalResult:
         if k < 1:
             raise ValueError("k must be at least 1")
         where = filters if isinstance(filters, SearchFilter) or filters is None else make_filter(**filters)
         state = self._live()
-        if not state.chunks or not has_words(question):
-            return RetrievalResult(passages=[], language=detect_language(question), timings={})
-        return state.retriever.search(question, k=k, where=where, mode=mode or self.settings.mode)
+        if not state.chunks or not has_words(query.text):
+            return RetrievalResult(passages=[], language=query.language, timings={})
+        return state.retriever.search(query, k=k, where=where, mode=mode or self.settings.mode)
 
     # ---- updating -----------------------------------------------------------------------------
 

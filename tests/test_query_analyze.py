@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.query.analyze import analyze, asked_kind, is_chinese_place
+from rag.query.analyze import Query, analyze, asked_for, asked_kind, is_chinese_place
 
 
 @pytest.mark.parametrize(("question", "kind"), [
@@ -67,3 +67,12 @@ def test_places_in_china_are_told_from_foreign_ones():
     assert not is_chinese_place("瑞士") and not is_chinese_place("威尔士") and not is_chinese_place("南加州")
 
 
+
+
+def test_a_query_is_cleaned_and_its_language_found_once():
+    query = Query.of("  廈門有多少持證社工？\x07 ", max_chars=200)
+    assert (query.text, query.language) == ("廈門有多少持證社工？", "zh-hant")
+    assert query.asked.kind == asked_for(query.text, query.language).kind == "number"
+    assert query.asked is query.asked  # found on first use, then kept
+    with pytest.raises(ValueError, match="empty"):
+        Query.of(" \x00 ", max_chars=200)

@@ -16,7 +16,7 @@ from functools import cached_property
 from rag.lang import places
 from rag.lang.dictionary import english_senses, english_to_chinese, stem_en
 from rag.lang.pinyin import EXONYMS, is_pinyin
-from rag.lang.text import HAN, fold, has_han, is_chinese, numbers_in, to_simplified, word_list
+from rag.lang.text import HAN, detect_language, fold, has_han, is_chinese, numbers_in, to_simplified, word_list
 from rag.lang.words import frequencies, jieba_tags
 from rag.query.place_names import (
     CAPITALISED_RUN,
@@ -376,3 +376,22 @@ def clean_question(question: str, max_chars: int) -> str:
     if not question:
         raise ValueError("The question is empty: ask something, e.g. 厦门有多少持证社工？")
     return question[:max_chars]
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question as the stages read it, made once per ask: its cleaned text, its language, what it asks for."""
+
+    text: str
+    language: str
+
+    @classmethod
+    def of(cls, question: str, max_chars: int) -> Query:
+        """`question` cleaned (`clean_question`: a ValueError when empty) and its language detected."""
+        text = clean_question(question, max_chars)
+        return cls(text, detect_language(text))
+
+    @cached_property
+    def asked(self) -> QuestionInfo:
+        """What it asks for (`asked_for`), found on first use."""
+        return asked_for(self.text, self.language)

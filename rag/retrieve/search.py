@@ -37,7 +37,7 @@ import numpy as np
 from rag.chunk import widen
 from rag.embed.base import Embedder
 from rag.lang.text import detect_language, has_han, split_sentences, to_simplified
-from rag.query.analyze import QuestionInfo, asked_for
+from rag.query.analyze import Query, QuestionInfo
 from rag.query.kinds import kind_spans
 from rag.retrieve.lexical import LexicalIndex, tokenize
 from rag.retrieve.sentences import SentenceIndex
@@ -138,13 +138,16 @@ class Retriever:
         self.params = params
         self.anchors = anchors
 
-    def search(self, question: str, k: int = 10, where: SearchFilter | None = None,
+    def search(self, query: Query | str, k: int = 10, where: SearchFilter | None = None,
                mode: str = "hybrid") -> RetrievalResult:
+        """Ranked passages for `query` (a `Query`, or a question taken as it is)."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+        if isinstance(query, str):
+            query = Query(query, detect_language(query))
+        question, language = query.text, query.language
         timings: dict[str, float] = {}
         clock = _Clock(timings)
-        language = detect_language(question)
         query_family = language_family(language)
         candidates = max(self.params.candidates, k)
         allowed_rows = None if where is None else self.corpus.allowed(where)
@@ -193,7 +196,7 @@ class Retriever:
                             fused[row] = fused.get(row, floor) + weight * share
             clock.lap("lexical")
         if mode == "hybrid" and self.params.sentence_keyword_weight > 0:
-            self._prefer_answering_sentences(fused, asked_for(question, language), base_tokens, query_family)
+            self._prefer_answering_sentences(fused, query.asked, base_tokens, query_family)
 
         passages = self._passages(fused, legs, k)
         clock.lap("fusion")
