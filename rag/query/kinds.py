@@ -44,7 +44,7 @@ _DATE_EN = re.compile(
 _SURNAMES = word_list("zh_surnames")  # a jieba `nr` word must start with one to count as a person's name
 # A name right after a title: "会长陈存根出席", "副会长周惠应邀", "局长孙玉菡".
 _ZH_TITLED_NAME = re.compile(
-    rf"(?:会长|主任|局长|厅长|书记|主席|部长|秘书长|总干事|院长|理事长|社工|记者|负责人)([{HAN}]{{2,3}}?)"
+    rf"(?:{'|'.join(sorted(word_list('zh_titles'), key=lambda w: (-len(w), w)))})([{HAN}]{{2,3}}?)"
     r"(?=[,，、。;；:：\s(（]|出席|表示|指出|说|介绍|应邀|在|作|宣读|就|与|和|等|来|$)"
 )
 _EN_PERSON = re.compile(r"\b[A-Z][a-z]{1,9}(?: [A-Z][a-z]{1,9}){1,2}\b")
