@@ -29,7 +29,7 @@ import numpy as np
 
 from rag.embed.base import Embedder
 from rag.ingest.dates import infer_dates
-from rag.paths import file_key
+from rag.paths import file_key, read_jsonl, write_jsonl
 from rag.retrieve.lexical import LexicalIndex
 from rag.retrieve.sentences import SentenceIndex
 from rag.settings import Settings
@@ -77,8 +77,8 @@ def write_generation(folder: Path, settings: Settings, embedder: Embedder, docum
         "sentences": None if sentences is None else len(sentences),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    _write_jsonl(folder / "documents.jsonl", (d.to_dict() for d in documents.values()))
-    _write_jsonl(folder / "chunks.jsonl", ({"vid": int(v), **c.to_dict()} for c, v in zip(chunks, ids, strict=True)))
+    write_jsonl(folder / "documents.jsonl", (d.to_dict() for d in documents.values()))
+    write_jsonl(folder / "chunks.jsonl", ({"vid": int(v), **c.to_dict()} for c, v in zip(chunks, ids, strict=True)))
     lexical.save(folder)
     store.save(folder / "store")
     if sentences is not None:
@@ -107,12 +107,12 @@ def read_generation(generation: Path | None, index_dir: Path, settings: Settings
             f"vector space {embedder.space}). Use an embedder of the same space (RAG_EMBEDDER / "
             f"RAG_EMBEDDER_MODEL), or rebuild: `rag index PATH... --rebuild --index-dir {index_dir}`"
         )
-    documents = {d["id"]: Document.from_dict(d) for d in _read_jsonl(generation / "documents.jsonl")}
+    documents = {d["id"]: Document.from_dict(d) for d in read_jsonl(generation / "documents.jsonl")}
     if manifest["format_version"] < 4:
         infer_dates(list(documents.values()))
     files = _rekey(manifest["files"], documents.values(), index_dir)
     chunks, ids = [], []
-    for row in _read_jsonl(generation / "chunks.jsonl"):
+    for row in read_jsonl(generation / "chunks.jsonl"):
         ids.append(row.pop("vid"))
         chunks.append(Chunk.from_dict(row))
     store = open_store_from_settings(generation / "store", settings)
@@ -145,14 +145,3 @@ def _rekey(files: dict[str, str], documents: Iterable[Document], index_dir: Path
     for doc in documents:
         doc.path = renamed.get(doc.path, doc.path)
     return {renamed.get(key, key): digest for key, digest in files.items()}
-
-
-def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
-    with path.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]

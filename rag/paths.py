@@ -9,11 +9,13 @@ file machine-specific.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -88,3 +90,16 @@ def utf8_encodable(text: str) -> bool:
     except UnicodeEncodeError:  # surrogates: a name that was not UTF-8 on disk
         return False
     return True
+
+
+def read_jsonl(path: Path) -> list[Any]:
+    """The JSON value of each non-blank line of a UTF-8 JSON-lines file."""
+    with Path(path).open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def write_jsonl(path: Path, rows: Iterable[Any]) -> None:
+    """One JSON value a line (non-ASCII kept as it is), UTF-8."""
+    with Path(path).open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")

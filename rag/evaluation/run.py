@@ -30,7 +30,7 @@ from typing import Any
 from rag.evaluation.metrics import contains_any, exact_match, f1_score, first_rank, percentile, retrieval_metrics
 from rag.evaluation.report_html import gold_report_html
 from rag.lang.text import has_han
-from rag.paths import project_root
+from rag.paths import project_root, read_jsonl
 from rag.pipeline import RAG
 from rag.reader import Reader
 from rag.settings import Settings
@@ -52,7 +52,7 @@ def _story_ids(rag: RAG) -> dict[str, set[str]]:
 
 
 def eval_gold(rag: RAG, gold_path: Path, limit: int | None = None, mode: str | None = None) -> dict[str, Any]:
-    items = [json.loads(line) for line in gold_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    items = read_jsonl(gold_path)
     items = items[:limit] if limit else items
     stories = _story_ids(rag)
     rag.ask(items[0]["question"])  # warm-up: first call loads models and caches
@@ -117,8 +117,7 @@ def _summarise_gold(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def eval_dataset(rag: RAG, folder: Path, limit: int | None = None, mode: str | None = None) -> dict[str, Any]:
-    queries = [json.loads(line) for line in (folder / "queries.jsonl").read_text(encoding="utf-8").splitlines()
-               if line.strip()]
+    queries = read_jsonl(folder / "queries.jsonl")
     queries = queries[:limit] if limit else queries
     blank = [q["id"] for q in queries if not q["question"].strip()]
     if blank:
@@ -142,8 +141,8 @@ def eval_dataset(rag: RAG, folder: Path, limit: int | None = None, mode: str | N
 def eval_reader(reader: Reader, folder: Path, limit: int | None = None) -> dict[str, Any]:
     """The reader alone, given each question's gold paragraph: EM / F1 in percent (Chinese paragraphs by characters,
     as CMRC 2018's script; English by tokens, as SQuAD's), best over the gold answers; no answer scores 0."""
-    corpus = {row["id"]: row["text"] for row in _jsonl(folder / "corpus.jsonl")}
-    queries = sorted((q for q in _jsonl(folder / "queries.jsonl") if q["question"].strip() and q.get("answers")),
+    corpus = {row["id"]: row["text"] for row in read_jsonl(folder / "corpus.jsonl")}
+    queries = sorted((q for q in read_jsonl(folder / "queries.jsonl") if q["question"].strip() and q.get("answers")),
                      key=lambda q: q["id"])
     if limit and len(queries) > limit:  # spread over every article, as ../shared/bench/score_answers.py takes them
         queries = [queries[int(i * len(queries) / limit)] for i in range(limit)]
@@ -163,10 +162,6 @@ def eval_reader(reader: Reader, folder: Path, limit: int | None = None) -> dict[
                            "no_answer": sum(not r["prediction"] for r in rows) / n},
                "latency_ms": {"p50": 1000 * percentile(latencies, 0.5), "p95": 1000 * percentile(latencies, 0.95)}}
     return {"rows": rows, "summary": summary}
-
-
-def _jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def _table(summary: dict[str, Any]) -> str:

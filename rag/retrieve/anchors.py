@@ -7,7 +7,6 @@ same 128 short texts in English and Chinese), shipped for the default embedder, 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import numpy as np
 
 from rag.embed.base import Embedder
 from rag.lang.text import to_simplified
+from rag.paths import read_jsonl
 
 ANCHORS = Path(__file__).resolve().parent.parent / "data" / "anchors.jsonl"
 ANCHOR_FAMILIES = ("en", "zh")
@@ -31,7 +31,7 @@ def anchor_vectors(embedder: Embedder) -> dict[str, np.ndarray]:
         with np.load(shipped) as saved:
             if str(saved["digest"]) == _anchor_digest(embedder.name):
                 return {family: saved[family] for family in ANCHOR_FAMILIES}
-    rows = [json.loads(line) for line in ANCHORS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = read_jsonl(ANCHORS)
     return {family: embedder.embed_passages([to_simplified(r[family]) for r in rows]) for family in ANCHOR_FAMILIES}
 
 

@@ -9,7 +9,6 @@ Numbers survive as single tokens (`11,265` -> `11265`, `3.8万` -> `3.8万` and 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -25,6 +24,7 @@ from rag.lang.dictionary import chinese_to_english, english_to_chinese, english_
 from rag.lang.pinyin import pinyin_keys
 from rag.lang.text import DIGIT_RUN, HAN, all_han, fold, word_list
 from rag.lang.words import segmenter
+from rag.paths import read_jsonl
 from rag.retrieve.bm25 import BM25Index
 
 log = logging.getLogger(__name__)
@@ -180,8 +180,7 @@ class LexicalIndex:
         indexed again."""
         if (directory / LEXICAL_FOLDER).is_dir():
             return cls(BM25Index.load(directory / LEXICAL_FOLDER))
-        with (directory / LEGACY_TOKENS_FILE).open(encoding="utf-8") as fh:
-            return cls.build(json.loads(line) for line in fh)
+        return cls.build(read_jsonl(directory / LEGACY_TOKENS_FILE))
 
 
 def _add_spellings(terms: Iterable[str], han_by_pinyin: dict[str, list[str]], latin: set[str]) -> None:

@@ -12,7 +12,6 @@ embedding cache, so that `ask()` embeds little more than the question. Cost: abo
 from __future__ import annotations
 
 import bisect
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from pathlib import Path
 from rag.embed import Progress
 from rag.embed.base import Embedder
 from rag.lang.text import candidate_spans
+from rag.paths import read_jsonl, write_jsonl
 from rag.store.base import VectorMeta, VectorStore
 from rag.types import Chunk, Document
 
@@ -88,15 +88,10 @@ class SentenceIndex:
     def save(self, directory: Path) -> None:
         """Write the store into `directory/sentences/` and the table beside it."""
         self.store.save(directory / "sentences")
-        with (directory / TABLE).open("w", encoding="utf-8") as fh:
-            fh.write(json.dumps({"next_id": self.next_id}) + "\n")
-            for vid, chunk_id in zip(self.vids, self.chunk_ids, strict=True):
-                fh.write(json.dumps([vid, chunk_id], ensure_ascii=False) + "\n")
+        write_jsonl(directory / TABLE, [{"next_id": self.next_id}, *zip(self.vids, self.chunk_ids, strict=True)])
 
     @staticmethod
     def read_table(directory: Path) -> tuple[int, list[int], list[str]]:
         """(next_id, vids, chunk_ids) as `save` wrote them."""
-        with (directory / TABLE).open(encoding="utf-8") as fh:
-            next_id = json.loads(fh.readline())["next_id"]
-            rows = [json.loads(line) for line in fh if line.strip()]
-        return next_id, [int(v) for v, _ in rows], [str(c) for _, c in rows]
+        head, *rows = read_jsonl(directory / TABLE)
+        return head["next_id"], [int(v) for v, _ in rows], [str(c) for _, c in rows]
