@@ -35,7 +35,8 @@ class GivenSpans:
     def __post_init__(self) -> None:
         self.reads: list[list[str]] = []
 
-    def read(self, question: str, contexts: list[str], k: int = 1, floor: float = 0.0) -> list[Span]:
+    def read(self, question: str, contexts: list[str], k: int = 1, floor: float = 0.0,
+             translate: bool = True) -> list[Span]:
         self.reads.append(contexts)
         spans = [Span(text, i, c.index(text), c.index(text) + len(text), score)
                  for text, score in self.by_question.get(question, self.wanted) for i, c in enumerate(contexts)

@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rag.lang.question_translation import in_chinese, in_english
 from rag.lang.text import to_traditional
-from rag.reader import Reader, ReaderConfig, WordEmbeddings
+from rag.reader import Reader, ReaderConfig, WordEmbeddings, _as_read_beside
 
 XIAMEN = ("At present, there are 11,265 certified social workers in Xiamen, ranking first in the province. "
           "Xiamen has built 1,262 social work service projects.")
@@ -88,6 +89,21 @@ def test_a_chinese_question_is_read_in_the_script_of_its_context(reader: Reader)
     for context in (FUJIAN, to_traditional(FUJIAN)):
         spans = reader.read(traditional, [context], k=3, floor=-99)
         assert spans and spans == reader.read(simplified, [context], k=3, floor=-99)
+
+
+@pytest.mark.parametrize(("question", "context", "answer"), [
+    ("How many social workers are there in the county?", WEINING, "125"),
+    ("厦门有多少持证社工？", XIAMEN, "11,265"),
+    ("厦门有多少社会工作服务项目？", XIAMEN, "1,262"),
+])
+def test_a_question_is_read_across_languages_as_rebuilt_in_the_contexts_language(reader: Reader, question: str,
+                                                                                  context: str, answer: str):
+    spans = reader.read(question, [context], k=1)
+    assert spans and answer in spans[0].text
+    asked_in = "en" if question.isascii() else "zh-hans"
+    rebuilt = in_chinese(question, context) if asked_in == "en" else in_english(question, context)
+    assert rebuilt and _as_read_beside(question, asked_in, context) == rebuilt
+    assert _as_read_beside(question, asked_in, context, translate=False) == question
 
 
 def test_the_optimised_graph_is_cached_per_machine_and_a_damaged_copy_is_made_again(tmp_path, monkeypatch):
