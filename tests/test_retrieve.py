@@ -6,8 +6,10 @@ from __future__ import annotations
 import numpy as np
 
 from rag.query.analyze import asked_for
+from rag.retrieve.corpus import CorpusView, RetrievalParams
 from rag.retrieve.lexical import LexicalIndex, tokenize
-from rag.retrieve.search import CorpusView, RetrievalParams, Retriever, _whole_words
+from rag.retrieve.rerank import _whole_words, prefer_answering_sentences
+from rag.retrieve.search import Retriever
 from rag.retrieve.sentences import SentenceIndex
 from rag.settings import Settings
 from rag.types import Chunk
@@ -37,13 +39,13 @@ def _retriever(sentence_weight: float) -> Retriever:
 
 
 def test_a_chunk_is_ranked_by_its_best_sentence_too():
-    ranked, _ = _retriever(1.0)._dense_ranking(np.ones((1, 2)), 2, None, 0.0, 1.0)
+    ranked, _ = _retriever(1.0).dense._dense_ranking(np.ones((1, 2)), 2, None, 0.0, 1.0)
     assert [row for row, _ in ranked] == [1, 0]
     assert np.allclose([z for _, z in ranked], [(0.8 + 0.95) / 2, (0.9 + 0.5) / 2])
 
 
 def test_sentence_weight_zero_ranks_by_chunk_vectors_only():
-    ranked, _ = _retriever(0.0)._dense_ranking(np.ones((1, 2)), 2, None, 0.0, 1.0)
+    ranked, _ = _retriever(0.0).dense._dense_ranking(np.ones((1, 2)), 2, None, 0.0, 1.0)
     assert ranked == [(0, 0.9), (1, 0.8)]
 
 
@@ -97,7 +99,8 @@ def _reordering(texts: list[tuple[str, str]]) -> Retriever:
 
 def _reorder(retriever: Retriever, fused: dict[int, float], question: str, language: str = "zh-hans") -> list[int]:
     family = "zh" if language.startswith("zh") else language
-    retriever._prefer_answering_sentences(fused, asked_for(question, language), tokenize(question), family)
+    prefer_answering_sentences(fused, retriever.corpus, asked_for(question, language), tokenize(question), family,
+                               retriever.params.sentence_keyword_weight)
     return sorted(fused, key=lambda r: -fused[r])
 
 
