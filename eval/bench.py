@@ -59,7 +59,7 @@ import numpy as np
 import rag.pipeline as pipeline
 from eval.report_readme import SPEED_KIND
 from rag import generations
-from rag.chunk import chunk_document, embedding_text
+from rag.chunk import chunk_document, embedding_text, keyword_text
 from rag.embed import CachedEmbedder, create_embedder
 from rag.index_files import write_generation
 from rag.ingest import load_documents
@@ -503,7 +503,7 @@ def measure_scale(sizes: Sequence[int], embed_max: int, settings: Settings, seed
         documents = {d.id: d for d in all_docs[: -(-size // CHUNKS_PER_ARTICLE)]}
         ids = np.arange(size, dtype=np.int64)
         start = time.perf_counter()
-        lexical = LexicalIndex.build(tokenize_all([f"{c.title}\n{c.text}" for c in chunks]))
+        lexical = LexicalIndex.build(tokenize_all([keyword_text(c) for c in chunks]))
         lexical_s = time.perf_counter() - start
         store = create_store_from_settings(s, embedder.dim)
         start = time.perf_counter()

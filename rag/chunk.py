@@ -66,6 +66,11 @@ def embedding_text(chunk: Chunk, with_title: bool) -> str:
     return to_simplified(text)
 
 
+def keyword_text(chunk: Chunk) -> str:
+    """What the keyword leg indexes of a chunk: its title and text (tokenized by rag.retrieve.lexical)."""
+    return f"{chunk.title}\n{chunk.text}"
+
+
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n|\n")
 
 

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from rag import generations
-from rag.chunk import chunk_document, embedding_text
+from rag.chunk import chunk_document, embedding_text, keyword_text
 from rag.compose import create_composer
 from rag.compose.citations import in_question_script
 from rag.compose.messages import abstain_text
@@ -270,7 +270,7 @@ class RAG:
                               progress=embedding_progress(progress, 0.6, 0.3, "sentences"))
             chunks.extend(new_chunks)
             ids.extend(new_ids)
-            lexical = lexical.appended(tokenize_all([f"{c.title}\n{c.text}" for c in new_chunks]))
+            lexical = lexical.appended(tokenize_all([keyword_text(c) for c in new_chunks]))
             report.added = [d.id for d in new_docs]
             self.errors = report.errors
             if notify:

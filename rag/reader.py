@@ -296,6 +296,8 @@ def _as_read_beside(question: str, asked_in: str, context: str, translate: bool 
     reads worse than the same question in Simplified), and across languages the question is rebuilt in the context's
     language from the dictionary translations the context holds (rag/lang/question_translation.py), when it holds
     any (`translate`)."""
+    if not (translate or is_chinese(asked_in)):  # read as asked whatever the context's language
+        return question
     script = detect_language(context)
     if is_chinese(asked_in) and is_chinese(script):
         if script == asked_in:

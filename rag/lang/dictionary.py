@@ -48,7 +48,7 @@ _NOT_A_TRANSLATION = re.compile(
 _BRACKETED = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _LEADING_FUNCTION_WORD = re.compile(r"^(?:to|a|an|the)\s+")
 _COUNTRY_SUFFIX = re.compile(r" (?:of|in) (?:the )?(?:prc|china|people's republic of china)$")
-_ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
+ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,7 @@ def english_to_chinese(question: str, stopwords: frozenset[str]) -> list[tuple[s
     A single word also takes the translations of the glosses that share its stem: the dictionary has "funds"
     (资金, 经费) and "fund" (基金) but no "funding"."""
     table = lexicon().english_to_chinese
-    words = [w.lower() for w in _ENGLISH_WORD.findall(question)]
+    words = [w.lower() for w in ENGLISH_WORD.findall(question)]
     used = [False] * len(words)
     found: list[tuple[str, tuple[str, ...]]] = []
     for n in range(MAX_PHRASE_WORDS, 0, -1):

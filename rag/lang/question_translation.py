@@ -17,12 +17,11 @@ import re
 from functools import lru_cache
 from importlib import resources
 
-from rag.lang.dictionary import chinese_to_english, english_to_chinese
+from rag.lang.dictionary import ENGLISH_WORD, chinese_to_english, english_to_chinese
 from rag.lang.text import fold, has_han, to_simplified, word_list
 from rag.lang.words import segmenter
 
 _STOPWORDS = word_list("keyword_stopwords")
-_LATIN_WORD = re.compile(r"[a-z][a-z'\-]+")
 
 
 @lru_cache(maxsize=1)
@@ -34,8 +33,8 @@ def question_words() -> tuple[tuple[str, str], ...]:
 
 
 def in_chinese(question: str, passage: str) -> str | None:
-    """An English question as Chinese words of `passage` and a Chinese question word: "How many certified social
-    workers does Xiamen have?" beside a passage on 厦门's 持证社工 -> "持证社工厦门多少？"."""
+    """An English question as Chinese words of `passage` and a Chinese question word: "How many social workers are
+    there in the county?" beside "据统计,目前全县持证社工125人" -> "社工多少？"."""
     held_text = to_simplified(passage)
     held: list[str] = []
     for _, translations in english_to_chinese(question, _STOPWORDS):
@@ -51,13 +50,13 @@ def in_chinese(question: str, passage: str) -> str | None:
 
 def in_english(question: str, passage: str) -> str | None:
     """A Chinese question as an English question word and the English words of `passage` that translate its words:
-    "厦门有多少持证社工？" beside an English passage -> "how many xiamen certified social worker?"."""
+    "厦门有多少持证社工？" beside "there are 11,265 certified social workers in Xiamen" -> "how many social work?"."""
     held_text = passage.lower()
     held: list[str] = []
     words = [w for w in segmenter().cut_for_search(fold(question)) if has_han(w) and w not in _STOPWORDS]
     for _, senses in chinese_to_english(words):
         for sense in senses:
-            sense_words = [w for w in _LATIN_WORD.findall(sense.lower()) if len(w) > 2]
+            sense_words = [w for w in ENGLISH_WORD.findall(sense.lower()) if len(w) > 2]
             if sense_words and all(w in held_text for w in sense_words):
                 held.append(" ".join(sense_words))
                 break

@@ -53,10 +53,8 @@ class Retriever:
     def __init__(self, embedder: Embedder, store: VectorStore, corpus: CorpusView, params: RetrievalParams,
                  anchors: dict[str, np.ndarray]) -> None:
         self.embedder = embedder
-        self.store = store
         self.corpus = corpus
         self.params = params
-        self.anchors = anchors
         self.dense = DenseLeg(store, corpus, params, anchors)
         self.keyword = KeywordLeg(corpus, params)
 
