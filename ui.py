@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from rag.pipeline import IndexUnavailable
+from rag.index.files import IndexUnavailable
 from rag.ui.app import serve
 
 

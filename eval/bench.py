@@ -56,15 +56,15 @@ from typing import Any
 
 import numpy as np
 
-import rag.pipeline as pipeline
+import rag.api as api
 from eval.report_readme import SPEED_KIND
-from rag import generations
-from rag.chunk import chunk_document, embedding_text, keyword_text
+from rag.api import RAG
+from rag.chunk import ChunkTable, chunk_document, embedding_text, keyword_text
 from rag.embed import CachedEmbedder, create_embedder
-from rag.index_files import write_generation
+from rag.index import generations
+from rag.index.files import write_generation
 from rag.ingest import load_documents
 from rag.lang.text import split_sentences
-from rag.pipeline import RAG
 from rag.retrieve import (
     CorpusView,
     RetrievalParams,
@@ -178,7 +178,7 @@ class StageTimer:
 
 @contextlib.contextmanager
 def instrumented_pipeline(timer: StageTimer) -> Iterator[None]:
-    """Wrap the functions RAG.build calls (names as rag.pipeline imports them) with `timer`, then restore them."""
+    """Wrap the functions RAG.build calls (names as rag.api imports them) with `timer`, then restore them."""
 
     def timed_store(settings: Settings, dim: int, role: str = "") -> Any:
         store = create_store_from_settings(settings, dim, role)
@@ -186,22 +186,22 @@ def instrumented_pipeline(timer: StageTimer) -> Iterator[None]:
         return store
 
     stages: list[tuple[Any, str, str]] = [  # (owner, attribute, stage)
-        (pipeline, "create_embedder", "model load"),
-        (pipeline, "iter_files", "ingest"),
-        (pipeline, "file_hash", "ingest"),
-        (pipeline, "load_file_result", "ingest"),
-        (pipeline, "make_ids_unique", "ingest"),
-        (pipeline, "mark_stories", "dedup"),  # duplicates, then inferred dates
-        (pipeline, "chunk_document", "chunk"),
-        (pipeline, "embedding_text", "embed"),
+        (api, "create_embedder", "model load"),
+        (api, "iter_files", "ingest"),
+        (api, "file_hash", "ingest"),
+        (api, "load_file_result", "ingest"),
+        (api, "make_ids_unique", "ingest"),
+        (api, "mark_stories", "dedup"),  # duplicates, then inferred dates
+        (api, "chunk_document", "chunk"),
+        (api, "embedding_text", "embed"),
         (CachedEmbedder, "embed_passages", "embed"),
-        (pipeline, "anchor_vectors", "anchors"),
-        (pipeline, "tokenize_all", "lexical index"),
+        (api, "anchor_vectors", "anchors"),
+        (api, "tokenize_all", "lexical index"),
         (LexicalIndex, "appended", "lexical index"),
         (RAG, "_save", "save"),
     ]
     targets = [(owner, name, timer.wrap(stage, getattr(owner, name))) for owner, name, stage in stages]
-    targets.append((pipeline, "create_store_from_settings", timed_store))
+    targets.append((api, "create_store_from_settings", timed_store))
     originals = [(owner, name, getattr(owner, name)) for owner, name, _ in targets]
     try:
         for owner, name, wrapped in targets:
@@ -213,7 +213,7 @@ def instrumented_pipeline(timer: StageTimer) -> Iterator[None]:
     missing = [s for s in BUILD_STAGES if not timer.calls[s]]
     if missing:
         raise RuntimeError(f"RAG.build no longer reached stage(s) {missing} through the functions eval/bench.py "
-                           f"wraps; update instrumented_pipeline() to the names rag/pipeline.py now uses")
+                           f"wraps; update instrumented_pipeline() to the names rag/api.py now uses")
 
 
 # ---- 1 + 2: builds ------------------------------------------------------------------------------
@@ -509,7 +509,8 @@ def measure_scale(sizes: Sequence[int], embed_max: int, settings: Settings, seed
         start = time.perf_counter()
         store.add(ids.tolist(), vectors[:size], [vector_meta(c, documents[c.doc_id]) for c in chunks])
         store_add_s = time.perf_counter() - start
-        corpus = CorpusView(chunks=chunks, ids=ids, documents=documents, lexical=lexical)
+        table = ChunkTable.of(chunks, documents.values())  # as an index holds them
+        corpus = CorpusView(chunks=table, ids=ids, documents=documents, lexical=lexical)
         latency = {}
         for name, where in (("search", None), ("filtered", FILTER)):  # each with its own query vectors to compute
             queries = CachedEmbedder(inner, fresh_cache_copy(passage_cache, workdir / f"scale-{name}-{size}"),
@@ -527,13 +528,13 @@ def measure_scale(sizes: Sequence[int], embed_max: int, settings: Settings, seed
         out.append(ScaleStats(chunks=size, embedded=min(size, n_real), lexical_s=lexical_s, store_add_s=store_add_s,
                               search=latency["search"], filtered=latency["filtered"],
                               keyword_ms=_ms_percentiles(keyword),
-                              open_s=time_open(s, embedder, documents, chunks, ids, store, lexical,
+                              open_s=time_open(s, embedder, documents, table, ids, store, lexical,
                                                workdir / f"scale-index-{size}", passage_cache)))
         log.info("size %d: search p50 %.1f ms, open %.2f s", size, out[-1].search.p50_ms, out[-1].open_s)
     return out
 
 
-def time_open(settings: Settings, embedder: CachedEmbedder, documents: dict[str, Document], chunks: list[Chunk],
+def time_open(settings: Settings, embedder: CachedEmbedder, documents: dict[str, Document], chunks: ChunkTable,
               ids: np.ndarray, store: Any, lexical: LexicalIndex, index_dir: Path, cache: Path) -> float:
     """Seconds of `RAG.open` on these tables saved as an index generation (no sentence vectors)."""
     index_dir.mkdir(parents=True)

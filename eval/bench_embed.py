@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     for batch_size in args.batch_sizes:
         inner = create_embedder(settings.embedder, settings.embedder_model, settings.device, batch_size)
         for what, seconds in measure(inner, texts, batch_size):
-            print(f"| {what} | {inner.batch_size} | {len(texts) / seconds:,.0f} | {chars / seconds:,.0f} | "
+            print(f"| {what} | {inner.batch_size} | {len(texts) / seconds:,.1f} | {chars / seconds:,.0f} | "
                   f"{sum(inner.token_count(t) for t in texts) / seconds:,.0f} |", flush=True)
     return 0
 

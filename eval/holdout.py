@@ -26,8 +26,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from rag.api import RAG
 from rag.evaluation.metrics import contains_any
-from rag.pipeline import RAG
 from rag.settings import Settings
 from training.train_reader import DATA, heldout
 

@@ -24,8 +24,8 @@ import threading
 import time
 from pathlib import Path
 
-from rag import generations
-from rag.pipeline import RAG
+from rag.api import RAG
+from rag.index import generations
 from rag.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

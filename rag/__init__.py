@@ -15,7 +15,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from rag.pipeline import RAG, ask  # noqa: E402
+from rag.api import RAG, ask  # noqa: E402
 from rag.reader import Reader, Span  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 from rag.store.base import SearchFilter  # noqa: E402

@@ -1,4 +1,5 @@
-"""Chunking: `Document` -> `Chunk`s with character spans, and widening a hit back to a readable passage.
+"""Chunking: `Document` -> `Chunk`s with character spans, the chunks of an index as columns (`ChunkTable`), and
+widening a hit back to a readable passage.
 
 Chunks follow Chinese and English sentence ends (langchain-text-splitters), never cut inside a
 number or a Latin word (no bare-space or empty separator), and a short tail is merged into its
@@ -9,6 +10,10 @@ with no separator at all, longer than a chunk may grow, is cut by length (`_boun
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from typing import overload
+
+import numpy as np
 
 from rag.lang.text import split_sentences, to_simplified
 from rag.types import Chunk, Document
@@ -58,6 +63,83 @@ def _bounded(text: str, span: tuple[int, int], size: int, limit: int) -> list[tu
         pieces.append((start, cut))
         start = cut
     return [*pieces, (start, end)]
+
+
+class ChunkTable(Sequence[Chunk]):
+    """The chunks of an index as columns over its documents: chunk i is `documents[doc][start:end]` of row i, with id
+    `<document id>:<ordinal>`, as `chunk_document` made it. A `Chunk` is made when one is read, so an index of a
+    million chunks opens without making a million objects; the columns answer what a pass over all of them needs
+    (`doc_rows`: a chunk's language, outlet or date is its document's; `chunk_ids`)."""
+
+    COLUMNS = np.dtype([("doc", np.int32), ("ordinal", np.int32), ("start", np.int64), ("end", np.int64)])
+
+    def __init__(self, documents: Sequence[Document], columns: np.ndarray) -> None:
+        self.documents = list(documents)  # row order: `columns["doc"]` indexes it
+        self.columns = columns
+
+    @classmethod
+    def of(cls, chunks: Iterable[Chunk], documents: Iterable[Document]) -> ChunkTable:
+        """The table of `chunks`, each of one of `documents` (in that order) and made from it by `chunk_document`."""
+        documents = list(documents)
+        row = {doc.id: i for i, doc in enumerate(documents)}
+        chunks = list(chunks)
+        columns = np.empty(len(chunks), dtype=cls.COLUMNS)
+        for name, values in (("doc", [row[c.doc_id] for c in chunks]), ("ordinal", [_ordinal(c) for c in chunks]),
+                             ("start", [c.span[0] for c in chunks]), ("end", [c.span[1] for c in chunks])):
+            columns[name] = values
+        return cls(documents, columns)
+
+    def without_documents(self, doc_ids: Collection[str]) -> tuple[ChunkTable, np.ndarray]:
+        """The table without the documents `doc_ids` and their chunks, and a boolean mask of the rows it keeps."""
+        kept_documents = np.array([doc.id not in doc_ids for doc in self.documents], dtype=bool)
+        kept = kept_documents[self.doc_rows] if len(self.documents) else np.zeros(0, dtype=bool)
+        columns = self.columns[kept]
+        columns["doc"] = (np.cumsum(kept_documents) - 1)[columns["doc"]]  # rows of the documents left
+        return ChunkTable([d for d, k in zip(self.documents, kept_documents.tolist(), strict=True) if k], columns), kept
+
+    def appended(self, documents: Sequence[Document], chunks: Iterable[Chunk]) -> ChunkTable:
+        """The table with `documents` after its own and their `chunks` after its rows."""
+        added = ChunkTable.of(chunks, documents).columns
+        added["doc"] += len(self.documents)
+        return ChunkTable(self.documents + list(documents), np.concatenate([self.columns, added]))
+
+    def __len__(self) -> int:
+        return len(self.columns)
+
+    @overload
+    def __getitem__(self, row: int) -> Chunk: ...
+
+    @overload
+    def __getitem__(self, row: slice) -> list[Chunk]: ...
+
+    def __getitem__(self, row: int | slice) -> Chunk | list[Chunk]:
+        if isinstance(row, slice):
+            return [self._chunk(*values) for values in self.columns[row].tolist()]
+        return self._chunk(*self.columns[row].tolist())
+
+    def __iter__(self) -> Iterator[Chunk]:
+        return (self._chunk(*values) for values in self.columns.tolist())
+
+    def _chunk(self, doc_row: int, ordinal: int, start: int, end: int) -> Chunk:
+        doc = self.documents[doc_row]
+        return Chunk(id=f"{doc.id}:{ordinal}", doc_id=doc.id, text=doc.text[start:end], span=(start, end),
+                     lang=doc.lang, title=doc.title)
+
+    @property
+    def doc_rows(self) -> np.ndarray:
+        return self.columns["doc"]
+
+    def chunk_ids(self) -> list[str]:
+        return [f"{self.documents[d].id}:{o}" for d, o in zip(self.doc_rows.tolist(), self.columns["ordinal"].tolist(),
+                                                               strict=True)]
+
+
+def _ordinal(chunk: Chunk) -> int:
+    """n of a chunk id `<document id>:<n>`."""
+    prefix, _, ordinal = chunk.id.rpartition(":")
+    if prefix != chunk.doc_id or not ordinal.isdigit():
+        raise ValueError(f"chunk {chunk.id!r} was not made by chunk_document from document {chunk.doc_id!r}")
+    return int(ordinal)
 
 
 def embedding_text(chunk: Chunk, with_title: bool) -> str:

@@ -133,8 +133,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings.load(index_dir=getattr(args, "index_dir", None))
 
 
-def _open(args: argparse.Namespace):  # noqa: ANN202 - returns rag.pipeline.RAG (imported lazily: heavy)
-    from rag.pipeline import RAG
+def _open(args: argparse.Namespace):  # noqa: ANN202 - returns rag.api.RAG (imported lazily: heavy)
+    from rag.api import RAG
 
     settings = _settings(args)
     if args.index_dir:
@@ -143,7 +143,7 @@ def _open(args: argparse.Namespace):  # noqa: ANN202 - returns rag.pipeline.RAG 
 
 
 def _index(args: argparse.Namespace) -> int:
-    from rag.pipeline import RAG
+    from rag.api import RAG
     from rag.settings import default_paths
 
     settings = _settings(args)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.pipeline import RAG
+from rag.api import RAG
 from rag.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

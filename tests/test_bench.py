@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import rag.pipeline as pipeline
+import rag.api as api
 from rag.chunk import chunk_document
 from rag.ingest import load_documents
 from rag.retrieve import RetrievalParams
@@ -36,11 +36,11 @@ def test_stage_timer_charges_nested_calls_to_the_outer_stage() -> None:
 
 
 def test_instrumentation_restores_the_pipeline_and_flags_stages_it_never_saw() -> None:
-    chunk, save = pipeline.chunk_document, pipeline.RAG._save
+    chunk, save = api.chunk_document, api.RAG._save
     with pytest.raises(RuntimeError, match="no longer reached stage"):
         with bench.instrumented_pipeline(bench.StageTimer()):
-            assert pipeline.chunk_document is not chunk and pipeline.RAG._save is not save
-    assert pipeline.chunk_document is chunk and pipeline.RAG._save is save
+            assert api.chunk_document is not chunk and api.RAG._save is not save
+    assert api.chunk_document is chunk and api.RAG._save is save
 
 
 def test_gold_questions_are_distinct_bilingual_and_repeatable() -> None:

@@ -1,5 +1,7 @@
-from rag.chunk import chunk_document, embedding_text, widen
-from rag.types import Document
+import pytest
+
+from rag.chunk import ChunkTable, chunk_document, embedding_text, widen
+from rag.types import Chunk, Document
 
 SEED_PARAGRAPH = (
     "据统计,目前全县持证社工125人,其中助理社会工作师94人,社会工作师31人。下一步,威宁自治县民政局将继续践行"
@@ -66,3 +68,21 @@ def test_a_run_without_separators_is_still_bounded():
         assert "".join(text[a:b] for a, b in (c.span for c in chunks)) == text  # nothing lost, in order
         if lang == "en":
             assert all(c.text.endswith(" ") or c.span[1] == len(text) for c in chunks)  # never inside a word
+
+
+def test_a_chunk_table_gives_back_the_chunks_it_was_made_of():
+    docs = [_doc("第一句话讲社区服务站。" * 40), _doc("An English sentence about volunteers. " * 30, "en")]
+    docs[1].id = "b#1"
+    chunks = [c for d in docs for c in chunk_document(d, 120, 10, 20)]
+    table = ChunkTable.of(chunks, docs)
+    assert len(table) == len(chunks) > 4
+    assert list(table) == chunks and table[1] == chunks[1] and table[-1] == chunks[-1] and table[2:4] == chunks[2:4]
+    assert table.chunk_ids() == [c.id for c in chunks]
+    assert [table.documents[row].lang for row in table.doc_rows] == [c.lang for c in chunks]
+
+
+def test_a_chunk_table_refuses_chunks_not_cut_from_their_document():
+    doc = _doc("正文。" * 10)
+    stray = Chunk(id="other:0", doc_id=doc.id, text="正文。", span=(0, 3), lang="zh-hans")
+    with pytest.raises(ValueError, match="chunk_document"):
+        ChunkTable.of([stray], [doc])

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from rag.api import RAG
 from rag.cli import main
-from rag.pipeline import RAG
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from rag.api import RAG
 from rag.cli import main
 from rag.evaluation.metrics import exact_match, f1_score
 from rag.evaluation.report_html import gold_report_html
-from rag.pipeline import RAG
 
 GOLD = Path(__file__).resolve().parent.parent / "eval" / "gold.jsonl"
 CHROMIUM = Path("/usr/bin/chromium")

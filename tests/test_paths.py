@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from rag import paths
-from rag.pipeline import RAG
+from rag.api import RAG
 from rag.settings import Settings, default_paths
 from tests.conftest import ROOT, SEEDS
 
@@ -62,12 +62,12 @@ def test_an_index_keyed_by_the_old_working_directory_is_recognised(project: Path
     manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
     manifest["files"] = {Path(k).name: v for k, v in manifest["files"].items()}  # as the old code wrote them
     (generation / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    documents = [json.loads(line) for line in (generation / "documents.jsonl").read_text().splitlines()]
-    (generation / "documents.jsonl").write_text(
-        "".join(json.dumps({**d, "path": Path(d["path"]).name}) + "\n" for d in documents), encoding="utf-8")
+    documents = json.loads((generation / "documents.json").read_text(encoding="utf-8"))
+    documents["path"] = [Path(path).name for path in documents["path"]]
+    (generation / "documents.json").write_text(json.dumps(documents), encoding="utf-8")
     reopened = RAG.open(tmp_path / "idx", settings)
     assert reopened.add(["."], progress=False).added == []
-    assert len(reopened.documents()) == len(documents)
+    assert len(reopened.documents()) == len(documents["path"])
 
 
 def test_the_default_index_and_corpus_are_the_same_from_any_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -93,8 +93,8 @@ def test_asking_from_another_folder_leaves_the_default_index_as_it_is(tmp_path: 
     import subprocess
     import sys
 
-    script = ("import json; from rag import ask; from rag import pipeline; ask('厦门有多少持证社工？'); "
-              "print(json.dumps(sorted(d.id for d in pipeline._default_rag.documents())))")
+    script = ("import json; from rag import ask; from rag import api; ask('厦门有多少持证社工？'); "
+              "print(json.dumps(sorted(d.id for d in api._default_rag.documents())))")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     runs = []
     for folder in (ROOT, tmp_path):

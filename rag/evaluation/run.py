@@ -27,11 +27,11 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from rag.api import RAG
 from rag.evaluation.metrics import contains_any, exact_match, f1_score, first_rank, percentile, retrieval_metrics
 from rag.evaluation.report_html import gold_report_html
 from rag.lang.text import has_han
 from rag.paths import project_root, read_jsonl
-from rag.pipeline import RAG
 from rag.reader import Reader
 from rag.settings import Settings
 

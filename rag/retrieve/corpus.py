@@ -7,11 +7,13 @@ documents of each story, filter masks on first use), so that no search walks the
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 
 import numpy as np
 
+from rag.chunk import ChunkTable
 from rag.retrieve.lexical import LexicalIndex
 from rag.retrieve.sentences import SentenceIndex
 from rag.settings import Settings
@@ -48,32 +50,66 @@ class RetrievalParams:
         return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
 
 
+class RowOfVectorId(Mapping[int, int]):
+    """Vector id -> row, by binary search over the ids (ascending, as an index assigns them; sorted here otherwise):
+    a dict of a million ids took 0.4 s of every open."""
+
+    def __init__(self, ids: np.ndarray) -> None:
+        ascending = bool(np.all(ids[1:] > ids[:-1]))
+        self.order = None if ascending else np.argsort(ids, kind="stable")
+        self.sorted_ids = ids if self.order is None else ids[self.order]
+
+    def __getitem__(self, vid: int) -> int:
+        i = int(np.searchsorted(self.sorted_ids, vid))
+        if i == len(self.sorted_ids) or self.sorted_ids[i] != vid:
+            raise KeyError(vid)
+        return i if self.order is None else int(self.order[i])
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.sorted_ids.tolist())
+
+    def __len__(self) -> int:
+        return len(self.sorted_ids)
+
+
 @dataclass
 class CorpusView:
-    """Everything retrieval reads, row-aligned: `chunks[i]` has vector id `ids[i]` and lexical row i."""
+    """Everything retrieval reads, row-aligned: `chunks[i]` has vector id `ids[i]` and lexical row i. An index's
+    chunks are a `ChunkTable`, whose columns spare the passes below making every chunk."""
 
-    chunks: list[Chunk]
+    chunks: Sequence[Chunk]
     ids: np.ndarray  # int64 vector ids, one per chunk
     documents: dict[str, Document]
     lexical: LexicalIndex
     sentences: SentenceIndex | None = None  # None: the index has no sentence vectors (`embed_sentences` off)
-    row_of_id: dict[int, int] = field(init=False)
+    row_of_id: RowOfVectorId = field(init=False)
     row_of_sentence: dict[int, int] = field(init=False)  # sentence vector id -> row of the chunk holding it
     family_rows: dict[str, np.ndarray] = field(init=False)  # language family -> a boolean mask of its rows
     family_langs: dict[str, tuple[str, ...]] = field(init=False)  # language family -> the languages of its rows
     story_documents: dict[str, list[str]] = field(init=False)  # story id -> its documents (the first and its copies)
 
     def __post_init__(self) -> None:
-        self.row_of_id = {int(v): i for i, v in enumerate(self.ids)}
-        row_of_chunk = {c.id: i for i, c in enumerate(self.chunks)}
-        self.row_of_sentence = {} if self.sentences is None else {
-            v: row_of_chunk[c] for v, c in zip(self.sentences.vids, self.sentences.chunk_ids, strict=True)
-            if c in row_of_chunk
-        }
-        langs = np.array([c.lang for c in self.chunks])
-        families = np.array([language_family(lang) for lang in langs])
-        self.family_rows = {f: families == f for f in sorted(set(families.tolist()))}
-        self.family_langs = {f: tuple(sorted(set(langs[rows].tolist()))) for f, rows in self.family_rows.items()}
+        table = self.chunks if isinstance(self.chunks, ChunkTable) else None
+        self.row_of_id = RowOfVectorId(self.ids)
+        self.row_of_sentence = {}
+        if self.sentences is not None:
+            chunk_ids = table.chunk_ids() if table is not None else [c.id for c in self.chunks]
+            row_of_chunk = dict(zip(chunk_ids, range(len(chunk_ids)), strict=True))
+            self.row_of_sentence = {v: row_of_chunk[c] for v, c in zip(self.sentences.vids, self.sentences.chunk_ids,
+                                                                       strict=True) if c in row_of_chunk}
+        # Each row's language as a number (of a handful): from its document's when the chunks are a table.
+        if table is not None:
+            langs, of_document = np.unique(np.array([d.lang for d in table.documents], dtype=str), return_inverse=True)
+            lang_of_row = of_document.reshape(-1)[table.doc_rows] if len(table.documents) else table.doc_rows
+        else:
+            langs, lang_of_row = np.unique(np.array([c.lang for c in self.chunks], dtype=str), return_inverse=True)
+        present = np.bincount(lang_of_row.reshape(-1), minlength=len(langs)) > 0
+        families = [language_family(lang) for lang in langs.tolist()]
+        self.family_rows, self.family_langs = {}, {}
+        for family in sorted({f for f, here in zip(families, present.tolist(), strict=True) if here}):
+            numbers = [i for i, f in enumerate(families) if f == family and present[i]]
+            self.family_rows[family] = np.isin(lang_of_row, numbers)
+            self.family_langs[family] = tuple(langs[numbers].tolist())
         self.story_documents = {}
         for doc in self.documents.values():
             self.story_documents.setdefault(doc.duplicate_of or doc.id, []).append(doc.id)
@@ -82,7 +118,11 @@ class CorpusView:
     def _metadata(self) -> Rows:
         """Each row's filterable metadata as columns, made on the first filtered search."""
         rows = Rows()
-        rows.append(self.ids, [vector_meta(c, self.documents[c.doc_id]) for c in self.chunks])
+        if isinstance(self.chunks, ChunkTable):  # a chunk's metadata is its document's
+            by_document = [document_meta(doc) for doc in self.chunks.documents]
+            rows.append(self.ids, [by_document[row] for row in self.chunks.doc_rows.tolist()])
+        else:
+            rows.append(self.ids, [vector_meta(c, self.documents[c.doc_id]) for c in self.chunks])
         return rows
 
     def allowed(self, where: SearchFilter) -> np.ndarray:
@@ -100,4 +140,9 @@ class RetrievalResult:
 
 def vector_meta(chunk: Chunk, doc: Document) -> VectorMeta:
     return VectorMeta(doc_id=doc.id, lang=chunk.lang, source=doc.source, date=doc.date, path=doc.path)
+
+
+def document_meta(doc: Document) -> VectorMeta:
+    """The metadata of each chunk of `doc` (a chunk has its document's language)."""
+    return VectorMeta(doc_id=doc.id, lang=doc.lang, source=doc.source, date=doc.date, path=doc.path)
 

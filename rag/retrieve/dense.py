@@ -7,6 +7,7 @@ among them (its floor). See rag/retrieve/search.py for why per family and why ag
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -43,7 +44,7 @@ class DenseLeg:
         return out
 
     @staticmethod
-    def _dense_hits(store: VectorStore, row_of: dict[int, int], qvec: np.ndarray, k: int, where: SearchFilter,
+    def _dense_hits(store: VectorStore, row_of: Mapping[int, int], qvec: np.ndarray, k: int, where: SearchFilter,
                     mu: float, sd: float) -> tuple[dict[int, float], float]:
         """{chunk row: best z-score} of the `k` nearest vectors in `store`, and the z-score of a row not found
         (the last hit's when `k` came back, else a cosine of 0)."""

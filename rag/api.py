@@ -5,7 +5,7 @@
     question ─► rewrite follow-up ─► hybrid retrieve ─► Passage[] ─► compose + verify ─► Answer
 
 An index directory holds generations: `gen-NNNNNN-<random>/` folders and a `CURRENT` file naming the
-live one (rag/generations.py). A build or update holds the directory's writer lock, starts from the
+live one (rag/index/generations.py). A build or update holds the directory's writer lock, starts from the
 live generation (another process's update is kept, not overwritten), writes a new generation
 completely, then replaces `CURRENT` atomically: an interrupted build leaves the previous index readable.
 """
@@ -17,20 +17,20 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rag import generations
-from rag.chunk import chunk_document, embedding_text, keyword_text
+from rag.chunk import ChunkTable, chunk_document, embedding_text, keyword_text
 from rag.compose import create_composer
 from rag.compose.citations import in_question_script
 from rag.compose.messages import abstain_text
 from rag.embed import CachedEmbedder, create_embedder, embedding_progress
-from rag.index_files import FORMAT_VERSION, IndexUnavailable, read_generation, write_generation
+from rag.index import generations
+from rag.index.files import FORMAT_VERSION, IndexUnavailable, read_generation, write_generation
+from rag.index.snapshot import Snapshot
 from rag.ingest import IngestError, file_hash, iter_files, load_file_result, make_ids_unique, mark_stories
 from rag.lang.dictionary import preload as preload_dictionary
 from rag.lang.text import has_words, in_chinese_script
@@ -51,34 +51,9 @@ from rag.retrieve.sentences import SentenceIndex
 from rag.settings import Settings, default_paths
 from rag.store import create_store_from_settings
 from rag.store.base import SearchFilter, make_filter
-from rag.types import AddReport, Answer, Chunk, Document, Passage, StoryCopy
+from rag.types import AddReport, Answer, Document, Passage, StoryCopy
 
 log = logging.getLogger(__name__)
-
-
-
-@dataclass
-class _State:
-    """One consistent snapshot of the index; searches read it while an update builds the next."""
-
-    documents: dict[str, Document]
-    chunks: list[Chunk]
-    ids: np.ndarray
-    files: dict[str, str]  # path -> sha256
-    next_id: int
-    store: Any
-    sentences: SentenceIndex | None  # None: built with `embed_sentences` off
-    retriever: Retriever
-
-    @property
-    def lexical(self) -> LexicalIndex:
-        return self.retriever.corpus.lexical
-
-    def working_copy(self) -> tuple[dict[str, Document], list[Chunk], list[int], dict[str, str],
-                                    SentenceIndex | None]:
-        """Copies of the tables that an update may change while searches keep reading this snapshot."""
-        sentences = self.sentences.copy() if self.sentences is not None else None
-        return dict(self.documents), list(self.chunks), list(self.ids.tolist()), dict(self.files), sentences
 
 
 class RAG:
@@ -95,7 +70,7 @@ class RAG:
             s.embed_batch_size,
         )
         self.composer = create_composer(s, self.embedder)
-        self._state: _State | None = None
+        self._state: Snapshot | None = None
         self._generation: Path | None = None  # the generation `_state` was read from or saved as
         self.format_version = FORMAT_VERSION  # of the generation `_state` was read from
         self._replace = False  # a build from scratch: the next write replaces whatever the directory holds
@@ -244,7 +219,7 @@ class RAG:
                 stale = [d.id for d in documents.values() if d.path == key]
                 if stale:
                     report.replaced.append(key)
-                lexical = self._drop(stale, documents, chunks, ids, store, sentences, lexical)
+                chunks, ids, lexical = self._drop(stale, documents, chunks, ids, store, sentences, lexical)
                 make_ids_unique(loaded.documents, set(documents) | {d.id for d in new_docs})
                 files[key] = digest
                 new_docs.extend(loaded.documents)
@@ -268,15 +243,15 @@ class RAG:
                     notify(0.6, "Embedding sentences")
                 sentences.add(new_docs, new_chunks, self.embedder, metas,
                               progress=embedding_progress(progress, 0.6, 0.3, "sentences"))
-            chunks.extend(new_chunks)
-            ids.extend(new_ids)
+            chunks = chunks.appended(new_docs, new_chunks)
+            ids = np.concatenate([ids, np.asarray(new_ids, dtype=np.int64)])
             lexical = lexical.appended(tokenize_all([keyword_text(c) for c in new_chunks]))
             report.added = [d.id for d in new_docs]
             self.errors = report.errors
             if notify:
                 notify(0.9, "Saving the index")
-            self._state = self._snapshot(documents, chunks, np.asarray(ids, dtype=np.int64), files,
-                                         state.next_id + len(new_chunks), store, sentences, lexical)
+            self._state = self._snapshot(documents, chunks, ids, files, state.next_id + len(new_chunks), store,
+                                         sentences, lexical)
             unpublished = generations.current(self.index_dir) is None
             if report.added or len(self._state.documents) != len(state.documents) or unpublished:
                 self._save(self._state)
@@ -292,43 +267,40 @@ class RAG:
             gone = [d for d in doc_ids if d in documents]
             for doc_id in gone:
                 files.pop(documents[doc_id].path, None)  # re-adding the file brings the article back
-            lexical = self._drop(gone, documents, chunks, ids, state.store, sentences, state.lexical)
+            chunks, ids, lexical = self._drop(gone, documents, chunks, ids, state.store, sentences, state.lexical)
             mark_stories(list(documents.values()), self.settings.duplicate_threshold)
-            self._state = self._snapshot(documents, chunks, np.asarray(ids, dtype=np.int64), files,
-                                         state.next_id, state.store, sentences, lexical)
+            self._state = self._snapshot(documents, chunks, ids, files, state.next_id, state.store, sentences, lexical)
             if gone:
                 self._save(self._state)
         return len(gone)
 
     @staticmethod
-    def _drop(doc_ids: Sequence[str], documents: dict[str, Document], chunks: list[Chunk], ids: list[int],
-              store: Any, sentences: SentenceIndex | None, lexical: LexicalIndex) -> LexicalIndex:
-        """Remove documents (and their chunks, sentences and vectors) from the working copies; the keyword index
-        without their rows."""
+    def _drop(doc_ids: Sequence[str], documents: dict[str, Document], chunks: ChunkTable, ids: np.ndarray,
+              store: Any, sentences: SentenceIndex | None, lexical: LexicalIndex
+              ) -> tuple[ChunkTable, np.ndarray, LexicalIndex]:
+        """Remove documents (and their chunks, sentences and vectors) from the working copies (`documents`,
+        `sentences`, the store); the chunk table, vector ids and keyword index without their rows."""
         if not doc_ids:
-            return lexical
+            return chunks, ids, lexical
         drop = set(doc_ids)
-        lexical = lexical.kept(np.array([c.doc_id not in drop for c in chunks], dtype=bool))
-        dead = [vid for c, vid in zip(chunks, ids, strict=True) if c.doc_id in drop]
-        if dead:
-            store.remove(dead)
+        kept_chunks, kept = chunks.without_documents(drop)
+        dead = np.flatnonzero(~kept)
+        if len(dead):
+            store.remove(ids[dead].tolist())
         if sentences is not None:
-            sentences.drop({c.id for c in chunks if c.doc_id in drop})
-        keep = [(c, vid) for c, vid in zip(chunks, ids, strict=True) if c.doc_id not in drop]
-        chunks[:] = [c for c, _ in keep]
-        ids[:] = [vid for _, vid in keep]
+            sentences.drop({chunks[row].id for row in dead.tolist()})
         for doc_id in drop:
             documents.pop(doc_id, None)
-        return lexical
+        return kept_chunks, ids[kept], lexical.kept(kept)
 
     # ---- state, persistence -------------------------------------------------------------------
 
-    def _live(self) -> _State:
+    def _live(self) -> Snapshot:
         if self._state is None:
             raise IndexUnavailable("No index loaded: use RAG.build(paths) or RAG.open(index_dir)")
         return self._state
 
-    def _latest(self) -> _State:
+    def _latest(self) -> Snapshot:
         """The state to update (under the writer lock): ours, unless another process has published a generation
         since we read ours; then that one, so that its work is kept."""
         live = generations.current(self.index_dir)
@@ -336,28 +308,29 @@ class RAG:
             self._state = self._load()
         return self._live()
 
-    def _empty_state(self) -> _State:
+    def _empty_state(self) -> Snapshot:
         store = create_store_from_settings(self.settings, self.embedder.dim)
         sentences = None
         if self.settings.embed_sentences:
             sentences = SentenceIndex(create_store_from_settings(self.settings, self.embedder.dim, "sentences"))
-        return self._snapshot({}, [], np.zeros(0, dtype=np.int64), {}, 0, store, sentences, LexicalIndex.build([]))
+        return self._snapshot({}, ChunkTable.of([], []), np.zeros(0, dtype=np.int64), {}, 0, store, sentences,
+                              LexicalIndex.build([]))
 
-    def _snapshot(self, documents: dict[str, Document], chunks: list[Chunk], ids: np.ndarray,
+    def _snapshot(self, documents: dict[str, Document], chunks: ChunkTable, ids: np.ndarray,
                   files: dict[str, str], next_id: int, store: Any, sentences: SentenceIndex | None,
-                  lexical: LexicalIndex) -> _State:
+                  lexical: LexicalIndex) -> Snapshot:
         """The next searchable state (`lexical` holds a row per chunk, in order)."""
         s = self.settings
         corpus = CorpusView(chunks=chunks, ids=ids, documents=documents, lexical=lexical, sentences=sentences)
         retriever = Retriever(self.embedder, store, corpus, RetrievalParams.from_settings(s), self._anchors)
-        return _State(documents, chunks, ids, files, next_id, store, sentences, retriever)
+        return Snapshot(documents, chunks, ids, files, next_id, store, sentences, retriever)
 
     @cached_property
     def _anchors(self) -> dict[str, np.ndarray]:
         return anchor_vectors(self.embedder)
 
-    def _save(self, state: _State) -> None:
-        """Write a new generation, then make it live (rag/generations.py); call under the writer lock."""
+    def _save(self, state: Snapshot) -> None:
+        """Write a new generation, then make it live (rag/index/generations.py); call under the writer lock."""
         tmp = generations.staging(self.index_dir)
         write_generation(tmp, self.settings, self.embedder, state.documents, state.chunks, state.ids, state.files,
                          state.next_id, state.store, state.sentences, state.lexical)
@@ -367,7 +340,7 @@ class RAG:
         log.info("Index saved to %s (%d documents, %d chunks)", self._generation, len(state.documents),
                  len(state.chunks))
 
-    def _load(self) -> _State:
+    def _load(self) -> Snapshot:
         """The live generation, read; a generation removed while it was being read (a writer's clean-up after a
         long read) is followed to the one that replaced it."""
         for attempt in range(3):
@@ -378,7 +351,7 @@ class RAG:
                     raise
         raise AssertionError("unreachable")
 
-    def _load_generation(self, generation: Path | None) -> _State:
+    def _load_generation(self, generation: Path | None) -> Snapshot:
         saved = read_generation(generation, self.index_dir, self.settings, self.embedder)
         self.format_version = saved.format_version
         self._generation = generation

@@ -1,4 +1,4 @@
-"""rag/generations.py and the writes of rag/pipeline.py: nothing lost to a concurrent writer, a killed writer or a
+"""rag/index/generations.py and the writes of rag/api.py: nothing lost to a concurrent writer, a killed writer or a
 reader that opens during an update."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from rag import generations
-from rag.pipeline import RAG
+from rag.api import RAG
+from rag.index import generations
 from rag.settings import Settings
 from tests.conftest import ROOT, SEEDS
 

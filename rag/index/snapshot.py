@@ -1,0 +1,44 @@
+"""One consistent, searchable state of an index: its tables, stores and the retriever over them.
+
+In: the tables an index generation holds (rag/index/files.py reads them) or an update has just built. Out: a
+`Snapshot`, which searches read while an update works on copies (`working_copy`) and publishes the next one; a
+snapshot is never changed once searches can see it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from rag.chunk import ChunkTable
+from rag.retrieve import Retriever
+from rag.retrieve.lexical import LexicalIndex
+from rag.retrieve.sentences import SentenceIndex
+from rag.types import Document
+
+
+@dataclass
+class Snapshot:
+    """The index as one search sees it from start to end."""
+
+    documents: dict[str, Document]
+    chunks: ChunkTable  # over `documents`, in their order
+    ids: np.ndarray  # each chunk's vector id in the stores, in chunk order
+    files: dict[str, str]  # path -> sha256
+    next_id: int
+    store: Any
+    sentences: SentenceIndex | None  # None: built with `embed_sentences` off
+    retriever: Retriever
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        return self.retriever.corpus.lexical
+
+    def working_copy(self) -> tuple[dict[str, Document], ChunkTable, np.ndarray, dict[str, str],
+                                    SentenceIndex | None]:
+        """The tables an update starts from, copies where it changes them in place (the chunk table is never
+        changed: an update makes new ones), while searches keep reading this snapshot."""
+        sentences = self.sentences.copy() if self.sentences is not None else None
+        return dict(self.documents), self.chunks, self.ids.copy(), dict(self.files), sentences
