@@ -225,7 +225,8 @@ class RAG:
                 new_docs.extend(loaded.documents)
             for doc in new_docs:
                 documents[doc.id] = doc
-            mark_stories(list(documents.values()), self.settings.duplicate_threshold)
+            if new_docs or report.replaced:  # unchanged documents keep their marks (at 100k chunks this takes ~50 s)
+                mark_stories(list(documents.values()), self.settings.duplicate_threshold)
 
             s = self.settings
             new_chunks = [c for d in new_docs for c in chunk_document(d, s.chunk_size, s.chunk_overlap,
@@ -268,7 +269,8 @@ class RAG:
             for doc_id in gone:
                 files.pop(documents[doc_id].path, None)  # re-adding the file brings the article back
             chunks, ids, lexical = self._drop(gone, documents, chunks, ids, state.store, sentences, state.lexical)
-            mark_stories(list(documents.values()), self.settings.duplicate_threshold)
+            if gone:
+                mark_stories(list(documents.values()), self.settings.duplicate_threshold)
             self._state = self._snapshot(documents, chunks, ids, files, state.next_id, state.store, sentences, lexical)
             if gone:
                 self._save(self._state)

@@ -129,6 +129,19 @@ def test_add_indexes_new_files_only_and_remove_deletes(small_corpus: Path, tmp_p
     assert _ids(reopened.search("Xiamen social workers", k=3)) == _ids(rag.search("Xiamen social workers", k=3))
 
 
+def test_an_update_that_changes_nothing_does_not_search_for_duplicates_again(small_corpus: Path, tmp_path: Path,
+                                                                            settings: Settings, monkeypatch):
+    rag = RAG.build([small_corpus], index_dir=tmp_path / "idx", settings=settings, progress=False)
+    marked = {d.id: d.duplicate_of for d in rag.documents()}
+
+    def from_scratch(*args, **kwargs):
+        raise AssertionError("an update without new or changed files searched every document for duplicates")
+
+    monkeypatch.setattr(api, "mark_stories", from_scratch)
+    assert rag.add([small_corpus], progress=False).added == [] and rag.remove(["no-such-document"]) == 0
+    assert {d.id: d.duplicate_of for d in rag.documents()} == marked
+
+
 def test_an_update_reports_its_embedding_speed_and_time_left(small_corpus: Path, tmp_path: Path,
                                                              settings: Settings):
     rag = RAG.build([small_corpus], index_dir=tmp_path / "idx", settings=settings, progress=False)
