@@ -507,7 +507,7 @@ def measure_scale(sizes: Sequence[int], embed_max: int, settings: Settings, seed
         lexical_s = time.perf_counter() - start
         store = create_store_from_settings(s, embedder.dim)
         start = time.perf_counter()
-        store.add(ids.tolist(), vectors[:size], [vector_meta(c, documents[c.doc_id]) for c in chunks])
+        store.add(ids.tolist(), vectors[:size], [vector_meta(documents[c.doc_id]) for c in chunks])
         store_add_s = time.perf_counter() - start
         table = ChunkTable.of(chunks, documents.values())  # as an index holds them
         corpus = CorpusView(chunks=table, ids=ids, documents=documents, lexical=lexical)

@@ -236,7 +236,7 @@ class RAG:
             vectors = self.embedder.embed_passages([embedding_text(c, s.embed_title) for c in new_chunks],
                                                    progress=embedding_progress(progress, 0.35, 0.25, "chunks"))
             new_ids = list(range(state.next_id, state.next_id + len(new_chunks)))
-            metas = {c.id: vector_meta(c, documents[c.doc_id]) for c in new_chunks}
+            metas = {c.id: vector_meta(documents[c.doc_id]) for c in new_chunks}
             if new_chunks:
                 store.add(new_ids, vectors, [metas[c.id] for c in new_chunks])
             if sentences is not None:
@@ -266,14 +266,14 @@ class RAG:
             state = self._latest()
             documents, chunks, ids, files, sentences = state.working_copy()
             gone = [d for d in doc_ids if d in documents]
+            if not gone:
+                return 0
             for doc_id in gone:
                 files.pop(documents[doc_id].path, None)  # re-adding the file brings the article back
             chunks, ids, lexical = self._drop(gone, documents, chunks, ids, state.store, sentences, state.lexical)
-            if gone:
-                mark_stories(list(documents.values()), self.settings.duplicate_threshold)
+            mark_stories(list(documents.values()), self.settings.duplicate_threshold)
             self._state = self._snapshot(documents, chunks, ids, files, state.next_id, state.store, sentences, lexical)
-            if gone:
-                self._save(self._state)
+            self._save(self._state)
         return len(gone)
 
     @staticmethod

@@ -92,7 +92,7 @@ class ChunkTable(Sequence[Chunk]):
     def without_documents(self, doc_ids: Collection[str]) -> tuple[ChunkTable, np.ndarray]:
         """The table without the documents `doc_ids` and their chunks, and a boolean mask of the rows it keeps."""
         kept_documents = np.array([doc.id not in doc_ids for doc in self.documents], dtype=bool)
-        kept = kept_documents[self.doc_rows] if len(self.documents) else np.zeros(0, dtype=bool)
+        kept = kept_documents[self.doc_rows]
         columns = self.columns[kept]
         columns["doc"] = (np.cumsum(kept_documents) - 1)[columns["doc"]]  # rows of the documents left
         return ChunkTable([d for d, k in zip(self.documents, kept_documents.tolist(), strict=True) if k], columns), kept

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from rag.chunk import ChunkTable
 from rag.query.analyze import asked_for
 from rag.retrieve.corpus import CorpusView, RetrievalParams
 from rag.retrieve.lexical import LexicalIndex, tokenize
@@ -12,7 +13,7 @@ from rag.retrieve.rerank import _whole_words, prefer_answering_sentences
 from rag.retrieve.search import Retriever
 from rag.retrieve.sentences import SentenceIndex
 from rag.settings import Settings
-from rag.types import Chunk
+from rag.types import Chunk, Document
 
 
 class FixedStore:
@@ -29,11 +30,12 @@ class FixedStore:
 
 
 def _retriever(sentence_weight: float) -> Retriever:
-    chunks = [Chunk(id=f"d#{n}", doc_id="d", text=t, span=(0, 1), lang="zh-hans") for n, t in enumerate("AB")]
+    doc = Document(id="d", title="", text="AB", lang="zh-hans")
+    chunks = [Chunk(id=f"d:{n}", doc_id="d", text=t, span=(n, n + 1), lang="zh-hans") for n, t in enumerate("AB")]
     # Chunk A is the nearer whole; one sentence of chunk B matches the question far better than any of A's.
-    sentences = SentenceIndex(FixedStore([(11, 0.95), (10, 0.5)]), vids=[10, 11], chunk_ids=["d#0", "d#1"], next_id=12)
-    corpus = CorpusView(chunks=chunks, ids=np.array([0, 1]), documents={}, lexical=LexicalIndex.build([["a"], ["b"]]),
-                        sentences=sentences)
+    sentences = SentenceIndex(FixedStore([(11, 0.95), (10, 0.5)]), vids=[10, 11], chunk_ids=["d:0", "d:1"], next_id=12)
+    corpus = CorpusView(chunks=ChunkTable.of(chunks, [doc]), ids=np.array([0, 1]), documents={"d": doc},
+                        lexical=LexicalIndex.build([["a"], ["b"]]), sentences=sentences)
     params = RetrievalParams.from_settings(Settings(sentence_weight=sentence_weight))
     return Retriever(embedder=None, store=FixedStore([(0, 0.9), (1, 0.8)]), corpus=corpus, params=params, anchors={})
 
@@ -89,9 +91,10 @@ def test_the_embedding_cache_reports_characters_embedded_of_those_to_embed(tmp_p
 
 
 def _reordering(texts: list[tuple[str, str]]) -> Retriever:
-    chunks = [Chunk(id=f"d{n}#0", doc_id=f"d{n}", text=t, span=(0, len(t)), lang=lang)
-              for n, (t, lang) in enumerate(texts)]
-    corpus = CorpusView(chunks=chunks, ids=np.arange(len(chunks)), documents={},
+    documents = [Document(id=f"d{n}", title="", text=t, lang=lang) for n, (t, lang) in enumerate(texts)]
+    chunks = [Chunk(id=f"{d.id}:0", doc_id=d.id, text=d.text, span=(0, len(d.text)), lang=d.lang) for d in documents]
+    corpus = CorpusView(chunks=ChunkTable.of(chunks, documents), ids=np.arange(len(chunks)),
+                        documents={d.id: d for d in documents},
                         lexical=LexicalIndex.build([tokenize(c.text) for c in chunks]))
     return Retriever(embedder=None, store=FixedStore([]), corpus=corpus,
                      params=RetrievalParams.from_settings(Settings()), anchors={})

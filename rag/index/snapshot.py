@@ -38,7 +38,7 @@ class Snapshot:
 
     def working_copy(self) -> tuple[dict[str, Document], ChunkTable, np.ndarray, dict[str, str],
                                     SentenceIndex | None]:
-        """The tables an update starts from, copies where it changes them in place (the chunk table is never
-        changed: an update makes new ones), while searches keep reading this snapshot."""
+        """The tables an update starts from, while searches keep reading this snapshot: copies of those it changes in
+        place (documents, files, sentences); the chunk table and vector ids as they are (an update makes new ones)."""
         sentences = self.sentences.copy() if self.sentences is not None else None
-        return dict(self.documents), self.chunks, self.ids.copy(), dict(self.files), sentences
+        return dict(self.documents), self.chunks, self.ids, dict(self.files), sentences

@@ -7,7 +7,7 @@ documents of each story, filter masks on first use), so that no search walks the
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 
@@ -19,7 +19,7 @@ from rag.retrieve.sentences import SentenceIndex
 from rag.settings import Settings
 from rag.store.base import SearchFilter, VectorMeta
 from rag.store.rows import Rows
-from rag.types import Chunk, Document, Passage
+from rag.types import Document, Passage
 
 
 def language_family(lang: str) -> str:
@@ -74,10 +74,10 @@ class RowOfVectorId(Mapping[int, int]):
 
 @dataclass
 class CorpusView:
-    """Everything retrieval reads, row-aligned: `chunks[i]` has vector id `ids[i]` and lexical row i. An index's
-    chunks are a `ChunkTable`, whose columns spare the passes below making every chunk."""
+    """Everything retrieval reads, row-aligned: `chunks[i]` has vector id `ids[i]` and lexical row i. The chunks are
+    a `ChunkTable`, whose columns spare the passes below making every chunk."""
 
-    chunks: Sequence[Chunk]
+    chunks: ChunkTable
     ids: np.ndarray  # int64 vector ids, one per chunk
     documents: dict[str, Document]
     lexical: LexicalIndex
@@ -89,21 +89,17 @@ class CorpusView:
     story_documents: dict[str, list[str]] = field(init=False)  # story id -> its documents (the first and its copies)
 
     def __post_init__(self) -> None:
-        table = self.chunks if isinstance(self.chunks, ChunkTable) else None
         self.row_of_id = RowOfVectorId(self.ids)
         self.row_of_sentence = {}
         if self.sentences is not None:
-            chunk_ids = table.chunk_ids() if table is not None else [c.id for c in self.chunks]
-            row_of_chunk = dict(zip(chunk_ids, range(len(chunk_ids)), strict=True))
+            row_of_chunk = {chunk_id: row for row, chunk_id in enumerate(self.chunks.chunk_ids())}
             self.row_of_sentence = {v: row_of_chunk[c] for v, c in zip(self.sentences.vids, self.sentences.chunk_ids,
                                                                        strict=True) if c in row_of_chunk}
-        # Each row's language as a number (of a handful): from its document's when the chunks are a table.
-        if table is not None:
-            langs, of_document = np.unique(np.array([d.lang for d in table.documents], dtype=str), return_inverse=True)
-            lang_of_row = of_document.reshape(-1)[table.doc_rows] if len(table.documents) else table.doc_rows
-        else:
-            langs, lang_of_row = np.unique(np.array([c.lang for c in self.chunks], dtype=str), return_inverse=True)
-        present = np.bincount(lang_of_row.reshape(-1), minlength=len(langs)) > 0
+        # Each row's language as a number (of a handful), from its document's.
+        langs, of_document = np.unique(np.array([d.lang for d in self.chunks.documents], dtype=str),
+                                       return_inverse=True)
+        lang_of_row = of_document.reshape(-1)[self.chunks.doc_rows]
+        present = np.bincount(lang_of_row, minlength=len(langs)) > 0
         families = [language_family(lang) for lang in langs.tolist()]
         self.family_rows, self.family_langs = {}, {}
         for family in sorted({f for f, here in zip(families, present.tolist(), strict=True) if here}):
@@ -118,11 +114,8 @@ class CorpusView:
     def _metadata(self) -> Rows:
         """Each row's filterable metadata as columns, made on the first filtered search."""
         rows = Rows()
-        if isinstance(self.chunks, ChunkTable):  # a chunk's metadata is its document's
-            by_document = [document_meta(doc) for doc in self.chunks.documents]
-            rows.append(self.ids, [by_document[row] for row in self.chunks.doc_rows.tolist()])
-        else:
-            rows.append(self.ids, [vector_meta(c, self.documents[c.doc_id]) for c in self.chunks])
+        by_document = [vector_meta(doc) for doc in self.chunks.documents]  # a chunk's metadata is its document's
+        rows.append(self.ids, [by_document[row] for row in self.chunks.doc_rows.tolist()])
         return rows
 
     def allowed(self, where: SearchFilter) -> np.ndarray:
@@ -138,11 +131,8 @@ class RetrievalResult:
     query_vector: np.ndarray | None = None  # reused by the composer
 
 
-def vector_meta(chunk: Chunk, doc: Document) -> VectorMeta:
-    return VectorMeta(doc_id=doc.id, lang=chunk.lang, source=doc.source, date=doc.date, path=doc.path)
-
-
-def document_meta(doc: Document) -> VectorMeta:
-    """The metadata of each chunk of `doc` (a chunk has its document's language)."""
+def vector_meta(doc: Document) -> VectorMeta:
+    """What a vector of one of `doc`'s chunks or sentences carries into the store (a chunk has its document's
+    language)."""
     return VectorMeta(doc_id=doc.id, lang=doc.lang, source=doc.source, date=doc.date, path=doc.path)
 
