@@ -63,7 +63,7 @@ from rag.chunk import ChunkTable, chunk_document, embedding_text, keyword_text
 from rag.embed import CachedEmbedder, create_embedder
 from rag.index import generations
 from rag.index.files import write_generation
-from rag.ingest import load_documents
+from rag.ingest import ShingleIndex, load_documents
 from rag.lang.text import split_sentences
 from rag.retrieve import (
     CorpusView,
@@ -430,6 +430,8 @@ class ScaleStats:
     filtered: LatencyStats  # search with a filter that passes FILTER_SHARE of the articles (by outlet)
     keyword_ms: tuple[float, float]  # the BM25 leg alone (top candidates in the question's language): p50, p95
     open_s: float  # RAG.open of the corpus saved as an index generation (without sentence vectors)
+    add_s: float  # then RAG.add of one new article (~CHUNKS_PER_ARTICLE chunks), saved
+    add_embed_s: float  # of which embedding its chunks
 
 
 def random_unit_vectors(n: int, dim: int, seed: int = SEED) -> np.ndarray:
@@ -525,28 +527,49 @@ def measure_scale(sizes: Sequence[int], embed_max: int, settings: Settings, seed
             start = time.perf_counter()
             lexical.top(tokens, s.candidates, family_rows)
             keyword.append(time.perf_counter() - start)
+        article = new_article(pool, s.chunk_size, workdir / f"new-article-{size}.txt")
+        open_s, add_s, add_embed_s = time_open_and_add(s, embedder, documents, table, ids, store, lexical,
+                                                       workdir / f"scale-index-{size}", passage_cache, article)
         out.append(ScaleStats(chunks=size, embedded=min(size, n_real), lexical_s=lexical_s, store_add_s=store_add_s,
                               search=latency["search"], filtered=latency["filtered"],
-                              keyword_ms=_ms_percentiles(keyword),
-                              open_s=time_open(s, embedder, documents, table, ids, store, lexical,
-                                               workdir / f"scale-index-{size}", passage_cache)))
-        log.info("size %d: search p50 %.1f ms, open %.2f s", size, out[-1].search.p50_ms, out[-1].open_s)
+                              keyword_ms=_ms_percentiles(keyword), open_s=open_s, add_s=add_s,
+                              add_embed_s=add_embed_s))
+        log.info("size %d: search p50 %.1f ms, open %.2f s, add %.2f s", size, out[-1].search.p50_ms, open_s, add_s)
     return out
 
 
-def time_open(settings: Settings, embedder: CachedEmbedder, documents: dict[str, Document], chunks: ChunkTable,
-              ids: np.ndarray, store: Any, lexical: LexicalIndex, index_dir: Path, cache: Path) -> float:
-    """Seconds of `RAG.open` on these tables saved as an index generation (no sentence vectors)."""
+def new_article(pool: dict[str, list[str]], chunk_chars: int, path: Path) -> Path:
+    """A file holding one article no index has seen (~CHUNKS_PER_ARTICLE chunks of Chinese pool sentences, after a
+    line the embedding cache cannot hold), for timing an update."""
+    rng = random.Random(path.name)
+    text = f"新文章 {path.stem} {time.time_ns()}\n\n"
+    while len(text) < chunk_chars * CHUNKS_PER_ARTICLE * 0.8:
+        text += rng.choice(pool["zh"])
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def time_open_and_add(settings: Settings, embedder: CachedEmbedder, documents: dict[str, Document],
+                      chunks: ChunkTable, ids: np.ndarray, store: Any, lexical: LexicalIndex, index_dir: Path,
+                      cache: Path, article: Path) -> tuple[float, float, float]:
+    """Seconds of `RAG.open` on these tables saved as an index generation (no sentence vectors), then of `RAG.add`
+    of `article` (a new file: embedded for real), and of its embedding alone."""
     index_dir.mkdir(parents=True)
     staging = generations.staging(index_dir)
-    write_generation(staging, settings.with_(embed_sentences=False), embedder, documents, chunks, ids, {},
-                     len(chunks), store, None, lexical)
+    settings = settings.with_(embed_sentences=False, cache_dir=str(cache))
+    write_generation(staging, settings, embedder, documents, chunks, ids, {}, len(chunks), store, None, lexical,
+                     ShingleIndex.of(list(documents.values())))  # as every index keeps them
     generations.publish(index_dir, staging)
     start = time.perf_counter()
-    RAG.open(index_dir, settings.with_(cache_dir=str(cache)))
-    seconds = time.perf_counter() - start
+    rag = RAG.open(index_dir, settings)
+    open_s = time.perf_counter() - start
+    timer = StageTimer()
+    rag.embedder.embed_passages = timer.wrap("embed", rag.embedder.embed_passages)  # type: ignore[method-assign]
+    start = time.perf_counter()
+    rag.add([article], progress=False)
+    add_s = time.perf_counter() - start
     shutil.rmtree(index_dir, ignore_errors=True)
-    return seconds
+    return open_s, add_s, timer.seconds.get("embed", 0.0)
 
 
 def store_scale(sizes: Sequence[int], settings: Settings) -> str:
@@ -698,11 +721,13 @@ def render(report: BenchReport) -> str:
         stages = list(dict.fromkeys(s for row in report.scale for s in row.search.stages_ms))
         parts += [f"## 4. Search latency as the corpus grows (synthetic chunks; beyond the first "
                   f"{report.scale[-1].embedded:,} embedded ones, random unit vectors)",
-                  _table(["chunks", "embedded", "BM25 build s", "store add s", "open s", "search p50 ms",
+                  _table(["chunks", "embedded", "BM25 build s", "store add s", "open s", "add 1 article s (embedding)",
+                          "search p50 ms",
                           "search p95 ms", f"filtered ({FILTER_SHARE:.0%}) p50 / p95 ms", "BM25 leg p50 / p95 ms",
                           "warm-up ms", *[f"{s} p50 / p95 ms" for s in stages]],
                          [[f"{r.chunks:,}", f"{r.embedded:,}", f"{r.lexical_s:.1f}", f"{r.store_add_s:.2f}",
-                           f"{r.open_s:.2f}", f"{r.search.p50_ms:.1f}", f"{r.search.p95_ms:.1f}",
+                           f"{r.open_s:.2f}", f"{r.add_s:.2f} ({r.add_embed_s:.2f})", f"{r.search.p50_ms:.1f}",
+                           f"{r.search.p95_ms:.1f}",
                            f"{r.filtered.p50_ms:.1f} / {r.filtered.p95_ms:.1f}",
                            f"{r.keyword_ms[0]:.2f} / {r.keyword_ms[1]:.2f}", f"{r.search.first_ms:.0f}",
                            *[(f"{r.search.stages_ms[s][0]:.1f} / {r.search.stages_ms[s][1]:.1f}"

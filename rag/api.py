@@ -31,7 +31,15 @@ from rag.embed import CachedEmbedder, create_embedder, embedding_progress
 from rag.index import generations
 from rag.index.files import FORMAT_VERSION, IndexUnavailable, read_generation, write_generation
 from rag.index.snapshot import Snapshot
-from rag.ingest import IngestError, file_hash, iter_files, load_file_result, make_ids_unique, mark_stories
+from rag.ingest import (
+    IngestError,
+    ShingleIndex,
+    file_hash,
+    iter_files,
+    load_file_result,
+    make_ids_unique,
+    mark_stories,
+)
 from rag.lang.dictionary import preload as preload_dictionary
 from rag.lang.text import has_words, in_chinese_script
 from rag.paths import cache_root, file_key, utf8_encodable
@@ -223,10 +231,12 @@ class RAG:
                 make_ids_unique(loaded.documents, set(documents) | {d.id for d in new_docs})
                 files[key] = digest
                 new_docs.extend(loaded.documents)
-            for doc in new_docs:
-                documents[doc.id] = doc
-            if new_docs or report.replaced:  # unchanged documents keep their marks (at 100k chunks this takes ~50 s)
-                mark_stories(list(documents.values()), self.settings.duplicate_threshold)
+            shingles = state.shingles
+            if new_docs or report.replaced:  # only new documents and copies whose first one is gone are judged
+                shingles, again = state.shingle_index().without(_kept(state.documents, documents),
+                                                                list(documents.values()))
+                documents.update((doc.id, doc) for doc in new_docs)
+                shingles = mark_stories(list(documents.values()), self.settings.duplicate_threshold, shingles, again)
 
             s = self.settings
             new_chunks = [c for d in new_docs for c in chunk_document(d, s.chunk_size, s.chunk_overlap,
@@ -252,7 +262,7 @@ class RAG:
             if notify:
                 notify(0.9, "Saving the index")
             self._state = self._snapshot(documents, chunks, ids, files, state.next_id + len(new_chunks), store,
-                                         sentences, lexical)
+                                         sentences, lexical, shingles)
             unpublished = generations.current(self.index_dir) is None
             if report.added or len(self._state.documents) != len(state.documents) or unpublished:
                 self._save(self._state)
@@ -271,8 +281,11 @@ class RAG:
             for doc_id in gone:
                 files.pop(documents[doc_id].path, None)  # re-adding the file brings the article back
             chunks, ids, lexical = self._drop(gone, documents, chunks, ids, state.store, sentences, state.lexical)
-            mark_stories(list(documents.values()), self.settings.duplicate_threshold)
-            self._state = self._snapshot(documents, chunks, ids, files, state.next_id, state.store, sentences, lexical)
+            shingles, again = state.shingle_index().without(_kept(state.documents, documents),
+                                                            list(documents.values()))
+            shingles = mark_stories(list(documents.values()), self.settings.duplicate_threshold, shingles, again)
+            self._state = self._snapshot(documents, chunks, ids, files, state.next_id, state.store, sentences, lexical,
+                                         shingles)
             self._save(self._state)
         return len(gone)
 
@@ -316,16 +329,16 @@ class RAG:
         if self.settings.embed_sentences:
             sentences = SentenceIndex(create_store_from_settings(self.settings, self.embedder.dim, "sentences"))
         return self._snapshot({}, ChunkTable.of([], []), np.zeros(0, dtype=np.int64), {}, 0, store, sentences,
-                              LexicalIndex.build([]))
+                              LexicalIndex.build([]), ShingleIndex.empty())
 
     def _snapshot(self, documents: dict[str, Document], chunks: ChunkTable, ids: np.ndarray,
                   files: dict[str, str], next_id: int, store: Any, sentences: SentenceIndex | None,
-                  lexical: LexicalIndex) -> Snapshot:
-        """The next searchable state (`lexical` holds a row per chunk, in order)."""
+                  lexical: LexicalIndex, shingles: ShingleIndex | None) -> Snapshot:
+        """The next searchable state (`lexical` holds a row per chunk, `shingles` a row per document, in order)."""
         s = self.settings
         corpus = CorpusView(chunks=chunks, ids=ids, documents=documents, lexical=lexical, sentences=sentences)
         retriever = Retriever(self.embedder, store, corpus, RetrievalParams.from_settings(s), self._anchors)
-        return Snapshot(documents, chunks, ids, files, next_id, store, sentences, retriever)
+        return Snapshot(documents, chunks, ids, files, next_id, store, sentences, retriever, shingles)
 
     @cached_property
     def _anchors(self) -> dict[str, np.ndarray]:
@@ -335,7 +348,7 @@ class RAG:
         """Write a new generation, then make it live (rag/index/generations.py); call under the writer lock."""
         tmp = generations.staging(self.index_dir)
         write_generation(tmp, self.settings, self.embedder, state.documents, state.chunks, state.ids, state.files,
-                         state.next_id, state.store, state.sentences, state.lexical)
+                         state.next_id, state.store, state.sentences, state.lexical, state.shingles)
         self._generation = generations.publish(self.index_dir, tmp)
         self.format_version = FORMAT_VERSION
         self._replace = False
@@ -358,7 +371,12 @@ class RAG:
         self.format_version = saved.format_version
         self._generation = generation
         return self._snapshot(saved.documents, saved.chunks, saved.ids, saved.files, saved.next_id, saved.store,
-                              saved.sentences, saved.lexical)
+                              saved.sentences, saved.lexical, saved.shingles)
+
+
+def _kept(before: dict[str, Document], after: dict[str, Document]) -> np.ndarray:
+    """Which of the documents `before` an update (in their order) are still in `after`."""
+    return np.fromiter((doc_id in after for doc_id in before), dtype=bool, count=len(before))
 
 
 _default_rag: RAG | None = None

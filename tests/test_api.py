@@ -13,6 +13,7 @@ from conftest import SEEDS
 
 from rag import api, paths
 from rag.api import RAG, IndexUnavailable
+from rag.ingest import ShingleIndex
 from rag.lang.text import in_chinese_script, is_chinese
 from rag.retrieve.bm25 import BM25Index
 from rag.settings import Settings
@@ -140,6 +141,42 @@ def test_an_update_that_changes_nothing_does_not_search_for_duplicates_again(sma
     monkeypatch.setattr(api, "mark_stories", from_scratch)
     assert rag.add([small_corpus], progress=False).added == [] and rag.remove(["no-such-document"]) == 0
     assert {d.id: d.duplicate_of for d in rag.documents()} == marked
+
+
+def test_an_update_judges_its_new_documents_against_the_index_and_marks_as_a_build_does(
+        small_corpus: Path, tmp_path: Path, settings: Settings, monkeypatch):
+    shutil.copy(SEEDS / "001_b68a85b33c870ddc.txt", small_corpus)
+    RAG.build([small_corpus], index_dir=tmp_path / "idx", settings=settings, progress=False)
+    rag = RAG.open(tmp_path / "idx", settings)
+
+    def from_texts(*args, **kwargs):
+        raise AssertionError("an update made the shingles of every document again")
+
+    monkeypatch.setattr(ShingleIndex, "of", from_texts)
+    shutil.copy(SEEDS / "004_97ebb4bc4085e2f5.txt", small_corpus)  # holds a Simplified copy of 001's story
+    rag.add([small_corpus], progress=False)
+    whole = RAG.build([small_corpus], index_dir=tmp_path / "whole", settings=settings, progress=False)
+    marks = {d.id: (d.duplicate_of, d.date, d.date_inferred) for d in rag.documents()}
+    assert marks["004_97ebb4bc4085e2f5#2"][0] == "001_b68a85b33c870ddc#1"
+    assert marks == {d.id: (d.duplicate_of, d.date, d.date_inferred) for d in whole.documents()}
+
+    assert rag.remove(["001_b68a85b33c870ddc#1"]) == 1  # the copy becomes the story's first document
+    reopened = RAG.open(tmp_path / "idx", settings)
+    assert {d.id: d.duplicate_of for d in reopened.documents()}["004_97ebb4bc4085e2f5#2"] is None
+
+
+def test_an_index_without_shingles_gets_them_at_its_first_update(small_corpus: Path, tmp_path: Path,
+                                                                 settings: Settings):
+    shutil.copy(SEEDS / "001_b68a85b33c870ddc.txt", small_corpus)
+    RAG.build([small_corpus], index_dir=tmp_path / "idx", settings=settings, progress=False)
+    live = tmp_path / "idx" / (tmp_path / "idx" / "CURRENT").read_text(encoding="utf-8").strip()
+    shutil.rmtree(live / "dedup")  # as a format-6 index was written
+    rag = RAG.open(tmp_path / "idx", settings)
+    shutil.copy(SEEDS / "004_97ebb4bc4085e2f5.txt", small_corpus)
+    rag.add([small_corpus], progress=False)
+    assert {d.id: d.duplicate_of for d in rag.documents()}["004_97ebb4bc4085e2f5#2"] == "001_b68a85b33c870ddc#1"
+    live = tmp_path / "idx" / (tmp_path / "idx" / "CURRENT").read_text(encoding="utf-8").strip()
+    assert (live / "dedup" / "postings.npy").is_file()
 
 
 def test_an_update_reports_its_embedding_speed_and_time_left(small_corpus: Path, tmp_path: Path,

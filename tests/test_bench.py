@@ -178,6 +178,7 @@ def test_bench_runs_on_a_toy_size_and_feeds_the_readme(tmp_path: Path, capsys: p
     assert all(lat["n"] == 3 and lat["stages_ms"]["embed"][0] > 0 for lat in data["latency"])
     assert "compose" in data["latency"][1]["stages_ms"]
     assert [row["chunks"] for row in data["scale"]] == [40] and data["scale"][0]["embedded"] == 5
+    assert data["scale"][0]["add_s"] > data["scale"][0]["add_embed_s"] > 0  # a new article, embedded for real
 
     readme = tmp_path / "README.md"
     readme.write_text("# Tool\n", encoding="utf-8")

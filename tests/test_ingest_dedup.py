@@ -5,8 +5,10 @@ from __future__ import annotations
 import random
 import time
 
-from rag.ingest import find_duplicates
-from rag.ingest.dedup import containment, shingles
+import numpy as np
+
+from rag.ingest import ShingleIndex, dedup, find_duplicates
+from rag.ingest.dedup import _key, containment, shingles
 from rag.types import Document
 
 FUJIAN_HANS = (
@@ -76,3 +78,52 @@ def test_thousands_of_documents_are_compared_quickly_and_copies_found():
     assert [c.duplicate_of for c in copies] == [f"d{i * 100}" for i in range(20)]
     assert sum(d.duplicate_of is not None for d in docs) == 20
     assert elapsed < 15, f"{elapsed:.1f}s for {len(docs)} documents"
+
+
+def _random_corpus(n: int, copies: int, seed: int = 7) -> list[Document]:
+    rng = random.Random(seed)
+    alphabet = "社会工作人才队伍建设福建厦门民政服务乡村振兴培训督导专业能力基层治理志愿慈善儿童老人家庭"
+    docs = [_doc(f"d{i}", "".join(rng.choices(alphabet, k=600))) for i in range(n)]
+    for i in range(copies):  # copies of earlier documents, and copies of copies, spread through the corpus
+        row = rng.randrange(len(docs))
+        docs.insert(rng.randrange(row + 1, len(docs) + 1), _doc(f"copy{i}", docs[row].text[rng.randrange(100):]))
+    return docs
+
+
+def test_judging_in_batches_marks_and_indexes_as_judging_all_at_once():
+    docs = _random_corpus(300, 60)
+    whole = find_duplicates(docs)
+    marks = [d.duplicate_of for d in docs]
+    assert sum(m is not None for m in marks) == 60
+    index = ShingleIndex.empty()
+    for end in (1, 100, 101, 250, len(docs)):
+        index = index.judge(docs[:end], threshold=0.6)
+    assert [d.duplicate_of for d in docs] == marks
+    assert np.array_equal(index.digests, whole.digests) and np.array_equal(index.postings, whole.postings)
+    assert np.array_equal(ShingleIndex.of(docs).postings, whole.postings)
+
+
+def test_a_new_document_is_judged_without_reading_the_others(monkeypatch, tmp_path):
+    docs = _random_corpus(500, 0)
+    find_duplicates(docs).save(tmp_path)
+    index = ShingleIndex.load(tmp_path)  # as an update reads it: memory-mapped
+    read: list[str] = []
+    monkeypatch.setattr(dedup, "_key", lambda text: read.append(text) or _key(text))
+    copy = _doc("copy", docs[123].text[40:])
+    index.judge([*docs, copy], threshold=0.6)
+    assert copy.duplicate_of == "d123"
+    assert copy.text in read and docs[123].text in read and len(read) <= 5
+
+
+def test_when_the_first_of_a_story_is_removed_its_next_copy_becomes_the_first():
+    first, other, copy, again = (_doc("first", FUJIAN_HANS), _doc("other", ANHUI), _doc("copy", FUJIAN_HANT),
+                                 _doc("again", FUJIAN_HANS + "。"))
+    index = find_duplicates([first, other, copy, again])
+    assert [d.duplicate_of for d in (copy, again)] == ["first", "first"]
+    kept = [other, copy, again]
+    index, orphans = index.without(np.array([False, True, True, True]), kept)
+    assert orphans == [1, 2] and len(index) == 3
+    index = index.judge(kept, threshold=0.6, again=orphans)
+    assert [d.duplicate_of for d in kept] == [None, None, "copy"]
+    fresh = [_doc(d.id, d.text) for d in kept]
+    assert np.array_equal(index.postings, find_duplicates(fresh).postings)

@@ -6,13 +6,17 @@ and its keyword index. Out: a generation folder (rag/index/generations.py stages
 - `manifest.json`: format version, the embedder (name, vector space, dimension), the store kind, the chunking, the
   files indexed and their sha256, the next vector id, counts, the time;
 - `documents.json` (the documents' fields but their texts, a list per field), `texts.bin` + `texts.npy` (the texts,
-  UTF-8, one after the other; each document's text and original as byte ranges, one range when they are the same);
+  UTF-8, one after the other; each document's text and original as byte ranges, one range when they are the same;
+  rag/index/documents.py: a document read back decodes its texts when they are first read);
 - `chunks.npy` + `vids.npy`: the chunks as columns (`rag.chunk.ChunkTable`: document row, ordinal, span; a chunk is a
   span of its document's text) and each one's vector id;
 - `lexical/` (the keyword leg's postings, rag/retrieve/bm25.py: memory-mapped at open, not indexed again), `store/`
-  (chunk vectors), and `sentences/` + `sentences.jsonl` (sentence vectors) unless the index was built without them.
+  (chunk vectors), and `sentences/` + `sentences.jsonl` (sentence vectors) unless the index was built without them;
+- `dedup/`: each document's shingles for duplicate detection (rag/ingest/dedup.py), so that an update judges only
+  its new documents.
 
-Nothing is parsed per chunk at open: a million chunks open as four columns, their `Chunk`s made when read.
+Nothing is parsed per chunk at open, nor decoded per document: a million chunks open as four columns, their
+`Chunk`s made when read.
 
 Reading checks the format and that the configured embedder shares the index's vector space (`IndexUnavailable`
 otherwise, saying how to rebuild). Format history: 2: the manifest records the embedder's vector space; 3: sentence
@@ -20,17 +24,17 @@ vectors; 4: documents carry inferred dates and the headlines their page lists (a
 dates its documents alone give); 5: the keyword index saved as postings (`lexical/`) instead of token lists
 (`tokens.jsonl`, which a format-3/4 index is still read from, indexed again at each open); 6: documents as lists per
 field and their texts in one file, chunks as columns (a JSON line per document and per chunk, each chunk with a copy
-of its text: parsing them took 40 s of opening 1M chunks; a format-3/4/5 index is still read from them).
+of its text: parsing them took 40 s of opening 1M chunks; a format-3/4/5 index is still read from them); 7: the
+documents' shingles (`dedup/`; an index without them has them made from its texts at its first update: searching
+every document for copies again at each update took 75 s of adding one article to 100k chunks).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import mmap
 import time
-from collections.abc import Collection, Iterable
-from dataclasses import dataclass, fields
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +43,9 @@ import numpy as np
 from rag.chunk import ChunkTable
 from rag.embed.base import Embedder
 from rag.index import generations
+from rag.index.documents import read_documents, write_documents
 from rag.ingest.dates import infer_dates
+from rag.ingest.dedup import ShingleIndex
 from rag.paths import file_key, read_jsonl
 from rag.retrieve.lexical import LexicalIndex
 from rag.retrieve.sentences import SentenceIndex
@@ -47,9 +53,8 @@ from rag.settings import Settings
 from rag.store import open_store_from_settings
 from rag.types import Chunk, Document
 
-FORMAT_VERSION = 6
-READS_FORMATS = (3, 4, 5, 6)
-DOCUMENT_COLUMNS = tuple(f.name for f in fields(Document) if f.name not in ("text", "original"))  # documents.json
+FORMAT_VERSION = 7
+READS_FORMATS = (3, 4, 5, 6, 7)
 
 
 class IndexUnavailable(RuntimeError):
@@ -69,12 +74,14 @@ class SavedGeneration:
     store: Any
     sentences: SentenceIndex | None
     lexical: LexicalIndex  # row i: chunk i
+    shingles: ShingleIndex | None  # None: a generation of format <= 6
 
 
 def write_generation(folder: Path, settings: Settings, embedder: Embedder, documents: dict[str, Document],
                      chunks: ChunkTable, ids: np.ndarray, files: dict[str, str], next_id: int, store: Any,
-                     sentences: SentenceIndex | None, lexical: LexicalIndex) -> None:
-    """Write a generation into `folder` (a staging folder: nothing reads it until it is published)."""
+                     sentences: SentenceIndex | None, lexical: LexicalIndex, shingles: ShingleIndex | None) -> None:
+    """Write a generation into `folder` (a staging folder: nothing reads it until it is published). `shingles`: the
+    documents' index for duplicate detection, or None when it was not made yet (the next update makes it)."""
     s = settings
     manifest = {
         "format_version": FORMAT_VERSION,
@@ -92,13 +99,17 @@ def write_generation(folder: Path, settings: Settings, embedder: Embedder, docum
     if len(chunks.documents) != len(documents) or any(
             a is not b for a, b in zip(chunks.documents, documents.values(), strict=True)):
         raise ValueError("the chunk table's document rows are not the documents being written")
-    _write_documents(folder, documents.values())
+    write_documents(folder, documents.values())
     np.save(folder / "chunks.npy", chunks.columns)
     np.save(folder / "vids.npy", np.asarray(ids, dtype=np.int64))
     lexical.save(folder)
     store.save(folder / "store")
     if sentences is not None:
         sentences.save(folder)
+    if shingles is not None:
+        if len(shingles) != len(documents):
+            raise ValueError("the shingle index's rows are not the documents being written")
+        shingles.save(folder)
     # The manifest last: a generation without one was never finished.
     (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
 
@@ -137,7 +148,7 @@ def _read_generation(generation: Path | None, index_dir: Path, settings: Setting
             f"RAG_EMBEDDER_MODEL), or rebuild: `rag index PATH... --rebuild --index-dir {index_dir}`"
         )
     version = manifest["format_version"]
-    documents = _read_documents(generation) if version >= 6 else {
+    documents = read_documents(generation) if version >= 6 else {
         d["id"]: Document.from_dict(d) for d in read_jsonl(generation / "documents.jsonl")}
     if version < 4:
         infer_dates(list(documents.values()))
@@ -158,44 +169,13 @@ def _read_generation(generation: Path | None, index_dir: Path, settings: Setting
         raise IndexUnavailable(f"Index {index_dir} is damaged: its keyword index holds {len(lexical)} rows for "
                                f"{len(chunks)} chunks; rebuild it with `rag index PATH... --rebuild --index-dir "
                                f"{index_dir}`")
-    return SavedGeneration(version, documents, chunks, ids, files, manifest["next_id"], store, sentences, lexical)
-
-
-def _write_documents(folder: Path, documents: Collection[Document]) -> None:
-    """documents.json (every field but the texts, a list per field) and texts.bin + texts.npy (the texts, and each
-    document's byte ranges of them)."""
-    ranges: list[tuple[int, ...]] = []
-    with (folder / "texts.bin").open("wb") as blob:
-
-        def stored(text: str) -> tuple[int, int]:
-            start = blob.tell()
-            blob.write(text.encode("utf-8"))
-            return start, blob.tell()
-
-        for doc in documents:
-            text = stored(doc.text)
-            original = text if doc.original == doc.text else stored(doc.original)  # often the same text: once
-            ranges.append(text + original)
-    np.save(folder / "texts.npy", np.array(ranges, dtype=np.int64).reshape(-1, 4))
-    columns = {name: [getattr(d, name) for d in documents] for name in DOCUMENT_COLUMNS}
-    (folder / "documents.json").write_text(json.dumps(columns, ensure_ascii=False), encoding="utf-8")
-
-
-def _read_documents(generation: Path) -> dict[str, Document]:
-    # Lists per field: one json.loads, not one per document (a JSON line per document took 1.4 s of 125k).
-    columns = json.loads((generation / "documents.json").read_text(encoding="utf-8"))
-    ranges = np.load(generation / "texts.npy").tolist()
-    path = generation / "texts.bin"
-    documents: dict[str, Document] = {}
-    with path.open("rb") as fh, (mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if path.stat().st_size
-                                 else contextlib.nullcontext(b"")) as blob:  # an empty file cannot be mapped
-        for values, (a, b, c, d) in zip(zip(*columns.values(), strict=True), ranges, strict=True):
-            row = dict(zip(columns, values, strict=True))
-            row["span"] = tuple(row["span"])
-            text = blob[a:b].decode("utf-8")
-            original = text if (c, d) == (a, b) else blob[c:d].decode("utf-8")
-            documents[row["id"]] = Document(**row, text=text, original=original)
-    return documents
+    shingles = ShingleIndex.load(generation)
+    if shingles is not None and len(shingles) != len(documents):
+        raise IndexUnavailable(f"Index {index_dir} is damaged: its duplicate detection holds {len(shingles)} rows for "
+                               f"{len(documents)} documents; rebuild it with `rag index PATH... --rebuild --index-dir "
+                               f"{index_dir}`")
+    return SavedGeneration(version, documents, chunks, ids, files, manifest["next_id"], store, sentences, lexical,
+                           shingles)
 
 
 def _read_chunk_lines(generation: Path, documents: dict[str, Document], index_dir: Path

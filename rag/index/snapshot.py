@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from rag.chunk import ChunkTable
+from rag.ingest.dedup import ShingleIndex
 from rag.retrieve import Retriever
 from rag.retrieve.lexical import LexicalIndex
 from rag.retrieve.sentences import SentenceIndex
@@ -31,6 +32,7 @@ class Snapshot:
     store: Any
     sentences: SentenceIndex | None  # None: built with `embed_sentences` off
     retriever: Retriever
+    shingles: ShingleIndex | None  # None: read from an index written before it kept one (made at its first update)
 
     @property
     def lexical(self) -> LexicalIndex:
@@ -42,3 +44,8 @@ class Snapshot:
         place (documents, files, sentences); the chunk table and vector ids as they are (an update makes new ones)."""
         sentences = self.sentences.copy() if self.sentences is not None else None
         return dict(self.documents), self.chunks, self.ids, dict(self.files), sentences
+
+    def shingle_index(self) -> ShingleIndex:
+        """The documents' index for duplicate detection (`rag.ingest.dedup`), made from their texts if it was not
+        read."""
+        return self.shingles if self.shingles is not None else ShingleIndex.of(list(self.documents.values()))

@@ -9,7 +9,7 @@ title/date/source/span), `dedup` (same story in another file or script), `dates`
 articles, from their lead, a copy or a dated page listing them), `pipeline` (the API).
 """
 
-from rag.ingest.dedup import find_duplicates
+from rag.ingest.dedup import ShingleIndex, find_duplicates
 from rag.ingest.errors import IngestError
 from rag.ingest.pipeline import (
     IngestResult,
@@ -25,6 +25,7 @@ from rag.ingest.pipeline import (
 __all__ = [
     "IngestError",
     "IngestResult",
+    "ShingleIndex",
     "file_hash",
     "find_duplicates",
     "iter_files",

@@ -33,12 +33,15 @@ def lead_date(text: str) -> str | None:
     return parse_date(text[start : min(end, start + LEAD_CHARS)])
 
 
-def infer_dates(documents: list[Document]) -> None:
-    """Date the undated documents from their lead, a dated copy, or a dated page listing their headline (in place)."""
-    for doc in documents:
-        if doc.date_inferred:
+def infer_dates(documents: list[Document], new_from: int = 0) -> None:
+    """Date the undated documents from their lead, a dated copy, or a dated page listing their headline (in place).
+
+    Documents before row `new_from` were dated by an earlier call: a lead date depends on its own text alone, so
+    theirs are kept (and an undated one among them has no lead date) rather than read again."""
+    for row, doc in enumerate(documents):
+        if doc.date_inferred and (row >= new_from or doc.date_inferred != "lead"):
             doc.date, doc.date_inferred = None, ""
-    for doc in documents:
+    for doc in documents[new_from:]:
         if doc.date is None and (found := lead_date(doc.text)):
             doc.date, doc.date_inferred = found, "lead"
     _date_from_copies(documents)

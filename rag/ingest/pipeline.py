@@ -6,7 +6,8 @@
 - `make_ids_unique(docs, seen)` -> renames one file's documents whose ids another file took.
 - `load_documents(paths)` -> IngestResult: every readable file's documents (duplicates marked)
   and the errors of the files and .jsonl lines that were skipped.
-- `mark_stories(docs)` -> marks duplicates (`dedup`), then dates undated articles (`dates`), in place.
+- `mark_stories(docs, judged)` -> marks duplicates among the documents not judged yet (`dedup`), then dates undated
+  articles (`dates`), in place; returns the documents' `ShingleIndex`, which an update judges new documents with.
 - `file_hash(path)` -> sha256 of the file's bytes.
 """
 
@@ -15,13 +16,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.ingest.clean import clean_text, clean_title
 from rag.ingest.dates import infer_dates
-from rag.ingest.dedup import find_duplicates
+from rag.ingest.dedup import ShingleIndex
 from rag.ingest.errors import IngestError
 from rag.ingest.loaders import (
     SUPPORTED_SUFFIXES,
@@ -234,13 +235,15 @@ def make_ids_unique(docs: list[Document], seen: set[str]) -> None:
         seen.add(d.id)
 
 
-def mark_stories(documents: list[Document], duplicate_threshold: float = 0.6) -> None:
-    """Mark the copies of each story (`duplicate_of`, from scratch), then date the undated documents from their
-    lead, a dated copy or a dated page listing them (`date_inferred`), in place."""
-    for doc in documents:
-        doc.duplicate_of = None
-    find_duplicates(documents, threshold=duplicate_threshold)
-    infer_dates(documents)
+def mark_stories(documents: list[Document], duplicate_threshold: float = 0.6, judged: ShingleIndex | None = None,
+                 again: Collection[int] = ()) -> ShingleIndex:
+    """Mark the copies of each story (`duplicate_of`) among the documents `judged` does not hold yet (all of them
+    when it is None) and the rows `again`, then date the undated documents from their lead, a dated copy or a dated
+    page listing them (`date_inferred`), in place. `documents`: all of them, in row order. Returns their index."""
+    judged = judged if judged is not None else ShingleIndex.empty()
+    shingle_index = judged.judge(documents, duplicate_threshold, again)
+    infer_dates(documents, new_from=len(judged))
+    return shingle_index
 
 
 def load_documents(
