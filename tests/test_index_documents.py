@@ -47,6 +47,13 @@ def test_stored_documents_are_written_again_as_the_bytes_they_are(tmp_path: Path
     assert (tmp_path / "gen0" / "texts.bin").read_bytes() == (tmp_path / "gen1" / "texts.bin").read_bytes()
 
 
+def test_an_update_writes_stored_documents_with_a_gap_and_new_ones_after_them(tmp_path: Path) -> None:
+    read = list(_roundtrip(tmp_path, DOCUMENTS).values())
+    new = Document(id="d#1", title="新", text="新文章。", original="新文章")
+    again = _roundtrip(tmp_path, [read[0], read[2], new, read[1]])
+    assert list(again.values()) == [DOCUMENTS[0], DOCUMENTS[2], new, DOCUMENTS[1]]
+
+
 def test_a_stored_document_keeps_its_marks_and_copies_as_a_plain_document(tmp_path: Path) -> None:
     stored = _roundtrip(tmp_path, DOCUMENTS)["a#1"]
     stored.duplicate_of, stored.date = "z#1", "2024-06-01"

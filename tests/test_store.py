@@ -397,6 +397,18 @@ def test_memory_mapped_store_can_still_be_changed(corpus, reopen, tmp_path):
     assert (tmp_path / "s" / "index.faiss").read_bytes() == saved
 
 
+def test_a_mapped_store_whose_folder_was_removed_can_still_be_changed(corpus, reopen, tmp_path):
+    ids, vectors, meta = corpus
+    store = create_store("faiss", DIM, faiss_index="flat")
+    store.add(ids[:100], vectors[:100], meta[:100])
+    store.save(tmp_path / "s")
+    mapped = reopen(tmp_path / "s", mmap=True)
+    shutil.rmtree(tmp_path / "s")  # a newer generation replaced it and a writer cleaned it up
+    mapped.add(ids[100:200], vectors[100:200], meta[100:200])
+    assert len(mapped) == 200
+    assert [mapped.search(vectors[i], 1)[0][0][0] for i in (5, 150)] == [ids[5], ids[150]]
+
+
 def test_milvus_filter_expressions_quote_and_bound_dates():
     assert quote('a"b\\c') == '"a\\"b\\\\c"'
     assert filter_expression(None) == ""

@@ -48,10 +48,9 @@ class StoredDocument(Document):
             self._original = self._blob[start:end].decode("utf-8")
         return self._original
 
-    def encoded(self) -> tuple[bytes, bytes | None]:
-        """The text and the original (None: the same as the text) as UTF-8, without decoding them."""
-        text, original = self._ranges[:2], self._ranges[2:]
-        return self._blob[slice(*text)], None if original == text else self._blob[slice(*original)]
+    def stored(self) -> tuple[mmap.mmap | bytes, tuple[int, int, int, int]]:
+        """The file's bytes this document was read from, and its byte ranges of them (text, original)."""
+        return self._blob, self._ranges
 
     def to_dict(self) -> dict[str, Any]:
         values = {f.name: getattr(self, f.name) for f in fields(Document)}
@@ -69,26 +68,48 @@ class StoredDocument(Document):
 
 
 def write_documents(folder: Path, documents: Collection[Document]) -> None:
-    """documents.json and texts.bin + texts.npy into `folder` (see the module docstring)."""
+    """documents.json and texts.bin + texts.npy into `folder` (see the module docstring). The texts of documents read
+    from a generation are copied from its file as they are, a run of neighbours at a time (at 100k chunks, one copy
+    instead of 25k encodes)."""
+    pieces = _Pieces()
     ranges: list[tuple[int, ...]] = []
-    with (folder / "texts.bin").open("wb") as blob:
-
-        def stored(data: bytes) -> tuple[int, int]:
-            start = blob.tell()
-            blob.write(data)
-            return start, blob.tell()
-
-        for doc in documents:
-            if isinstance(doc, StoredDocument):
-                text_bytes, original_bytes = doc.encoded()
-            else:
-                text_bytes = doc.text.encode("utf-8")
-                original_bytes = None if doc.original == doc.text else doc.original.encode("utf-8")
-            text = stored(text_bytes)
-            ranges.append(text + (text if original_bytes is None else stored(original_bytes)))
+    for doc in documents:
+        if isinstance(doc, StoredDocument):
+            blob, (a, b, c, d) = doc.stored()
+            text = pieces.take(blob, a, b)
+            ranges.append(text + (text if (c, d) == (a, b) else pieces.take(blob, c, d)))
+        else:
+            text = pieces.take(encoded := doc.text.encode("utf-8"), 0, len(encoded))
+            original = doc.original.encode("utf-8") if doc.original != doc.text else None
+            ranges.append(text + (text if original is None else pieces.take(original, 0, len(original))))
+    pieces.write(folder / "texts.bin")
     np.save(folder / "texts.npy", np.array(ranges, dtype=np.int64).reshape(-1, 4))
     columns = {name: [getattr(d, name) for d in documents] for name in COLUMNS}
     (folder / "documents.json").write_text(json.dumps(columns, ensure_ascii=False), encoding="utf-8")
+
+
+class _Pieces:
+    """The bytes of a texts.bin being written, as pieces of other buffers; neighbouring pieces of one buffer merge."""
+
+    def __init__(self) -> None:
+        self.pieces: list[list[Any]] = []  # [buffer, start, end]
+        self.size = 0
+
+    def take(self, buffer: mmap.mmap | bytes, start: int, end: int) -> tuple[int, int]:
+        """Append buffer[start:end]; its range in the file written."""
+        last = self.pieces[-1] if self.pieces else None
+        if last is not None and last[0] is buffer and last[2] == start:
+            last[2] = end
+        else:
+            self.pieces.append([buffer, start, end])
+        self.size += end - start
+        return self.size - (end - start), self.size
+
+    def write(self, path: Path) -> None:
+        with path.open("wb") as out:
+            for buffer, start, end in self.pieces:
+                with memoryview(buffer) as view:
+                    out.write(view[start:end])
 
 
 def read_documents(generation: Path) -> dict[str, Document]:
