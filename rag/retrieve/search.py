@@ -37,7 +37,7 @@ from rag.lang.text import detect_language, to_simplified
 from rag.query.analyze import Query
 from rag.retrieve.corpus import CorpusView, RetrievalParams, RetrievalResult, language_family
 from rag.retrieve.dense import DenseLeg, FamilyRanking
-from rag.retrieve.fusion import fuse
+from rag.retrieve.fusion import create_fusion
 from rag.retrieve.keyword import KeywordLeg
 from rag.retrieve.lexical import tokenize
 from rag.retrieve.passages import to_passages
@@ -84,7 +84,7 @@ class Retriever:
             keyword = self.keyword.hits(query.text, base_tokens, query_family, mode == "keyword", candidates,
                                         allowed_rows, dense)
             clock.lap("lexical")
-        fused = fuse(dense, keyword, keyword_only=mode == "keyword")
+        fused = create_fusion(mode).fuse(dense, keyword)
         if mode == "hybrid" and self.params.sentence_keyword_weight > 0:
             prefer_answering_sentences(fused.scores, self.corpus, query.asked, base_tokens, query_family,
                                        self.params.sentence_keyword_weight)

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import functools
 import html
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
+from importlib import resources
 from pathlib import PurePath
 
 from rag.lang.text import is_chinese, to_traditional
@@ -57,44 +59,15 @@ class Labels:
     details: str
 
 
-_LABELS = {
-    "en": Labels(
-        lang="en",
-        sources="Sources",
-        nearest="Nearest passages (not enough evidence for an answer)",
-        abstain_hint="No passage in the index answers this question with enough confidence.",
-        also_in="same story also in",
-        searching="Searching the index…",
-        copy="Copy quote",
-        copy_answer="Copy answer",
-        file="file",
-        strength=("close match", "partial match", "loose match"),
-        question="Question",
-        standalone="Standalone query (rewritten from the conversation)",
-        nearest_list="Nearest passages",
-        retrieval="Retrieval",
-        timings="Timings",
-        details="Details for developers",
-    ),
-    "zh-hans": Labels(
-        lang="zh-hans",
-        sources="来源",
-        nearest="最相近的段落（证据不足，无法回答）",
-        abstain_hint="索引中没有段落能够有把握地回答这个问题。",
-        also_in="同一报道亦见于",
-        searching="正在检索…",
-        copy="复制引文",
-        copy_answer="复制答案",
-        file="文件",
-        strength=("高度相关", "部分相关", "弱相关"),
-        question="问题",
-        standalone="独立问题（据上下文改写）",
-        nearest_list="最相近的段落",
-        retrieval="检索",
-        timings="耗时",
-        details="开发者详情",
-    ),
-}
+LABELS_FILE = "labels.json"  # in rag/data/ui: the words by language
+
+
+@functools.cache
+def _labels(lang: str) -> Labels:
+    words = json.loads((resources.files("rag.data") / "ui" / LABELS_FILE).read_text(encoding="utf-8"))[lang]
+    return Labels(lang=lang, **{**words, "strength": tuple(words["strength"])})
+
+
 # Retrieval scores are z-scores against generic news text (rag.retrieve): a passage this many deviations above it
 # is a close, then a partial match; below, a loose one. The number itself stays in the word's tooltip.
 STRENGTH_BANDS = (6.0, 3.5)
@@ -105,8 +78,8 @@ def labels_for(lang: str) -> Labels:
     """Chinese labels for a Chinese question, in its script (Traditional for a Traditional question); English
     otherwise."""
     if not is_chinese(lang):
-        return _LABELS["en"]
-    simplified = _LABELS["zh-hans"]
+        return _labels("en")
+    simplified = _labels("zh-hans")
     if lang != "zh-hant":
         return simplified
     words = {f.name: getattr(simplified, f.name) for f in fields(Labels) if f.name not in ("lang", "strength")}
