@@ -82,3 +82,25 @@ def test_seed_articles_dated_by_the_text_their_copies_and_listings() -> None:
         if doc.date_inferred == "listing":
             assert doc.date in listing_dates
     assert sum(d.date is not None for d in docs) >= 4
+
+
+class _Watched(Document):
+    """Records every change of its date or story mark."""
+
+    changes: list[tuple[str, str, object]] = []
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in ("date", "duplicate_of") and getattr(self, name, value) != value:
+            _Watched.changes.append((self.id, name, value))
+        super().__setattr__(name, value)
+
+
+def test_an_update_never_shows_a_dated_copy_undated_on_the_way() -> None:
+    dated = _Watched(id="trad#1", title="福建", text=STORY, date="2023-02-28", lang="zh-hant")
+    copy = _Watched(id="simp#1", title="福建", text=STORY.replace("。", "。\n\n"))
+    other = _Watched(id="other#1", title="安徽", text=OTHER)
+    judged = mark_stories([dated, copy, other])
+    assert (copy.duplicate_of, copy.date, copy.date_inferred) == ("trad#1", "2023-02-28", "copy")
+    _Watched.changes.clear()
+    mark_stories([dated, copy, other, _Watched(id="new#1", title="新", text=OTHER + "另一段。")], judged=judged)
+    assert [c for c in _Watched.changes if c[0] != "new#1"] == []  # searches reading them meanwhile saw no change

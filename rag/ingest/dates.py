@@ -33,51 +33,59 @@ def lead_date(text: str) -> str | None:
     return parse_date(text[start : min(end, start + LEAD_CHARS)])
 
 
+Dated = tuple[str | None, str]  # a document's (date, where an inferred one came from: "" when stated or none)
+
+
 def infer_dates(documents: list[Document], new_from: int = 0) -> None:
     """Date the undated documents from their lead, a dated copy, or a dated page listing their headline (in place).
 
     Documents before row `new_from` were dated by an earlier call: a lead date depends on its own text alone, so
-    theirs are kept (and an undated one among them has no lead date) rather than read again."""
+    theirs are kept (and an undated one among them has no lead date) rather than read again. The dates are worked out
+    aside and each document changed once, from its old date to its new one: a search reading the documents meanwhile
+    (an update's documents are the live index's) never sees a dated one undated on the way."""
+    dated: list[Dated] = [
+        (doc.date, doc.date_inferred) if not doc.date_inferred or (row < new_from and doc.date_inferred == "lead")
+        else (None, "") for row, doc in enumerate(documents)]
+    for row in range(new_from, len(documents)):
+        if dated[row][0] is None and (found := lead_date(documents[row].text)):
+            dated[row] = (found, "lead")
+    _date_from_copies(documents, dated)
+    _date_from_listings(documents, dated)
+    _date_from_copies(documents, dated)  # a copy of an article dated by a listing
+    for doc, (date, how) in zip(documents, dated, strict=True):
+        if (doc.date, doc.date_inferred) != (date, how):
+            doc.date, doc.date_inferred = date, how
+
+
+def _date_from_copies(documents: list[Document], dated: list[Dated]) -> None:
+    story_dates: dict[str, str] = {}  # story id -> the date of its first copy that has one
+    for row in sorted(range(len(documents)), key=lambda r: dated[r][1] != ""):  # stated dates first
+        if date := dated[row][0]:
+            story_dates.setdefault(documents[row].duplicate_of or documents[row].id, date)
     for row, doc in enumerate(documents):
-        if doc.date_inferred and (row >= new_from or doc.date_inferred != "lead"):
-            doc.date, doc.date_inferred = None, ""
-    for doc in documents[new_from:]:
-        if doc.date is None and (found := lead_date(doc.text)):
-            doc.date, doc.date_inferred = found, "lead"
-    _date_from_copies(documents)
-    _date_from_listings(documents)
-    _date_from_copies(documents)  # a copy of an article dated by a listing
-
-
-def _date_from_copies(documents: list[Document]) -> None:
-    dated: dict[str, str] = {}  # story id -> the date of its first copy that has one
-    for doc in sorted(documents, key=lambda d: d.date_inferred != ""):  # stated dates first
-        if doc.date:
-            dated.setdefault(doc.duplicate_of or doc.id, doc.date)
-    for doc in documents:
-        story_date = dated.get(doc.duplicate_of or doc.id)
-        if doc.date is None and story_date:
-            doc.date, doc.date_inferred = story_date, "copy"
+        story_date = story_dates.get(doc.duplicate_of or doc.id)
+        if dated[row][0] is None and story_date:
+            dated[row] = (story_date, "copy")
 
 
 def _key(text: str) -> str:
     return _NOISE.sub("", fold(text))
 
 
-def _date_from_listings(documents: list[Document]) -> None:
+def _date_from_listings(documents: list[Document], dated: list[Dated]) -> None:
     listed: list[tuple[str, str, str]] = []  # (headline key, page date, page path)
-    for doc in documents:
-        if doc.date and not doc.date_inferred:
-            listed.extend((key, doc.date, doc.path) for h in doc.page_headlines
+    for doc, (date, how) in zip(documents, dated, strict=True):
+        if date and not how:
+            listed.extend((key, date, doc.path) for h in doc.page_headlines
                           if len(key := _key(h)) >= MIN_HEADLINE_CHARS)
     if not listed:
         return
-    for doc in documents:
-        if doc.date is not None:
+    for row, doc in enumerate(documents):
+        if dated[row][0] is not None:
             continue
         title = _key(doc.title)
         # A headline may be one line of a longer title (a kicker above it), or the title one line of the listing.
         dates = {date for key, date, path in listed
                  if path != doc.path and (key in title or (len(title) >= MIN_HEADLINE_CHARS and title in key))}
         if len(dates) == 1:  # two pages of different days listing the title leave it undated
-            doc.date, doc.date_inferred = dates.pop(), "listing"
+            dated[row] = (dates.pop(), "listing")

@@ -182,7 +182,7 @@ class _Judgement:
 
     def judge(self, row: int) -> None:
         doc = self.documents[row]
-        doc.duplicate_of = None
+        mark: str | None = None  # set once at the end: a search reading the document meanwhile sees old or new
         key = None
         if row < self.judged:
             digest = int(self.digests[row])
@@ -192,15 +192,15 @@ class _Judgement:
             self.new_digests.append(digest)
             self.first_with_digest.setdefault(digest, row)
         if digest and (same := self.first_with_digest[digest]) < row:
-            doc.duplicate_of = self.root(same)
+            mark = self.root(same)
         s = self.shingles_of(row, key)
         if len(s) >= MIN_SHINGLES:
-            if doc.duplicate_of is None:
-                best = self.best_match(row, s)
-                if best is not None:
-                    doc.duplicate_of = self.root(best)
+            if mark is None and (best := self.best_match(row, s)) is not None:
+                mark = self.root(best)
             if row >= self.judged:
                 self.add(_entries(s, row))
+        if doc.duplicate_of != mark:
+            doc.duplicate_of = mark
 
     def root(self, row: int) -> str:
         other = self.documents[row]
