@@ -34,13 +34,8 @@ class CountedTerms:
 
     @classmethod
     def of(cls, info: QuestionInfo, cross: bool, entities: bool) -> CountedTerms:
-        key = (cls, cross, entities)
-        if key not in info.derived:
-            info.derived[key] = cls._count(info, cross, entities)
-        return info.derived[key]  # type: ignore[return-value]
-
-    @classmethod
-    def _count(cls, info: QuestionInfo, cross: bool, entities: bool) -> CountedTerms:
+        """Made where used: a pass over the question's dozen terms costs less than keeping its result on the question
+        (a cache there would be untyped: the question's module sits beneath the composer's)."""
         weights: dict[int, float] = {}
         conditional: set[int] = set()
         translated: set[int] = set()

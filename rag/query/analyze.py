@@ -87,8 +87,6 @@ class QuestionInfo:
     # Of the Chinese measure words, those that narrow what is counted ("[高级]社会工作师", "[平均]月薪"): a passage
     # without them reports on something else.
     qualifiers: list[str] = field(default_factory=list)
-    # What users of the question derive from it once rather than per sentence (the composer's counted terms).
-    derived: dict[object, object] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def chinese(self) -> bool:
