@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import pickle
 from pathlib import Path
 
@@ -59,3 +60,16 @@ def test_a_stored_document_keeps_its_marks_and_copies_as_a_plain_document(tmp_pa
     stored.duplicate_of, stored.date = "z#1", "2024-06-01"
     for copied in (pickle.loads(pickle.dumps(stored)), copy.deepcopy(stored), copy.copy(stored)):
         assert type(copied) is Document and copied == stored and copied.duplicate_of == "z#1"
+
+
+def test_a_stored_document_can_be_replaced_or_given_a_new_text_like_any_document(tmp_path: Path) -> None:
+    read = _roundtrip(tmp_path, DOCUMENTS)
+    renamed = dataclasses.replace(read["a#1"], title="新标题")
+    assert renamed == dataclasses.replace(DOCUMENTS[0], title="新标题")
+    edited = read["a#1"]
+    edited.text = "改过的正文。"
+    assert (edited.text, edited.original) == ("改过的正文。", DOCUMENTS[0].original) and edited.stored() is None
+    renamed.id = "a#2"
+    again = _roundtrip(tmp_path, [edited, renamed, read["b#1"]])
+    assert [d.text for d in again.values()] == ["改过的正文。", DOCUMENTS[0].text, DOCUMENTS[1].text]
+    assert again["a#1"].original == DOCUMENTS[0].original == again["a#2"].original

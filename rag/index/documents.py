@@ -25,12 +25,16 @@ COLUMNS = tuple(f.name for f in fields(Document) if f.name not in ("text", "orig
 
 class StoredDocument(Document):
     """A `Document` read from a generation whose `text` and `original` are decoded when first read: decoding them all
-    took most of opening 1M chunks (600 MB of text), of which a search reads a few. Its texts cannot be reassigned
-    (an index replaces a document, it never edits one); copies and pickles of it are plain `Document`s."""
+    took most of opening 1M chunks (600 MB of text), of which a search reads a few. Otherwise a `Document`:
+    assigning a text, `dataclasses.replace` and copies work as on one (copies and pickles are plain `Document`s)."""
 
-    def __init__(self, values: dict[str, Any], blob: mmap.mmap | bytes, ranges: tuple[int, int, int, int]) -> None:
-        vars(self).update(values)  # not the dataclass's __init__: every field but the texts, as written
-        self._blob, self._ranges = blob, ranges
+    @classmethod
+    def read(cls, values: dict[str, Any], blob: mmap.mmap | bytes, ranges: tuple[int, int, int, int]
+             ) -> StoredDocument:
+        """The document of `values` (every field but the texts, as written), its texts at `ranges` of `blob`."""
+        doc = cls.__new__(cls)  # not the dataclass's __init__: the texts are not given
+        vars(doc).update(values, _blob=blob, _ranges=ranges)
+        return doc
 
     @property
     def text(self) -> str:  # type: ignore[override]
@@ -39,18 +43,33 @@ class StoredDocument(Document):
             self._text = self._blob[start:end].decode("utf-8")
         return self._text
 
+    @text.setter
+    def text(self, value: str) -> None:
+        self._detach()
+        self._text = value
+
     @property
     def original(self) -> str:  # type: ignore[override]
-        if self._ranges[2:] == self._ranges[:2]:
-            return self.text
         if "_original" not in vars(self):
             start, end = self._ranges[2:]
-            self._original = self._blob[start:end].decode("utf-8")
+            self._original = self.text if (start, end) == self._ranges[:2] else self._blob[start:end].decode("utf-8")
         return self._original
 
-    def stored(self) -> tuple[mmap.mmap | bytes, tuple[int, int, int, int]]:
-        """The file's bytes this document was read from, and its byte ranges of them (text, original)."""
-        return self._blob, self._ranges
+    @original.setter
+    def original(self, value: str) -> None:
+        self._detach()
+        self._original = value
+
+    def _detach(self) -> None:
+        """Before a text is assigned: read the other one, and forget the file (its bytes no longer hold both)."""
+        if "_blob" in vars(self):
+            self.text, self.original  # noqa: B018 - decoded by being read
+            del self._blob, self._ranges
+
+    def stored(self) -> tuple[mmap.mmap | bytes, tuple[int, int, int, int]] | None:
+        """The file's bytes this document was read from and its byte ranges of them (text, original); None once a
+        text was assigned."""
+        return (self._blob, self._ranges) if "_blob" in vars(self) else None
 
     def to_dict(self) -> dict[str, Any]:
         values = {f.name: getattr(self, f.name) for f in fields(Document)}
@@ -74,8 +93,8 @@ def write_documents(folder: Path, documents: Collection[Document]) -> None:
     pieces = _Pieces()
     ranges: list[tuple[int, ...]] = []
     for doc in documents:
-        if isinstance(doc, StoredDocument):
-            blob, (a, b, c, d) = doc.stored()
+        if isinstance(doc, StoredDocument) and (stored := doc.stored()) is not None:
+            blob, (a, b, c, d) = stored
             text = pieces.take(blob, a, b)
             ranges.append(text + (text if (c, d) == (a, b) else pieces.take(blob, c, d)))
         else:
@@ -125,5 +144,5 @@ def read_documents(generation: Path) -> dict[str, Document]:
     documents: dict[str, Document] = {}
     for values, text_ranges in zip(zip(*columns.values(), strict=True), ranges, strict=True):
         row = dict(zip(columns, values, strict=True))
-        documents[row["id"]] = StoredDocument(row, blob, tuple(text_ranges))
+        documents[row["id"]] = StoredDocument.read(row, blob, tuple(text_ranges))
     return documents
