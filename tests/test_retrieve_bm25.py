@@ -5,6 +5,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
+from rag.retrieve import bm25
 from rag.retrieve.bm25 import K1, B, BM25Index
 from rag.retrieve.lexical import tokenize
 
@@ -117,3 +118,24 @@ def test_a_saved_segment_left_unchanged_is_linked_not_written_again(tmp_path) ->
     assert os.stat(old).st_ino == os.stat(tmp_path / "gen-1" / "segment-0" / "term_rows.npy").st_ino
     assert os.stat(new).st_nlink == 1
     assert BM25Index.load(tmp_path / "gen-2").df("文章") == 1
+
+
+@pytest.mark.parametrize("share", [0.05, 0.5, None])
+def test_few_postings_are_summed_per_row_found_with_the_same_result(monkeypatch, share) -> None:
+    rng = np.random.default_rng(3)
+    words = [f"w{i}" for i in range(300)]
+    rows = [list(rng.choice(words, size=rng.integers(1, 40), p=np.arange(300, 0, -1) / 45150)) for _ in range(3000)]
+    index = BM25Index.build(rows)
+    allowed = None if share is None else rng.random(len(rows)) < share
+    for query in (["w0", "w1", "w5", "w1"], ["w250", "w299"], ["w3", "w120", "nowhere"]):
+        results = []
+        for sparse_share in (0, 10**9):  # never, always summed per row found
+            monkeypatch.setattr(bm25, "SPARSE_SHARE", sparse_share)
+            results.append(index.top(query, 25, allowed))
+        (rows_a, scores_a), (rows_b, scores_b) = results
+        assert rows_a.tolist() == rows_b.tolist() and scores_a.tobytes() == scores_b.tobytes()
+        expected = reference_scores(rows, query) * (1 if allowed is None else allowed)
+        assert set(rows_a.tolist()) <= set(np.flatnonzero(expected).tolist())
+        np.testing.assert_allclose(scores_a, expected[rows_a], rtol=1e-5)
+        best = np.sort(expected[expected > 0])[::-1][:25]
+        np.testing.assert_allclose(scores_a, best, rtol=1e-5)  # the best, best first
