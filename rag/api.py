@@ -232,11 +232,8 @@ class RAG:
                 files[key] = digest
                 new_docs.extend(loaded.documents)
             shingles = state.shingles
-            if new_docs or report.replaced:  # only new documents and copies whose first one is gone are judged
-                shingles, again = state.shingle_index().without(_kept(state.documents, documents),
-                                                                list(documents.values()))
-                documents.update((doc.id, doc) for doc in new_docs)
-                shingles = mark_stories(list(documents.values()), self.settings.duplicate_threshold, shingles, again)
+            if new_docs or report.replaced:  # unchanged documents keep their marks
+                shingles = self._mark_stories(state, documents, new_docs)
 
             s = self.settings
             new_chunks = [c for d in new_docs for c in chunk_document(d, s.chunk_size, s.chunk_overlap,
@@ -281,13 +278,19 @@ class RAG:
             for doc_id in gone:
                 files.pop(documents[doc_id].path, None)  # re-adding the file brings the article back
             chunks, ids, lexical = self._drop(gone, documents, chunks, ids, state.store, sentences, state.lexical)
-            shingles, again = state.shingle_index().without(_kept(state.documents, documents),
-                                                            list(documents.values()))
-            shingles = mark_stories(list(documents.values()), self.settings.duplicate_threshold, shingles, again)
+            shingles = self._mark_stories(state, documents)
             self._state = self._snapshot(documents, chunks, ids, files, state.next_id, state.store, sentences, lexical,
                                          shingles)
             self._save(self._state)
         return len(gone)
+
+    def _mark_stories(self, state: Snapshot, documents: dict[str, Document],
+                      new_docs: Sequence[Document] = ()) -> ShingleIndex:
+        """After `state`'s documents that are gone were dropped from `documents`: add `new_docs` to it, judge them and
+        the copies whose first document is gone for duplicates, date the undated (mark_stories); their index."""
+        shingles, again = state.shingle_index().without(_kept(state.documents, documents), list(documents.values()))
+        documents.update((doc.id, doc) for doc in new_docs)
+        return mark_stories(list(documents.values()), self.settings.duplicate_threshold, shingles, again)
 
     @staticmethod
     def _drop(doc_ids: Sequence[str], documents: dict[str, Document], chunks: ChunkTable, ids: np.ndarray,

@@ -383,11 +383,17 @@ def test_hnsw_removals_are_rebuilt_away_on_save(corpus, reopen, tmp_path):
     assert [r[0][0] for r in opened.search(vectors[120:130], 1)] == ids[120:130].tolist()
 
 
-def test_memory_mapped_store_can_still_be_changed(corpus, reopen, tmp_path):
+def _saved_flat_store(corpus, folder: Path, n: int) -> None:
+    """A flat FAISS store of the corpus's first `n` vectors, saved into `folder`."""
     ids, vectors, meta = corpus
     store = create_store("faiss", DIM, faiss_index="flat")
-    store.add(ids[:100], vectors[:100], meta[:100])
-    store.save(tmp_path / "s")
+    store.add(ids[:n], vectors[:n], meta[:n])
+    store.save(folder)
+
+
+def test_memory_mapped_store_can_still_be_changed(corpus, reopen, tmp_path):
+    ids, vectors, meta = corpus
+    _saved_flat_store(corpus, tmp_path / "s", 100)
     saved = (tmp_path / "s" / "index.faiss").read_bytes()
     mapped = reopen(tmp_path / "s", mmap=True)
     mapped.add(ids[100:200], vectors[100:200], meta[100:200])
@@ -399,9 +405,7 @@ def test_memory_mapped_store_can_still_be_changed(corpus, reopen, tmp_path):
 
 def test_a_mapped_store_whose_folder_was_removed_can_still_be_changed(corpus, reopen, tmp_path):
     ids, vectors, meta = corpus
-    store = create_store("faiss", DIM, faiss_index="flat")
-    store.add(ids[:100], vectors[:100], meta[:100])
-    store.save(tmp_path / "s")
+    _saved_flat_store(corpus, tmp_path / "s", 100)
     mapped = reopen(tmp_path / "s", mmap=True)
     shutil.rmtree(tmp_path / "s")  # a newer generation replaced it and a writer cleaned it up
     mapped.add(ids[100:200], vectors[100:200], meta[100:200])
@@ -440,9 +444,7 @@ def test_settings_carry_every_index_tunable():
 
 def test_saving_a_mapped_store_over_its_own_directory_is_safe(corpus, reopen, tmp_path):
     ids, vectors, meta = corpus
-    store = create_store("faiss", DIM, faiss_index="flat")
-    store.add(ids[:50], vectors[:50], meta[:50])
-    store.save(tmp_path / "s")
+    _saved_flat_store(corpus, tmp_path / "s", 50)
     mapped = reopen(tmp_path / "s", mmap=True)
     mapped.save(tmp_path / "s")
     assert mapped.search(vectors[7], 1)[0][0][0] == ids[7]

@@ -42,7 +42,6 @@ _NOISE = re.compile(r"[\W_]+")
 _BASE = np.uint64(1_000_003)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _ROW_BITS = np.uint64(32)
-_ROW_MASK = np.uint64(0xFFFFFFFF)
 _LOW_HALF = 0 if sys.byteorder == "little" else 1  # where a uint64's low 32 bits sit, as two uint32
 FOLDER = "dedup"
 
@@ -213,11 +212,11 @@ class _Judgement:
                   for level in self.levels]
         held = sum(hi - lo for lo, hi in ranges)  # how many earlier documents hold each shingle
         rare = held < max(RARE_MIN, (row + 1) // RARE_SHARE)
-        holders = np.concatenate([level[_spans(lo[rare], hi[rare])] for level, (lo, hi) in
-                                  zip(self.levels, ranges, strict=True)]) & _ROW_MASK
+        holders = _rows(np.concatenate([level[_spans(lo[rare], hi[rare])] for level, (lo, hi) in
+                                        zip(self.levels, ranges, strict=True)]))
         if not len(holders):
             return None
-        rows, shared = np.unique(holders.astype(np.int64), return_counts=True)
+        rows, shared = np.unique(holders, return_counts=True)
         candidates = rows[np.lexsort((rows, -shared))[:MAX_CANDIDATES]]
         best, best_score = None, self.threshold
         for other in sorted(candidates.tolist()):

@@ -234,15 +234,15 @@ class BM25Index:
             idf = np.float32(self.idf(token))
             for start, segment in zip(self.starts, self.segments, strict=False):
                 hit, tf = segment.postings(term)
-                if len(hit):
-                    at = hit + start
-                    if allowed is not None:
-                        inside = allowed[at]
-                        at, tf = at[inside], tf[inside]
+                at = hit + start
+                if allowed is not None:
+                    inside = allowed[at]
+                    at, tf = at[inside], tf[inside]
+                if len(at):
                     tf = tf.astype(np.float32)
                     rows.append(at)
                     weights.append(idf * tf / (tf + self._length_norm[at]))
-        if not rows or not sum(map(len, rows)):
+        if not rows:
             return None
         return np.concatenate(rows), np.concatenate(weights)
 
