@@ -178,7 +178,7 @@ class StageTimer:
 
 @contextlib.contextmanager
 def instrumented_pipeline(timer: StageTimer) -> Iterator[None]:
-    """Wrap the functions RAG.build calls (names as rag.api imports them) with `timer`, then restore them."""
+    """Wrap the functions RAG.build calls (names as rag.api reaches them) with `timer`, then restore them."""
 
     def timed_store(settings: Settings, dim: int, role: str = "") -> Any:
         store = create_store_from_settings(settings, dim, role)
@@ -187,11 +187,11 @@ def instrumented_pipeline(timer: StageTimer) -> Iterator[None]:
 
     stages: list[tuple[Any, str, str]] = [  # (owner, attribute, stage)
         (api, "create_embedder", "model load"),
-        (api, "iter_files", "ingest"),
-        (api, "file_hash", "ingest"),
-        (api, "load_file_result", "ingest"),
-        (api, "make_ids_unique", "ingest"),
-        (api, "mark_stories", "dedup"),  # duplicates, then inferred dates
+        (api.ingest, "iter_files", "ingest"),
+        (api.ingest, "file_hash", "ingest"),
+        (api.ingest, "load_file_result", "ingest"),
+        (api.ingest, "make_ids_unique", "ingest"),
+        (api.ingest, "mark_stories", "dedup"),  # duplicates, then inferred dates
         (api, "chunk_document", "chunk"),
         (api, "embedding_text", "embed"),
         (CachedEmbedder, "embed_passages", "embed"),

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from rag import ingest
 from rag.chunk import ChunkTable, chunk_document, embedding_text, keyword_text
 from rag.compose import create_composer
 from rag.compose.citations import in_question_script
@@ -31,15 +32,8 @@ from rag.embed import CachedEmbedder, create_embedder, embedding_progress
 from rag.index import generations
 from rag.index.files import FORMAT_VERSION, IndexUnavailable, read_generation, write_generation
 from rag.index.snapshot import Snapshot
-from rag.ingest import (
-    IngestError,
-    ShingleIndex,
-    file_hash,
-    iter_files,
-    load_file_result,
-    make_ids_unique,
-    mark_stories,
-)
+from rag.ingest.dedup import ShingleIndex
+from rag.ingest.errors import IngestError
 from rag.lang.dictionary import preload as preload_dictionary
 from rag.lang.text import has_words, in_chinese_script
 from rag.paths import cache_root, file_key, utf8_encodable
@@ -197,7 +191,7 @@ class RAG:
             found: list[Path] = []
             for given in paths:  # one bad path is reported, the others still get indexed
                 try:
-                    walked = iter_files([given], self.settings.follow_symlinks, report.errors)
+                    walked = ingest.iter_files([given], self.settings.follow_symlinks, report.errors)
                 except IngestError as exc:
                     report.errors.append(exc)
                     continue
@@ -211,11 +205,11 @@ class RAG:
                     if not utf8_encodable(key):
                         shown = os.fsencode(path).decode("utf-8", "backslashreplace")
                         raise IngestError(shown, "the file name is not valid UTF-8 text: rename the file")
-                    digest = file_hash(path)
+                    digest = ingest.file_hash(path)
                     if files.get(key) == digest:
                         report.skipped.append(key)
                         continue
-                    loaded = load_file_result(path, self.settings.max_file_mb)
+                    loaded = ingest.load_file_result(path, self.settings.max_file_mb)
                 except (IngestError, OSError) as exc:  # one unreadable file costs that file, not the batch
                     error = exc if isinstance(exc, IngestError) else IngestError(path, f"cannot read: {exc}")
                     log.warning("Skipped %s", error)
@@ -228,7 +222,7 @@ class RAG:
                 if stale:
                     report.replaced.append(key)
                 chunks, ids, lexical = self._drop(stale, documents, chunks, ids, store, sentences, lexical)
-                make_ids_unique(loaded.documents, set(documents) | {d.id for d in new_docs})
+                ingest.make_ids_unique(loaded.documents, set(documents) | {d.id for d in new_docs})
                 files[key] = digest
                 new_docs.extend(loaded.documents)
             shingles = state.shingles
@@ -290,7 +284,7 @@ class RAG:
         the copies whose first document is gone for duplicates, date the undated (mark_stories); their index."""
         shingles, again = state.shingle_index().without(_kept(state.documents, documents), list(documents.values()))
         documents.update((doc.id, doc) for doc in new_docs)
-        return mark_stories(list(documents.values()), self.settings.duplicate_threshold, shingles, again)
+        return ingest.mark_stories(list(documents.values()), self.settings.duplicate_threshold, shingles, again)
 
     @staticmethod
     def _drop(doc_ids: Sequence[str], documents: dict[str, Document], chunks: ChunkTable, ids: np.ndarray,

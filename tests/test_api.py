@@ -138,7 +138,7 @@ def test_an_update_that_changes_nothing_does_not_search_for_duplicates_again(sma
     def from_scratch(*args, **kwargs):
         raise AssertionError("an update without new or changed files searched every document for duplicates")
 
-    monkeypatch.setattr(api, "mark_stories", from_scratch)
+    monkeypatch.setattr(api.ingest, "mark_stories", from_scratch)
     assert rag.add([small_corpus], progress=False).added == [] and rag.remove(["no-such-document"]) == 0
     assert {d.id: d.duplicate_of for d in rag.documents()} == marked
 
@@ -451,14 +451,14 @@ def test_an_unreadable_file_is_reported_by_name_and_the_rest_indexed(small_corpu
                                                                    monkeypatch: pytest.MonkeyPatch):
 
     locked = small_corpus / "002_d62f986f0cf1fb0a.txt"
-    real_hash = api.file_hash
+    real_hash = api.ingest.file_hash
 
     def denied(path: Path) -> str:
         if Path(path) == locked:  # root reads every file: a permission error has to be staged
             raise PermissionError(13, "Permission denied", str(path))
         return real_hash(path)
 
-    monkeypatch.setattr(api, "file_hash", denied)
+    monkeypatch.setattr(api.ingest, "file_hash", denied)
     rag = RAG.build([small_corpus], index_dir=tmp_path / "idx", settings=settings, progress=False)
     assert {d.path.rsplit("/", 1)[-1] for d in rag.documents()} == {"000_a28a2c41f418ff44.txt"}
     assert [Path(str(e.path)).name for e in rag.errors] == [locked.name]

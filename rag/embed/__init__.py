@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from rag.embed.base import Embedder
 
@@ -111,6 +110,8 @@ class CachedEmbedder:
             # Similar lengths per batch waste less padding inside the engine.
             todo.sort(key=lambda i: len(texts[i]))
             total = sum(len(texts[i]) for i in todo)
+            from tqdm.auto import tqdm  # here, not at the top: a search or an ask never shows a bar (50 ms to import)
+
             bar = tqdm(total=total, desc="Embedding", unit="char", unit_scale=True, disable=progress is not True)
             report = progress if callable(progress) else None
             group = self.batch_size * GROUP_BATCHES

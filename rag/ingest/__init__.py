@@ -9,18 +9,32 @@ title/date/source/span), `dedup` (same story in another file or script), `dates`
 articles, from their lead, a copy or a dated page listing them), `pipeline` (the API).
 """
 
-from rag.ingest.dedup import ShingleIndex, find_duplicates
-from rag.ingest.errors import IngestError
-from rag.ingest.pipeline import (
-    IngestResult,
-    file_hash,
-    iter_files,
-    load_documents,
-    load_file,
-    load_file_result,
-    make_ids_unique,
-    mark_stories,
-)
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rag.ingest.dedup import ShingleIndex, find_duplicates
+    from rag.ingest.errors import IngestError
+    from rag.ingest.pipeline import (
+        IngestResult,
+        file_hash,
+        iter_files,
+        load_documents,
+        load_file,
+        load_file_result,
+        make_ids_unique,
+        mark_stories,
+    )
+
+# Where each name lives. They are imported on first use: opening an index and asking need the duplicate index but
+# not the loaders and cleaning rules (a tenth of a cold `rag ask`'s imports).
+_HOMES = {
+    "IngestError": "errors",
+    "ShingleIndex": "dedup",
+    "find_duplicates": "dedup",
+    **dict.fromkeys(["IngestResult", "file_hash", "iter_files", "load_documents", "load_file", "load_file_result",
+                     "make_ids_unique", "mark_stories"], "pipeline"),
+}
 
 __all__ = [
     "IngestError",
@@ -35,3 +49,11 @@ __all__ = [
     "make_ids_unique",
     "mark_stories",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'rag.ingest' has no attribute {name!r}")
+    value = getattr(import_module(f"rag.ingest.{_HOMES[name]}"), name)
+    globals()[name] = value
+    return value

@@ -7,6 +7,7 @@ documents of each story, filter masks on first use), so that no search walks the
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from functools import cached_property
@@ -20,6 +21,8 @@ from rag.settings import Settings
 from rag.store.base import SearchFilter, VectorMeta
 from rag.store.rows import Rows
 from rag.types import Document, Passage
+
+ALLOWED_KEPT = 8  # filters whose row masks a view keeps
 
 
 def language_family(lang: str) -> str:
@@ -87,6 +90,8 @@ class CorpusView:
     family_rows: dict[str, np.ndarray] = field(init=False)  # language family -> a boolean mask of its rows
     family_langs: dict[str, tuple[str, ...]] = field(init=False)  # language family -> the languages of its rows
     story_documents: dict[str, list[str]] = field(init=False)  # story id -> its documents (the first and its copies)
+    _allowed: dict[tuple, np.ndarray] = field(init=False, default_factory=dict, repr=False)  # filter key -> mask
+    _allowed_lock: threading.Lock = field(init=False, default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         self.row_of_id = RowOfVectorId(self.ids)
@@ -119,8 +124,18 @@ class CorpusView:
         return rows
 
     def allowed(self, where: SearchFilter) -> np.ndarray:
-        """A boolean mask of the rows `where` lets through."""
-        return self._metadata.matching(where)
+        """A boolean mask of the rows `where` lets through; the last `ALLOWED_KEPT` filters' masks are kept (a view
+        never changes; at 1M rows a mask takes 2 ms to make and 1 MB to keep)."""
+        key = where.key()
+        with self._allowed_lock:
+            mask = self._allowed.get(key)
+        if mask is None:
+            mask = self._metadata.matching(where)
+            with self._allowed_lock:
+                self._allowed[key] = mask
+                while len(self._allowed) > ALLOWED_KEPT:
+                    del self._allowed[next(iter(self._allowed))]
+        return mask
 
 
 @dataclass

@@ -84,7 +84,7 @@ class LexicalIndex:
 
     def __init__(self, bm25: BM25Index) -> None:
         self.bm25 = bm25
-        self._pinyin: tuple[dict[str, list[str]], set[str]] | None = None
+        self._han_by_pinyin: dict[str, list[str]] | None = None
 
     @classmethod
     def build(cls, token_lists: Iterable[Sequence[str]]) -> LexicalIndex:
@@ -92,14 +92,14 @@ class LexicalIndex:
 
     def appended(self, token_lists: Iterable[Sequence[str]]) -> LexicalIndex:
         grown = LexicalIndex(self.bm25.appended(token_lists))
-        if self._pinyin is not None:  # spell the new terms only, not the whole vocabulary again
-            grown._pinyin = self._pinyin
-            _add_spellings(grown.bm25.terms[self.bm25.n_terms:], *self._pinyin)
+        if self._han_by_pinyin is not None:  # spell the new terms only, not the whole vocabulary again
+            grown._han_by_pinyin = self._han_by_pinyin
+            _add_spellings(grown.bm25.terms[self.bm25.n_terms:], self._han_by_pinyin)
         return grown
 
     def kept(self, keep: np.ndarray) -> LexicalIndex:
         shrunk = LexicalIndex(self.bm25.kept(keep))
-        shrunk._pinyin = self._pinyin  # a spelling of a term no row holds any more finds no row: it may stay
+        shrunk._han_by_pinyin = self._han_by_pinyin  # a term no row holds any more finds no row: it may stay
         return shrunk
 
     def __len__(self) -> int:
@@ -119,13 +119,12 @@ class LexicalIndex:
 
         Chinese place and person names appear in English news as pinyin, so this is what lets the keyword leg
         help across languages."""
-        han_by_pinyin, latin = self._pinyin_vocab()
         found: list[str] = []
         for word in _CAPITALISED.findall(question):
-            found.extend(han_by_pinyin.get(word.lower(), ()))
+            found.extend(self._pinyin_table().get(word.lower(), ()))
         for token in tokenize(question):
             if all_han(token) and len(token) >= 2:
-                found.extend(k for k in pinyin_keys(token) if k in latin)
+                found.extend(k for k in pinyin_keys(token) if k.isascii() and k.isalpha() and self.bm25.df(k))
         return list(dict.fromkeys(found))
 
     def translations(self, question: str, family: str, per_phrase: int = 3) -> list[str]:
@@ -149,14 +148,15 @@ class LexicalIndex:
                     tokens += next(([f] for f in forms if self.bm25.df(f)), [])
         return list(dict.fromkeys(tokens))
 
-    def _pinyin_vocab(self) -> tuple[dict[str, list[str]], set[str]]:
-        """(pinyin spelling -> Han terms, Latin terms) of the vocabulary; made on first use, then carried forward."""
-        if self._pinyin is None:
-            table: tuple[dict[str, list[str]], set[str]] = ({}, set())
+    def _pinyin_table(self) -> dict[str, list[str]]:
+        """Pinyin spelling -> the vocabulary's Han terms; made when an English name first asks for it (a tenth of
+        a second over the seeds, more over a large corpus: not for Chinese questions), then carried forward."""
+        if self._han_by_pinyin is None:
+            table: dict[str, list[str]] = {}
             held = self.bm25.doc_freqs > 0
-            _add_spellings([t for t, n in zip(self.bm25.terms, held, strict=True) if n], *table)
-            self._pinyin = table
-        return self._pinyin
+            _add_spellings([t for t, n in zip(self.bm25.terms, held, strict=True) if n], table)
+            self._han_by_pinyin = table
+        return self._han_by_pinyin
 
     def idf(self, token: str) -> float:
         return self.bm25.idf(token)
@@ -183,13 +183,11 @@ class LexicalIndex:
         return cls.build(read_jsonl(directory / LEGACY_TOKENS_FILE))
 
 
-def _add_spellings(terms: Iterable[str], han_by_pinyin: dict[str, list[str]], latin: set[str]) -> None:
-    """Index `terms` by pinyin (Han terms of 2-5 characters) or as Latin words."""
+def _add_spellings(terms: Iterable[str], han_by_pinyin: dict[str, list[str]]) -> None:
+    """Index `terms` (Han terms of 2-5 characters) by their pinyin spellings."""
     for token in terms:
         if all_han(token) and 2 <= len(token) <= 5:
             # "漯河市" is also spelled "Luohe": index the name without its place suffix too.
             stems = {token, token[:-1]} if token[-1] in _PLACE_SUFFIXES and len(token) >= 3 else {token}
             for key in set().union(*(pinyin_keys(stem) for stem in stems)):
                 han_by_pinyin.setdefault(key, []).append(token)
-        elif token.isascii() and token.isalpha():
-            latin.add(token)

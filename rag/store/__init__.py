@@ -11,12 +11,17 @@ parameters, so `open_store` needs nothing else. Tunables are the fields of `Inde
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.store.base import ANN_THRESHOLD, MANIFEST, IndexParams, SearchFilter, VectorMeta, VectorStore
+
+# faiss's loader tries builds the wheel may not have ("Could not load library with AVX512 support due to:
+# ModuleNotFoundError...") and logs each try at INFO, which reads as a failure; it then loads the one that serves.
+logging.getLogger("faiss.loader").setLevel(logging.WARNING)
 
 if TYPE_CHECKING:  # rag.settings takes the store tunables' defaults from IndexParams
     from rag.settings import Settings

@@ -70,6 +70,11 @@ class SearchFilter:
             if value is not None and not is_date_prefix(value):
                 raise ValueError(f"The {which} date {value!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD")
 
+    def key(self) -> tuple:
+        """The filter as a hashable value, for caches (a list given where a tuple belongs is read as one)."""
+        return tuple(tuple(v) if isinstance(v, list | set | frozenset) else v
+                     for v in (self.langs, self.sources, self.paths, self.doc_ids, self.date_from, self.date_to))
+
     def matches(self, meta: VectorMeta) -> bool:
         if self.langs is not None and meta.lang not in self.langs:
             return False

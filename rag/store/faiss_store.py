@@ -10,10 +10,12 @@ compares. They become a `faiss.IDSelectorBitmap` (one bit per row: O(1) membersh
 cached per filter until the next change) passed in `faiss.SearchParameters`, so the filter acts
 inside the search. k results come back even when 95% of the rows are filtered out: a filter
 that passes fewer than `exact_filter_fraction` of the rows (default 10%) is searched
-exhaustively over the allowed rows (HNSW: over its own vector storage; IVF: every inverted
-list), which is exact (up to quantisation) and costs one bit test per row plus one dot product
-per allowed row; a wider filter widens the ANN search (efSearch, nprobe) by up to 4x, and an
-ANN search that still returns fewer than k is redone exhaustively.
+exhaustively over the allowed rows (HNSW: over its own vector storage, one bit test per row plus
+one dot product per allowed row; IVF-PQ: every inverted list alike; IVF-SQ8: the allowed rows'
+codes copied into a flat index of their own on the filter's first search, rag/store/faiss_index.py,
+so a search costs the allowed rows alone), which is exact up to quantisation; a wider filter
+widens the ANN search (efSearch, nprobe) by up to 4x, and an ANN search that still returns fewer
+than k is redone exhaustively.
 
 Index types (`FAISS_KINDS`):
 - flat: IndexFlatIP, exact. remove() deletes at once; FAISS shifts the labels, the columns too.
@@ -40,21 +42,16 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+import faiss
 import numpy as np
 
-# faiss's loader tries builds the wheel may not have ("Could not load library with AVX512 support due to:
-# ModuleNotFoundError...") and logs each try at INFO, which reads as a failure; it then loads the one that serves.
-logging.getLogger("faiss.loader").setLevel(logging.WARNING)
-import faiss  # noqa: E402
-
-from rag.store.base import (  # noqa: E402
+from rag.store.base import (
     ANN_THRESHOLD,
     MANIFEST,
     IndexParams,
@@ -64,90 +61,29 @@ from rag.store.base import (  # noqa: E402
     checked_batch,
     unit_rows,
 )
-from rag.store.rows import Rows  # noqa: E402
+from rag.store.faiss_index import AUTO_ANN, FAISS_KINDS, build_index, sq_subset
+from rag.store.rows import Rows
 
 log = logging.getLogger(__name__)
 
-FAISS_KINDS = ("flat", "hnsw", "hnswsq", "ivfsq8", "ivfpq")
-# What auto turns into at ann_threshold. IVF-SQ8 over HNSW, from eval/bench_scale.py at 1M clustered
-# 384-d vectors on 2 cores: Recall@10 0.98 at p95 2.6 ms, 0.41 GB index, 48 s build; HNSW (M=16)
-# took 244 s and 1.6 GB for Recall@10 0.61 at efSearch 128.
-AUTO_ANN = "ivfsq8"
 INDEX_FILE = "index.faiss"
 ROWS_FILE = "rows.npz"
 _FILTER_CACHE_SIZE = 32
-# 8-bit codes span each dimension's trained [min, max] widened by this share on both sides, so
-# vectors added after training rarely fall outside it (clipping there costs more than the coarser step).
-_SQ_RANGE_MARGIN = 0.1
-_TRAIN_PER_LIST = 40  # k-means training points per inverted list (FAISS asks for at least 39)
-_FEW_TO_TRAIN = 10_000
 _MAX_WIDEN = 4.0
+
+
+_SUBSETS_KEPT = 4  # narrow filters kept as indexes of their own, each < exact_filter_fraction of the codes
 
 
 @dataclass
 class _Allowed:
-    """The rows a filter allows, as a FAISS selector (which points into `bitmap`: keep both)."""
+    """The rows a filter allows, as a FAISS selector (which points into `bitmap`: keep both), and for a narrow filter
+    over IVF-SQ8, once searched, those rows as a flat index of their own with each vector's label."""
 
     count: int
     bitmap: np.ndarray
     selector: faiss.IDSelector
-
-
-def ivf_nlist(n: int, requested: int = 0) -> int:
-    """Inverted lists for n training vectors: `requested`, else about 2 * sqrt(n); >= 40 points each."""
-    nlist = requested or int(2 * math.sqrt(n))
-    return max(1, min(nlist, n // _TRAIN_PER_LIST))
-
-
-def _pq_shape(dim: int, n: int, pq_m: int) -> tuple[int, int]:
-    """(sub-quantisers, bits each) for IVF-PQ: m divides dim; 2**bits centroids need n points."""
-    m = max(d for d in range(1, min(pq_m, dim) + 1) if dim % d == 0)
-    return m, max(1, min(8, int(math.log2(max(n, 2)))))
-
-
-def build_index(kind: str, vectors: np.ndarray, params: IndexParams) -> faiss.Index:
-    """A FAISS index of `kind` (one of FAISS_KINDS) holding `vectors` under labels 0..n-1."""
-    n, dim = vectors.shape
-    ip = faiss.METRIC_INNER_PRODUCT
-    if kind == "flat":
-        index = faiss.IndexFlatIP(dim)
-    elif kind in ("hnsw", "hnswsq"):
-        spec = f"HNSW{params.hnsw_m}" + (",SQ8" if kind == "hnswsq" else "")
-        index = faiss.index_factory(dim, spec, ip)
-        index.hnsw.efConstruction = params.hnsw_ef_construction
-        if kind == "hnswsq":
-            faiss.downcast_index(index.storage).sq.rangestat_arg = _SQ_RANGE_MARGIN
-    elif kind in ("ivfsq8", "ivfpq"):
-        if n == 0:
-            raise ValueError(f"an {kind} index is trained on its first vectors: add some to build it")
-        nlist = ivf_nlist(n, params.ivf_nlist)
-        if kind == "ivfsq8":
-            spec = f"IVF{nlist},SQ8"
-        else:
-            m, bits = _pq_shape(dim, n, params.pq_m)
-            spec = f"IVF{nlist},PQ{m}x{bits}"
-        if n < _FEW_TO_TRAIN:
-            log.warning("training an %s index on only %d vectors: vectors added later are coded with "
-                        "what these taught it; build it from the whole corpus (or use faiss_index=auto)",
-                        kind, n)
-        index = faiss.index_factory(dim, spec, ip)
-        faiss.extract_index_ivf(index).cp.niter = 10
-        if kind == "ivfsq8":
-            index.sq.rangestat_arg = _SQ_RANGE_MARGIN
-            index.by_residual = False  # code the vectors, whose ranges hold for later adds too
-        else:
-            index.do_polysemous_training = False  # on by default, minutes of training, unused here
-    else:
-        raise ValueError(f"unknown FAISS index type {kind!r}; choose one of auto, {', '.join(FAISS_KINDS)}")
-    if not index.is_trained and n:
-        sample = vectors
-        limit = _TRAIN_PER_LIST * (faiss.extract_index_ivf(index).nlist if kind.startswith("ivf") else 1024)
-        if n > limit:
-            sample = vectors[np.random.default_rng(0).choice(n, limit, replace=False)]
-        index.train(sample)
-    if n:
-        index.add(vectors)
-    return index
+    subset: tuple[faiss.Index, np.ndarray] | None = None
 
 
 class FaissStore:
@@ -173,6 +109,7 @@ class FaissStore:
         self._source: Path | None = None  # the directory a loaded store came from
         self._lock = ReadWriteLock()
         self._cache: OrderedDict[tuple, _Allowed] = OrderedDict()
+        self._with_subset: deque[_Allowed] = deque()  # those holding a subset, oldest first
         self._cache_lock = threading.Lock()
 
     # ---- protocol ---------------------------------------------------------------------------
@@ -219,7 +156,12 @@ class FaissStore:
             if self._index is None or available == 0:
                 return [[] for _ in range(len(q))]
             exhaustive = allowed is not None and allowed.count < self.params.exact_filter_fraction * self._rows.n
-            scores, labels = self._faiss_search(q, k, allowed, exhaustive)
+            if exhaustive and self.kind == "ivfsq8":
+                subset, subset_labels = self._subset(allowed)
+                scores, found = subset.search(q, min(k, subset.ntotal))
+                labels = np.where(found >= 0, subset_labels[found], -1)
+            else:
+                scores, labels = self._faiss_search(q, k, allowed, exhaustive)
             short = (labels >= 0).sum(axis=1) < min(k, available)
             if short.any() and self.kind != "flat" and not exhaustive:
                 scores[short], labels[short] = self._faiss_search(q[short], k, allowed, exhaustive=True)
@@ -284,6 +226,7 @@ class FaissStore:
     def _changed(self) -> None:
         with self._cache_lock:
             self._cache.clear()
+            self._with_subset.clear()
 
     def _remove_locked(self, ext: np.ndarray) -> None:
         rows = np.array([self._slot.pop(i) for i in ext.tolist() if i in self._slot], dtype=np.int64)
@@ -342,7 +285,7 @@ class FaissStore:
         """The rows a search may return, or None when that is every row in the index."""
         if where is None and not self._dead_in_index:
             return None
-        key = _filter_key(where)
+        key = () if where is None else where.key()
         with self._cache_lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
@@ -355,6 +298,19 @@ class FaissStore:
             while len(self._cache) > _FILTER_CACHE_SIZE:
                 self._cache.popitem(last=False)
         return allowed
+
+    def _subset(self, allowed: _Allowed) -> tuple[faiss.Index, np.ndarray]:
+        """The allowed rows of IVF-SQ8 as a flat index of their codes (`sq_subset`): made on the filter's first
+        search, kept for the last `_SUBSETS_KEPT` filters."""
+        subset = allowed.subset
+        if subset is None:  # two searches may both make it: alike, and the later one stays
+            mask = np.unpackbits(allowed.bitmap, count=self._rows.n, bitorder="little").view(bool)
+            subset = allowed.subset = sq_subset(self._index, mask)
+            with self._cache_lock:
+                self._with_subset.append(allowed)
+                while len(self._with_subset) > _SUBSETS_KEPT:
+                    self._with_subset.popleft().subset = None
+        return subset
 
     def _faiss_search(self, q: np.ndarray, k: int, allowed: _Allowed | None, exhaustive: bool
                       ) -> tuple[np.ndarray, np.ndarray]:
@@ -379,10 +335,3 @@ class FaissStore:
             params.sel = allowed.selector
         scores, labels = index.search(q, min(k, index.ntotal), params=params)
         return scores, labels
-
-
-def _filter_key(where: SearchFilter | None) -> tuple:
-    if where is None:
-        return ()
-    return tuple(tuple(v) if isinstance(v, list | set | frozenset) else v
-                 for v in (where.langs, where.sources, where.paths, where.doc_ids, where.date_from, where.date_to))
