@@ -31,7 +31,7 @@ from rag.store import (
     open_store,
     settings_tunables,
 )
-from rag.store.faiss_store import AUTO_ANN
+from rag.store.faiss_store import AUTO_ANN, INDEX_FILE, VECTORS_FILE
 from rag.store.milvus_store import filter_expression, quote
 
 DIM = 32
@@ -383,34 +383,49 @@ def test_hnsw_removals_are_rebuilt_away_on_save(corpus, reopen, tmp_path):
     assert [r[0][0] for r in opened.search(vectors[120:130], 1)] == ids[120:130].tolist()
 
 
-def _saved_flat_store(corpus, folder: Path, n: int) -> None:
-    """A flat FAISS store of the corpus's first `n` vectors, saved into `folder`."""
+def _saved_store(corpus, folder: Path, n: int, kind: str = "flat") -> Path:
+    """A FAISS store of `kind` over the corpus's first `n` vectors, saved into `folder`; the file of its index."""
     ids, vectors, meta = corpus
-    store = create_store("faiss", DIM, faiss_index="flat")
+    store = create_store("faiss", DIM, faiss_index=kind)
     store.add(ids[:n], vectors[:n], meta[:n])
     store.save(folder)
+    return folder / (VECTORS_FILE if kind == "flat" else INDEX_FILE)
 
 
-def test_memory_mapped_store_can_still_be_changed(corpus, reopen, tmp_path):
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_memory_mapped_store_can_still_be_changed(corpus, reopen, tmp_path, kind):
     ids, vectors, meta = corpus
-    _saved_flat_store(corpus, tmp_path / "s", 100)
-    saved = (tmp_path / "s" / "index.faiss").read_bytes()
+    index_file = _saved_store(corpus, tmp_path / "s", 100, kind)
+    saved = index_file.read_bytes()
     mapped = reopen(tmp_path / "s", mmap=True)
     mapped.add(ids[100:200], vectors[100:200], meta[100:200])
     mapped.remove(ids[:10].tolist())
     assert len(mapped) == 190
     assert mapped.search(vectors[150], 1)[0][0][0] == ids[150]
-    assert (tmp_path / "s" / "index.faiss").read_bytes() == saved
+    assert index_file.read_bytes() == saved
 
 
-def test_a_mapped_store_whose_folder_was_removed_can_still_be_changed(corpus, reopen, tmp_path):
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_a_mapped_store_whose_folder_was_removed_can_still_be_changed(corpus, reopen, tmp_path, kind):
     ids, vectors, meta = corpus
-    _saved_flat_store(corpus, tmp_path / "s", 100)
+    _saved_store(corpus, tmp_path / "s", 100, kind)
     mapped = reopen(tmp_path / "s", mmap=True)
     shutil.rmtree(tmp_path / "s")  # a newer generation replaced it and a writer cleaned it up
     mapped.add(ids[100:200], vectors[100:200], meta[100:200])
     assert len(mapped) == 200
     assert [mapped.search(vectors[i], 1)[0][0][0] for i in (5, 150)] == [ids[5], ids[150]]
+
+
+def test_a_flat_store_saved_as_a_faiss_index_still_opens(corpus, reopen, tmp_path):
+    ids, vectors, _ = corpus
+    vectors_file = _saved_store(corpus, tmp_path / "s", 100)
+    written = faiss.IndexFlatIP(DIM)  # how a flat store was saved before vectors.npy
+    written.add(np.load(vectors_file))
+    faiss.write_index(written, str(tmp_path / "s" / INDEX_FILE))
+    vectors_file.unlink()
+    opened = reopen(tmp_path / "s")
+    assert len(opened) == 100
+    assert [opened.search(vectors[i], 1)[0][0][0] for i in (3, 97)] == [ids[3], ids[97]]
 
 
 def test_milvus_filter_expressions_quote_and_bound_dates():
@@ -442,9 +457,10 @@ def test_settings_carry_every_index_tunable():
     assert store.kind == "hnsw" and store.params.hnsw_ef_search == 40
 
 
-def test_saving_a_mapped_store_over_its_own_directory_is_safe(corpus, reopen, tmp_path):
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_saving_a_mapped_store_over_its_own_directory_is_safe(corpus, reopen, tmp_path, kind):
     ids, vectors, meta = corpus
-    _saved_flat_store(corpus, tmp_path / "s", 50)
+    _saved_store(corpus, tmp_path / "s", 50, kind)
     mapped = reopen(tmp_path / "s", mmap=True)
     mapped.save(tmp_path / "s")
     assert mapped.search(vectors[7], 1)[0][0][0] == ids[7]

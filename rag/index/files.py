@@ -26,7 +26,9 @@ dates its documents alone give); 5: the keyword index saved as postings (`lexica
 field and their texts in one file, chunks as columns (a JSON line per document and per chunk, each chunk with a copy
 of its text: parsing them took 40 s of opening 1M chunks; a format-3/4/5 index is still read from them); 7: the
 documents' shingles (`dedup/`; an index without them has them made from its texts at its first update: searching
-every document for copies again at each update took 75 s of adding one article to 100k chunks).
+every document for copies again at each update took 75 s of adding one article to 100k chunks); 8: a flat vector
+store's vectors as `vectors.npy`, searched in numpy (rag/store/flat.py; a format-7 flat store's `index.faiss` is
+still read, through FAISS), so that opening and asking a small index does not load FAISS.
 """
 
 from __future__ import annotations
@@ -53,8 +55,8 @@ from rag.settings import Settings
 from rag.store import open_store_from_settings
 from rag.types import Chunk, Document
 
-FORMAT_VERSION = 7
-READS_FORMATS = (3, 4, 5, 6, 7)
+FORMAT_VERSION = 8
+READS_FORMATS = (3, 4, 5, 6, 7, 8)
 
 
 class IndexUnavailable(RuntimeError):

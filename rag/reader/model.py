@@ -35,8 +35,8 @@ import numpy as np
 
 from rag.lang.question_translation import in_chinese, in_english
 from rag.lang.text import detect_language, is_chinese, to_simplified, to_traditional
-from rag.paths import cpu_signature, write_aside
-from rag.reader.tokenizer import ReaderTokenizer, Window, cache_file, prune_cache
+from rag.paths import cpu_signature
+from rag.reader.tokenizer import ReaderTokenizer, Window, cache_file, write_cached
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +101,7 @@ class _ModelFacts:
         facts = cls(str(source), model.tensors["emb.word"].offset, model.header.vocab_rows, model.header.hidden,
                     model.vocab.pad)
         try:
-            write_aside(cached, lambda part: part.write_text(json.dumps(facts.__dict__), encoding="utf-8"))
-            prune_cache(cached, "facts")
+            write_cached(cached, lambda part: part.write_text(json.dumps(facts.__dict__), encoding="utf-8"))
         except OSError as exc:  # a read-only cache: read from the model file again by the next process
             log.info("could not cache %s (%s)", cached, exc)
         return facts
@@ -163,8 +162,7 @@ class Reader:
                 log.info("could not load the optimised reader %s (%s)", optimized, exc)
         sessions = []
         try:
-            write_aside(optimized, lambda part: sessions.append(self._open_session(model, save_to=part)))
-            prune_cache(optimized, f"reader-{machine}")
+            write_cached(optimized, lambda part: sessions.append(self._open_session(model, save_to=part)))
         except Exception as exc:  # noqa: BLE001 - a read-only cache: optimise in every process
             log.info("could not cache the optimised reader in %s (%s)", optimized.parent, exc)
         return sessions[0] if sessions else self._open_session(model)

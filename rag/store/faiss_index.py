@@ -1,19 +1,41 @@
 """FAISS indexes by kind: how each is built and trained, and a narrow filter's rows as an index of their own.
 
 In: unit float32 vectors (n, dim) and `IndexParams`, or an IVF-SQ8 index and a boolean mask of its labels.
-Out: a `faiss.Index` labelling the vectors 0..n-1; for the mask, a flat index over exactly those rows' codes and the
-label of each of its vectors.
+Out: an index labelling the vectors 0..n-1 (a `FlatIndex` for flat, else a `faiss.Index`); for the mask, a flat
+index over exactly those rows' codes and the label of each of its vectors.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import math
+import sys
+from types import ModuleType
 
-import faiss
 import numpy as np
 
 from rag.store.base import IndexParams
+from rag.store.flat import FlatIndex
+
+
+def _lazily(name: str) -> ModuleType:
+    """Module `name`, imported on its first attribute access (the standard library's `importlib.util.LazyLoader`)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:
+        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+# A quarter of a second of every new process, and a flat store (rag/store/flat.py: every corpus below
+# ANN_THRESHOLD) never needs it: loaded when an ANN index is first built, read or searched.
+faiss = _lazily("faiss")
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +63,13 @@ def _pq_shape(dim: int, n: int, pq_m: int) -> tuple[int, int]:
     return m, max(1, min(8, int(math.log2(max(n, 2)))))
 
 
-def build_index(kind: str, vectors: np.ndarray, params: IndexParams) -> faiss.Index:
-    """A FAISS index of `kind` (one of FAISS_KINDS) holding `vectors` under labels 0..n-1."""
+def build_index(kind: str, vectors: np.ndarray, params: IndexParams) -> faiss.Index | FlatIndex:
+    """An index of `kind` (one of FAISS_KINDS) holding `vectors` under labels 0..n-1: flat in numpy, others FAISS."""
     n, dim = vectors.shape
-    ip = faiss.METRIC_INNER_PRODUCT
     if kind == "flat":
-        index = faiss.IndexFlatIP(dim)
-    elif kind in ("hnsw", "hnswsq"):
+        return FlatIndex(np.array(vectors, dtype=np.float32).reshape(n, dim))
+    ip = faiss.METRIC_INNER_PRODUCT
+    if kind in ("hnsw", "hnswsq"):
         spec = f"HNSW{params.hnsw_m}" + (",SQ8" if kind == "hnswsq" else "")
         index = faiss.index_factory(dim, spec, ip)
         index.hnsw.efConstruction = params.hnsw_ef_construction

@@ -18,7 +18,8 @@ widens the ANN search (efSearch, nprobe) by up to 4x, and an ANN search that sti
 than k is redone exhaustively.
 
 Index types (`FAISS_KINDS`):
-- flat: IndexFlatIP, exact. remove() deletes at once; FAISS shifts the labels, the columns too.
+- flat: exact, a matrix product in numpy (rag/store/flat.py: no FAISS import for a small corpus). remove()
+  deletes at once; later rows move up, the columns too.
 - hnsw, hnswsq: IndexHNSWFlat, or IndexHNSWSQ with 8-bit codes (a quarter of the memory). An
   HNSW graph cannot delete: removed rows become tombstones that the selector excludes from every
   search, and once they exceed `compact_fraction` of the rows save() rebuilds the graph from the
@@ -32,10 +33,11 @@ Index types (`FAISS_KINDS`):
 add() is an upsert: ids already present are replaced. Searches run concurrently (FAISS releases
 the GIL); add, remove and save wait for them and run alone.
 
-On disk (save): index.faiss (faiss.write_index), rows.npz (the columns and vocabularies) and
-store.json. open loads index.faiss memory-mapped (faiss.IO_FLAG_MMAP_IFC | IO_FLAG_READ_ONLY:
-the pages are shared between processes and read on demand); the first add or remove copies the
-index into memory first, since FAISS cannot grow a mapped index.
+On disk (save): index.faiss (faiss.write_index; a flat index: vectors.npy), rows.npz (the columns
+and vocabularies) and store.json. open loads the index memory-mapped (FAISS: IO_FLAG_MMAP_IFC |
+IO_FLAG_READ_ONLY): the pages are shared between processes and read on demand; the first add or
+remove copies a FAISS index into memory first, since FAISS cannot grow a mapped index. A flat
+index.faiss of an index written before vectors.npy is read through FAISS once.
 """
 
 from __future__ import annotations
@@ -46,9 +48,9 @@ import threading
 from collections import OrderedDict, deque
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
+from functools import cached_property
 from pathlib import Path
 
-import faiss
 import numpy as np
 
 from rag.store.base import (
@@ -61,12 +63,14 @@ from rag.store.base import (
     checked_batch,
     unit_rows,
 )
-from rag.store.faiss_index import AUTO_ANN, FAISS_KINDS, build_index, sq_subset
+from rag.store.faiss_index import AUTO_ANN, FAISS_KINDS, build_index, faiss, sq_subset
+from rag.store.flat import FlatIndex
 from rag.store.rows import Rows
 
 log = logging.getLogger(__name__)
 
 INDEX_FILE = "index.faiss"
+VECTORS_FILE = "vectors.npy"  # a flat index
 ROWS_FILE = "rows.npz"
 _FILTER_CACHE_SIZE = 32
 _MAX_WIDEN = 4.0
@@ -77,13 +81,19 @@ _SUBSETS_KEPT = 4  # narrow filters kept as indexes of their own, each < exact_f
 
 @dataclass
 class _Allowed:
-    """The rows a filter allows, as a FAISS selector (which points into `bitmap`: keep both), and for a narrow filter
-    over IVF-SQ8, once searched, those rows as a flat index of their own with each vector's label."""
+    """The rows a filter allows: a boolean per row; the same as a FAISS selector, made for a FAISS search; for a
+    narrow filter over IVF-SQ8, once searched, those rows as a flat index of their own with each vector's label."""
 
+    mask: np.ndarray
     count: int
-    bitmap: np.ndarray
-    selector: faiss.IDSelector
     subset: tuple[faiss.Index, np.ndarray] | None = None
+
+    @cached_property
+    def selector(self) -> faiss.IDSelector:
+        bitmap = np.packbits(self.mask, bitorder="little")
+        selector = faiss.IDSelectorBitmap(len(self.mask), faiss.swig_ptr(bitmap))
+        selector.referenced_objects = [bitmap]  # it points into the bitmap (FAISS's own way of keeping one alive)
+        return selector
 
 
 class FaissStore:
@@ -99,7 +109,7 @@ class FaissStore:
         self.params = params or IndexParams()
         self.kind = "flat" if kind == "auto" else kind
         # IVF and HNSW-SQ indexes are trained on their first vectors: until then there is none.
-        self._index: faiss.Index | None = None
+        self._index: faiss.Index | FlatIndex | None = None
         if self.kind in ("flat", "hnsw"):
             self._index = build_index(self.kind, np.zeros((0, dim), np.float32), self.params)
         self._rows = Rows()
@@ -179,7 +189,9 @@ class FaissStore:
                 self._rebuild(self.kind)
             if self._source is not None and directory.resolve() == self._source.resolve():
                 self._own_index()  # never truncate the file the index is mapped from
-            if self._index is not None:
+            if isinstance(self._index, FlatIndex):
+                self._index.save(directory / VECTORS_FILE)
+            elif self._index is not None:
                 faiss.write_index(self._index, str(directory / INDEX_FILE))
             np.savez(directory / ROWS_FILE, **self._rows.to_arrays())
             manifest = {
@@ -198,7 +210,14 @@ class FaissStore:
                     params=params)
         store.kind = manifest["index"]
         index_path = directory / INDEX_FILE
-        if index_path.exists():
+        if store.kind == "flat" and (directory / VECTORS_FILE).exists():
+            store._index = FlatIndex.load(directory / VECTORS_FILE, params.mmap)
+            store._mapped = params.mmap
+            store._source = directory
+        elif store.kind == "flat" and index_path.exists():  # written before vectors.npy: the vectors, through FAISS
+            written = faiss.read_index(str(index_path))
+            store._index = FlatIndex(written.reconstruct_n(0, written.ntotal))
+        elif index_path.exists():
             flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY if params.mmap else 0
             store._index = faiss.read_index(str(index_path), flags)
             store._mapped = params.mmap
@@ -216,7 +235,9 @@ class FaissStore:
     def _own_index(self) -> None:
         """Copy a memory-mapped index into memory before changing it (FAISS can't grow a mapping): read again from
         its file (40 ms at 100k vectors; serialising the mapping took 0.2-0.3 s), or serialised if the file is gone."""
-        if self._mapped and self._index is not None:
+        if self._mapped and isinstance(self._index, FlatIndex):
+            self._index.vectors = np.array(self._index.vectors)
+        elif self._mapped and self._index is not None:
             try:
                 self._index = faiss.read_index(str(self._source / INDEX_FILE))
             except RuntimeError:  # the generation it came from was removed meanwhile: the mapping still holds it
@@ -234,7 +255,7 @@ class FaissStore:
             return
         self._changed()
         if self.kind == "flat":
-            self._index.remove_ids(faiss.IDSelectorBatch(rows))
+            self._index.remove(rows)
             keep = np.ones(self._rows.n, dtype=bool)
             keep[rows] = False
             self._rows.keep(keep)
@@ -268,7 +289,9 @@ class FaissStore:
         self._reslot()
 
     def _live_vectors(self) -> np.ndarray:
-        storage = self._index if self.kind == "flat" else faiss.downcast_index(self._index.storage)
+        if self.kind == "flat":
+            return np.asarray(self._index.vectors)[self._rows.alive]
+        storage = faiss.downcast_index(self._index.storage)
         return storage.reconstruct_n(0, self._index.ntotal)[self._rows.alive]
 
     def _rebuild(self, kind: str) -> None:
@@ -291,8 +314,7 @@ class FaissStore:
                 self._cache.move_to_end(key)
                 return self._cache[key]
         mask = self._rows.alive.copy() if where is None else self._rows.matching(where)
-        bitmap = np.packbits(mask, bitorder="little")
-        allowed = _Allowed(int(mask.sum()), bitmap, faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bitmap)))
+        allowed = _Allowed(mask, int(mask.sum()))
         with self._cache_lock:
             self._cache[key] = allowed
             while len(self._cache) > _FILTER_CACHE_SIZE:
@@ -304,8 +326,7 @@ class FaissStore:
         search, kept for the last `_SUBSETS_KEPT` filters."""
         subset = allowed.subset
         if subset is None:  # two searches may both make it: alike, and the later one stays
-            mask = np.unpackbits(allowed.bitmap, count=self._rows.n, bitorder="little").view(bool)
-            subset = allowed.subset = sq_subset(self._index, mask)
+            subset = allowed.subset = sq_subset(self._index, allowed.mask)
             with self._cache_lock:
                 self._with_subset.append(allowed)
                 while len(self._with_subset) > _SUBSETS_KEPT:
@@ -315,12 +336,12 @@ class FaissStore:
     def _faiss_search(self, q: np.ndarray, k: int, allowed: _Allowed | None, exhaustive: bool
                       ) -> tuple[np.ndarray, np.ndarray]:
         index = self._index
+        if isinstance(index, FlatIndex):
+            return index.search(q, k, None if allowed is None else allowed.mask)
         # A filter passing a share s of the rows leaves ~s of the candidates an ANN search visits:
         # widen the search by 1/s (at most _MAX_WIDEN times) so that enough of them pass.
         widen = 1.0 if allowed is None else min(_MAX_WIDEN, self._rows.n / max(allowed.count, 1))
-        if self.kind == "flat":
-            params = faiss.SearchParameters()
-        elif self.kind.startswith("hnsw"):
+        if self.kind.startswith("hnsw"):
             if exhaustive:
                 index = faiss.downcast_index(self._index.storage)
                 params = faiss.SearchParameters()

@@ -28,6 +28,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +38,6 @@ import gradio as gr  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402
 
 from rag.lang.text import detect_language, to_traditional  # noqa: E402
-from rag.paths import PACKAGE_DIR  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 from rag.types import Document  # noqa: E402
 from rag.ui.access import Access, AccessGuard  # noqa: E402
@@ -73,7 +73,7 @@ EXAMPLE_QUESTIONS = [
     "What did Li Chu describe?",
 ]
 MODES = ["hybrid", "dense", "keyword"]
-UI_STRINGS = PACKAGE_DIR / "data" / "ui" / "strings.json"
+UI_STRINGS = resources.files("rag.data") / "ui" / "strings.json"  # read as render.py reads its labels
 CHANGES_NEED_TOKEN = ("Adding or removing articles needs this server's token: open the link with `?token=...` "
                       "that `rag serve` printed when it started. · 增删文章需使用启动时打印的带 token 的链接。")
 MAX_K = 20
