@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 import threading
 import uuid
 from pathlib import Path
@@ -141,6 +143,23 @@ def test_an_update_that_changes_nothing_does_not_search_for_duplicates_again(sma
     monkeypatch.setattr(api.ingest, "mark_stories", from_scratch)
     assert rag.add([small_corpus], progress=False).added == [] and rag.remove(["no-such-document"]) == 0
     assert {d.id: d.duplicate_of for d in rag.documents()} == marked
+
+
+def test_opening_and_refreshing_an_unchanged_corpus_loads_no_file_reader_and_no_faiss(small_corpus: Path,
+                                                                                     tmp_path: Path,
+                                                                                     settings: Settings):
+    RAG.build([small_corpus], index_dir=tmp_path / "idx", settings=settings, progress=False)
+    script = f"""
+import sys
+from rag.api import RAG
+from rag.settings import Settings
+rag = RAG.open({str(tmp_path / "idx")!r}, Settings())
+assert rag.add([{str(small_corpus)!r}], progress=False).added == []  # what RAG.open_default does at every start
+assert rag.search("社工", k=3)
+loaded = [m for m in ("rag.ingest.pipeline", "rag.ingest.clean", "faiss.loader") if m in sys.modules]
+assert not loaded, loaded
+"""
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=300)
 
 
 def test_an_update_judges_its_new_documents_against_the_index_and_marks_as_a_build_does(

@@ -3,10 +3,10 @@
     from rag.ingest import load_documents
     result = load_documents(["seeds/"])        # IngestResult(documents, errors)
 
-Formats: .txt .md .html/.htm .pdf .docx .jsonl. Modules: `loaders` (format -> text, encodings,
-size limit), `clean` (one function per cleaning rule), `segment` (a file's text -> articles with
-title/date/source/span), `dedup` (same story in another file or script), `dates` (dates for undated
-articles, from their lead, a copy or a dated page listing them), `pipeline` (the API).
+Formats: .txt .md .html/.htm .pdf .docx .jsonl. Modules: `files` (which files paths name, their digests),
+`loaders` (format -> text, encodings, size limit), `clean` (one function per cleaning rule), `segment` (a file's
+text -> articles with title/date/source/span), `dedup` (same story in another file or script), `dates` (dates for
+undated articles, from their lead, a copy or a dated page listing them), `pipeline` (the API).
 """
 
 from importlib import import_module
@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from rag.ingest.dedup import ShingleIndex, find_duplicates
     from rag.ingest.errors import IngestError
+    from rag.ingest.files import file_hash, iter_files
     from rag.ingest.pipeline import (
         IngestResult,
-        file_hash,
-        iter_files,
         load_documents,
         load_file,
         load_file_result,
@@ -32,8 +31,10 @@ _HOMES = {
     "IngestError": "errors",
     "ShingleIndex": "dedup",
     "find_duplicates": "dedup",
-    **dict.fromkeys(["IngestResult", "file_hash", "iter_files", "load_documents", "load_file", "load_file_result",
-                     "make_ids_unique", "mark_stories"], "pipeline"),
+    "file_hash": "files",
+    "iter_files": "files",
+    **dict.fromkeys(["IngestResult", "load_documents", "load_file", "load_file_result", "make_ids_unique",
+                     "mark_stories"], "pipeline"),
 }
 
 __all__ = [

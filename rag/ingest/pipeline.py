@@ -1,6 +1,7 @@
 """From paths to `Document`s: find files, read, segment, clean, mark duplicates.
 
-- `iter_files(paths)` -> supported files under the given files and folders, sorted.
+- `iter_files(paths)`, `file_hash(path)` (rag/ingest/files.py) -> the supported files under the given files and
+  folders, sorted; the sha256 of a file's bytes.
 - `load_file(path)` -> the documents of one file (articles, or .jsonl lines), or IngestError;
   `load_file_result(path)` also returns the skipped .jsonl lines as errors.
 - `make_ids_unique(docs, seen)` -> renames one file's documents whose ids another file took.
@@ -8,14 +9,11 @@
   and the errors of the files and .jsonl lines that were skipped.
 - `mark_stories(docs, judged)` -> marks duplicates among the documents not judged yet (`dedup`), then dates undated
   articles (`dates`), in place; returns the documents' `ShingleIndex`, which an update judges new documents with.
-- `file_hash(path)` -> sha256 of the file's bytes.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +22,8 @@ from rag.ingest.clean import clean_text, clean_title
 from rag.ingest.dates import infer_dates
 from rag.ingest.dedup import ShingleIndex
 from rag.ingest.errors import IngestError
+from rag.ingest.files import iter_files
 from rag.ingest.loaders import (
-    SUPPORTED_SUFFIXES,
     JsonlLineError,
     check_size,
     iter_jsonl,
@@ -46,67 +44,6 @@ _LANGS = {"en", "zh-hans", "zh-hant", "other"}
 class IngestResult:
     documents: list[Document] = field(default_factory=list)
     errors: list[IngestError] = field(default_factory=list)
-
-
-def _supported(path: Path) -> bool:
-    return path.suffix.lower() in SUPPORTED_SUFFIXES and not path.name.startswith((".", "~$"))
-
-
-def iter_files(paths: Sequence[str | Path], follow_symlinks: bool = False,
-               errors: list[IngestError] | None = None) -> list[Path]:
-    """Supported files among `paths` and (recursively) in the folders among them, sorted.
-
-    Hidden files and folders are skipped, and so are symbolic links that lead out of the folder being walked,
-    unless `follow_symlinks`. A folder that cannot be read is reported in `errors` (logged when None) and the
-    rest is still walked. A path that does not exist, or a file named explicitly in an unsupported format,
-    raises IngestError.
-    """
-    found: set[Path] = set()
-    for given in paths:
-        path = Path(given)
-        if path.is_dir():
-            found.update(_walk(path, follow_symlinks, errors))
-        elif path.is_file():
-            if not _supported(path):
-                raise IngestError(
-                    path, f"unsupported format; supported: {', '.join(sorted(SUPPORTED_SUFFIXES))}"
-                )
-            found.add(path)
-        else:
-            raise IngestError(path, "no such file or folder")
-    return sorted(found, key=str)
-
-
-def _walk(root: Path, follow_symlinks: bool, errors: list[IngestError] | None) -> list[Path]:
-    def unreadable(exc: OSError) -> None:
-        error = IngestError(exc.filename or root, f"cannot read the folder: {exc.strerror or exc}")
-        if errors is None:
-            log.warning("skipped %s", error)
-        else:
-            errors.append(error)
-
-    inside = root.resolve()
-    found = []
-    for folder, dirs, names in os.walk(root, onerror=unreadable, followlinks=follow_symlinks):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in names:
-            child = Path(folder) / name
-            if not _supported(child) or not child.is_file():
-                continue
-            if not follow_symlinks and child.is_symlink() and not child.resolve().is_relative_to(inside):
-                log.info("not following %s: the link leads out of %s", child, root)
-                continue
-            found.append(child)
-    return found
-
-
-def file_hash(path: Path) -> str:
-    """sha256 hex digest of the file's bytes, read in blocks."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _fallback_title(text: str) -> str:
