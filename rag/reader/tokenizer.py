@@ -7,10 +7,11 @@ which sequence it belongs to.
 Loading all 250k pieces takes about a second (the `tokenizers` library builds its lookup trie piece by piece), most
 of a cold `rag ask`. So the vocabulary is cut into tiers, each the pieces written only in a set of characters: Han
 with digits and punctuation (21k pieces, 0.03 s), that plus ASCII letters (100k, 0.17 s), plus accented Latin
-letters (128k, 0.22 s), then all of it. A text is read by the first tier whose characters hold every character of
-it (after normalisation): the pieces such a text can match are all in that tier, with their own scores, so the
-Viterbi search finds the same tokens as with the whole vocabulary (tested against it). Each tier is built from the
-model file once per machine into the cache, and loaded the first time a text needs it.
+letters (128k, 0.22 s), then all of it. A tier whose characters hold every character of a text (after
+normalisation) holds every piece the text can match, with its own score, so the Viterbi search finds the same tokens
+as with the whole vocabulary (tested against it). A text is read by the smallest loaded tier that holds it; a read
+first loads the smallest tier that holds all its texts (`load_for`), so that a cold ask loads one tier. Each tier is
+built from the model file once per machine into the cache.
 """
 
 from __future__ import annotations
