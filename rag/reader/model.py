@@ -236,9 +236,9 @@ class Reader:
     def _windows(self, tokenizer: ReaderTokenizer, question: str, contexts: list[str],
                  translate: bool) -> list[tuple[int, Window]]:
         c = self.config
+        tokenizer.load_for(question + "".join(contexts))  # one tier for the whole read, not one per part
         # A piece covers at least one character, so this many characters cannot overflow a window (which, for a
         # lone sequence, the windowing tokenizer refuses); a long question leaves the context room to be read.
-        tokenizer.load_for(question + "".join(contexts))
         question = tokenizer.prefix(question[: c.max_len - 2], c.max_question_tokens)
         windows = []
         asked_in = detect_language(question)
