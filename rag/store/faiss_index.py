@@ -34,7 +34,9 @@ def _lazily(name: str) -> ModuleType:
 
 
 # A quarter of a second of every new process, and a flat store (rag/store/flat.py: every corpus below
-# ANN_THRESHOLD) never needs it: loaded when an ANN index is first built, read or searched.
+# ANN_THRESHOLD) never needs it: loaded when an ANN index is first built or read, which a store does alone (in its
+# constructor, its load, or an add under its write lock) before any search touches it. Python 3.11's LazyLoader must
+# not load a module from two threads at once; that order spares it.
 faiss = _lazily("faiss")
 
 log = logging.getLogger(__name__)
