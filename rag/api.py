@@ -127,6 +127,13 @@ class RAG:
 
     # ---- reading ------------------------------------------------------------------------------
 
+    def warm_up(self) -> None:
+        """Load now what a first question would otherwise wait for (a server calls it before serving): the
+        composer's models and the keyword leg's pinyin spellings of the corpus's Han terms (English names; made
+        from the whole vocabulary, a second or more over a large corpus)."""
+        self.composer.warm_up()
+        self._live().lexical.warm_up()
+
     def documents(self) -> list[Document]:
         return list(self._live().documents.values())
 

@@ -561,3 +561,15 @@ def test_a_date_that_is_no_date_is_refused(seeds_rag: RAG):
         with pytest.raises(ValueError, match="is not a date"):
             seeds_rag.search("社工", filters={"date_from": bad})
     assert seeds_rag.search("社工", filters={"date_from": "2023-02"})
+
+
+def test_a_warmed_up_index_answers_its_first_english_name_with_nothing_left_to_make(seeds_rag: RAG, monkeypatch):
+    from rag.retrieve import lexical
+
+    seeds_rag.warm_up()
+
+    def made_now(*args, **kwargs):
+        raise AssertionError("the pinyin table was made at the first question")
+
+    monkeypatch.setattr(lexical, "_add_spellings", made_now)
+    assert seeds_rag.search("How many certified social workers are there in Xiamen?", k=3)

@@ -52,3 +52,17 @@ def test_tokenize_all_in_worker_processes_matches_one_process(monkeypatch) -> No
     texts = ["厦门有11,265名持证社工", "International Social Work Day 2023", "導航 漯河市 威宁", ""] * 3
     monkeypatch.setattr(lexical, "PARALLEL_MIN_TEXTS", 4)
     assert lexical.tokenize_all(texts, workers=2) == [lexical.tokenize(t) for t in texts]
+
+
+def test_a_warmed_up_index_spells_english_names_without_making_its_table_again(monkeypatch):
+    from rag.retrieve import lexical
+
+    index = LexicalIndex.build([tokenize("漯河市民政局社工敲门行动"), tokenize("威宁自治县民政局")])
+    index.warm_up()
+
+    def made_again(*args, **kwargs):
+        raise AssertionError("the pinyin table was made at the question")
+
+    monkeypatch.setattr(lexical, "_add_spellings", made_again)
+    assert {"漯河市", "威宁"} <= set(index.transliterations("How many social workers in Luohe and Weining?"))
+    assert index.transliterations("厦门有多少持证社工？") == []  # a Chinese question needs no table

@@ -148,6 +148,10 @@ class LexicalIndex:
                     tokens += next(([f] for f in forms if self.bm25.df(f)), [])
         return list(dict.fromkeys(tokens))
 
+    def warm_up(self) -> None:
+        """Make the pinyin table now (`transliterations` of an English name would); updates carry it forward."""
+        self._pinyin_table()
+
     def _pinyin_table(self) -> dict[str, list[str]]:
         """Pinyin spelling -> the vocabulary's Han terms; made when an English name first asks for it (a tenth of
         a second over the seeds, more over a large corpus: not for Chinese questions), then carried forward."""
