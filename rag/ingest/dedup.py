@@ -136,7 +136,8 @@ class ShingleIndex:
 
     @classmethod
     def load(cls, directory: Path) -> ShingleIndex | None:
-        """What `save` wrote into `directory` (memory-mapped), or None if it holds none (an index of format <= 6)."""
+        """What `save` wrote into `directory` (the postings memory-mapped), or None if it holds none (an index of
+        format <= 6)."""
         if not (directory / FOLDER).is_dir():
             return None
         return cls(np.load(directory / FOLDER / "digests.npy"),

@@ -224,7 +224,7 @@ def prune_cache(written: Path) -> None:
     """Remove the files of `written`'s kind that other sources made, but the newest (`CACHE_KEEP` sources in all,
     `written`'s among them), and the files of any kind named before content keys. Files other processes are writing
     (`.*.part`) are not touched."""
-    kind = _CACHED_NAME.fullmatch(written.name)["kind"]
+    kind, mine = _CACHED_NAME.fullmatch(written.name).group("kind", "key")
     groups: dict[str, list[Path]] = {}
     for path in written.parent.iterdir():
         name = _CACHED_NAME.fullmatch(path.name)
@@ -234,7 +234,6 @@ def prune_cache(written: Path) -> None:
             path.unlink(missing_ok=True)
         elif name["kind"] == kind:
             groups.setdefault(name["key"], []).append(path)
-    mine = _CACHED_NAME.fullmatch(written.name)["key"]
 
     def newest(key: str) -> float:
         return max((p.stat().st_mtime for p in groups[key] if p.exists()), default=0.0)

@@ -18,7 +18,7 @@ widens the ANN search (efSearch, nprobe) by up to 4x, and an ANN search that sti
 than k is redone exhaustively.
 
 Index types (`FAISS_KINDS`):
-- flat: exact, a matrix product in numpy (rag/store/flat.py: no FAISS import for a small corpus). remove()
+- flat: exact, inner products in numpy (rag/store/flat.py: no FAISS import for a small corpus). remove()
   deletes at once; later rows move up, the columns too.
 - hnsw, hnswsq: IndexHNSWFlat, or IndexHNSWSQ with 8-bit codes (a quarter of the memory). An
   HNSW graph cannot delete: removed rows become tombstones that the selector excludes from every
