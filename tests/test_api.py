@@ -564,12 +564,13 @@ def test_a_date_that_is_no_date_is_refused(seeds_rag: RAG):
 
 
 def test_a_warmed_up_index_answers_its_first_english_name_with_nothing_left_to_make(seeds_rag: RAG, monkeypatch):
-    from rag.retrieve import lexical
+    from rag.retrieve.spellings import NameSpellings
 
     seeds_rag.warm_up()
 
     def made_now(*args, **kwargs):
-        raise AssertionError("the pinyin table was made at the first question")
+        raise AssertionError("the name spellings were made or read at the first question")
 
-    monkeypatch.setattr(lexical, "_add_spellings", made_now)
+    monkeypatch.setattr(NameSpellings, "extended", made_now)
+    monkeypatch.setattr(NameSpellings, "load", made_now)
     assert seeds_rag.search("How many certified social workers are there in Xiamen?", k=3)

@@ -139,3 +139,11 @@ def test_few_postings_are_summed_per_row_found_with_the_same_result(monkeypatch,
         np.testing.assert_allclose(scores_a, expected[rows_a], rtol=1e-5)
         best = np.sort(expected[expected > 0])[::-1][:25]
         np.testing.assert_allclose(scores_a, best, rtol=1e-5)  # the best, best first
+
+
+def test_rows_tied_at_the_kth_score_are_taken_in_row_order() -> None:
+    rng = np.random.default_rng(1)
+    rows = [["a", "b"] if tied else ["a", "c", "d"] for tied in rng.random(400) < 0.5]
+    index = BM25Index.build(rows)
+    expected = [i for i, row in enumerate(rows) if row == ["a", "b"]][:7]
+    assert index.top(["a", "b"], 7)[0].tolist() == expected

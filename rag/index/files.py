@@ -10,8 +10,9 @@ and its keyword index. Out: a generation folder (rag/index/generations.py stages
   rag/index/documents.py: a document read back decodes its texts when they are first read);
 - `chunks.npy` + `vids.npy`: the chunks as columns (`rag.chunk.ChunkTable`: document row, ordinal, span; a chunk is a
   span of its document's text) and each one's vector id;
-- `lexical/` (the keyword leg's postings, rag/retrieve/bm25.py: memory-mapped at open, not indexed again), `store/`
-  (chunk vectors), and `sentences/` + `sentences.jsonl` (sentence vectors) unless the index was built without them;
+- `lexical/` (the keyword leg's postings, rag/retrieve/bm25.py: memory-mapped at open, not indexed again; and its
+  Han terms by pinyin spelling, rag/retrieve/spellings.py, read when an English name first asks), `store/` (chunk
+  vectors), and `sentences/` + `sentences.jsonl` (sentence vectors) unless the index was built without them;
 - `dedup/`: each document's shingles for duplicate detection (rag/ingest/dedup.py), so that an update judges only
   its new documents.
 

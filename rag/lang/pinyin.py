@@ -36,14 +36,19 @@ def pinyin_readings(char: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1)
+def readings_version() -> str:
+    """The version of pypinyin whose readings `pinyin_keys` spells with (what a saved spelling depends on)."""
+    import importlib.metadata
+
+    return importlib.metadata.version("pypinyin")
+
+
+@lru_cache(maxsize=1)
 def reading_table() -> dict[str, str]:
     """Han character -> its toneless pypinyin readings (every heteronym), built once per pypinyin version into the
     cache: importing pypinyin's tables costs ~0.35 s per process, reading this copy ~20 ms. Readings are joined
     by commas."""
-    import importlib.metadata
-
-    version = importlib.metadata.version("pypinyin")
-    cached = cache_root() / "pinyin" / f"readings-1-{version}.json"
+    cached = cache_root() / "pinyin" / f"readings-1-{readings_version()}.json"
     try:
         return json.loads(cached.read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -218,8 +218,10 @@ class BM25Index:
             found = np.flatnonzero(sums > 0)  # (a boolean array: np.flatnonzero reads one ~8x faster than float64)
             sums = sums[found]
         scores = sums.astype(np.float32)  # ranked as float32, as they are returned
-        if len(found) > k:
-            best = np.argpartition(-scores, k - 1)[:k]
+        if len(found) > k:  # the k best; of rows tied at the k-th score, the first (`found` is ascending)
+            kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+            best = scores > kth
+            best[np.flatnonzero(scores == kth)[: k - int(best.sum())]] = True
             found, scores = found[best], scores[best]
         order = np.lexsort((found, -scores))
         return found[order], scores[order]

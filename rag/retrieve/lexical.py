@@ -26,6 +26,7 @@ from rag.lang.text import DIGIT_RUN, HAN, all_han, fold, word_list
 from rag.lang.words import segmenter
 from rag.paths import read_jsonl
 from rag.retrieve.bm25 import BM25Index
+from rag.retrieve.spellings import NameSpellings
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,6 @@ def tokenize_all(texts: Sequence[str], workers: int = 0) -> list[list[str]]:
         return list(pool.map(tokenize, texts, chunksize=max(64, len(texts) // (workers * 8))))
 
 
-_PLACE_SUFFIXES = frozenset("省市县区镇乡村州盟旗")
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]{2,}\b")
 
 
@@ -82,25 +82,25 @@ LEGACY_TOKENS_FILE = "tokens.jsonl"  # index formats <= 4: each chunk's tokens, 
 class LexicalIndex:
     """The keyword index of a corpus: row i is chunk row i. Immutable: `appended` and `kept` return the next one."""
 
-    def __init__(self, bm25: BM25Index) -> None:
+    def __init__(self, bm25: BM25Index, saved_spellings: Path | None = None) -> None:
         self.bm25 = bm25
-        self._han_by_pinyin: dict[str, list[str]] | None = None
+        self._spellings: NameSpellings | None = None  # made, read from `saved_spellings` or extended on first use
+        self._saved_spellings = saved_spellings  # a lexical/ folder whose spellings.json may hold them
 
     @classmethod
     def build(cls, token_lists: Iterable[Sequence[str]]) -> LexicalIndex:
         return cls(BM25Index.build(token_lists))
 
     def appended(self, token_lists: Iterable[Sequence[str]]) -> LexicalIndex:
-        grown = LexicalIndex(self.bm25.appended(token_lists))
-        if self._han_by_pinyin is not None:  # spell the new terms only, not the whole vocabulary again
-            grown._han_by_pinyin = self._han_by_pinyin
-            _add_spellings(grown.bm25.terms[self.bm25.n_terms:], self._han_by_pinyin)
-        return grown
+        return self._carrying_spellings(LexicalIndex(self.bm25.appended(token_lists)))  # its new terms spelled alone
 
     def kept(self, keep: np.ndarray) -> LexicalIndex:
-        shrunk = LexicalIndex(self.bm25.kept(keep))
-        shrunk._han_by_pinyin = self._han_by_pinyin  # a term no row holds any more finds no row: it may stay
-        return shrunk
+        # The vocabulary stays (a term no row holds any more finds no row), and so do its spellings.
+        return self._carrying_spellings(LexicalIndex(self.bm25.kept(keep)))
+
+    def _carrying_spellings(self, successor: LexicalIndex) -> LexicalIndex:
+        successor._spellings, successor._saved_spellings = self._spellings, self._saved_spellings
+        return successor
 
     def __len__(self) -> int:
         return len(self.bm25)
@@ -121,7 +121,7 @@ class LexicalIndex:
         help across languages."""
         found: list[str] = []
         for word in _CAPITALISED.findall(question):
-            found.extend(self._pinyin_table().get(word.lower(), ()))
+            found.extend(self.name_spellings().get(word.lower()))
         for token in tokenize(question):
             if all_han(token) and len(token) >= 2:
                 found.extend(k for k in pinyin_keys(token) if k.isascii() and k.isalpha() and self.bm25.df(k))
@@ -149,18 +149,17 @@ class LexicalIndex:
         return list(dict.fromkeys(tokens))
 
     def warm_up(self) -> None:
-        """Make the pinyin table now (`transliterations` of an English name would); updates carry it forward."""
-        self._pinyin_table()
+        """Read or make the name spellings now (`transliterations` of an English name would)."""
+        self.name_spellings()
 
-    def _pinyin_table(self) -> dict[str, list[str]]:
-        """Pinyin spelling -> the vocabulary's Han terms; made when an English name first asks for it (a tenth of
-        a second over the seeds, more over a large corpus: not for Chinese questions), then carried forward."""
-        if self._han_by_pinyin is None:
-            table: dict[str, list[str]] = {}
-            held = self.bm25.doc_freqs > 0
-            _add_spellings([t for t, n in zip(self.bm25.terms, held, strict=True) if n], table)
-            self._han_by_pinyin = table
-        return self._han_by_pinyin
+    def name_spellings(self) -> NameSpellings:
+        """The vocabulary's Han terms by pinyin spelling (rag/retrieve/spellings.py): read from the saved index when
+        an English name first asks for them (not for Chinese questions), the terms added since spelled alone."""
+        if self._spellings is None and self._saved_spellings is not None:
+            self._spellings = NameSpellings.load(self._saved_spellings)
+        if self._spellings is None or self._spellings.spelled < self.bm25.n_terms:
+            self._spellings = (self._spellings or NameSpellings()).extended(self.bm25.terms)
+        return self._spellings
 
     def idf(self, token: str) -> float:
         return self.bm25.idf(token)
@@ -175,23 +174,15 @@ class LexicalIndex:
         return [t for t, _ in weights.most_common(limit)]
 
     def save(self, directory: Path) -> None:
-        """Into `directory/lexical/`."""
+        """Into `directory/lexical/`: the postings and the name spellings."""
         self.bm25.save(directory / LEXICAL_FOLDER)
+        self.name_spellings().save(directory / LEXICAL_FOLDER)
 
     @classmethod
     def load(cls, directory: Path) -> LexicalIndex:
         """What `save` wrote into `directory`, memory-mapped; or, for an index of format <= 4, its token lists
         indexed again."""
         if (directory / LEXICAL_FOLDER).is_dir():
-            return cls(BM25Index.load(directory / LEXICAL_FOLDER))
+            return cls(BM25Index.load(directory / LEXICAL_FOLDER), saved_spellings=directory / LEXICAL_FOLDER)
         return cls.build(read_jsonl(directory / LEGACY_TOKENS_FILE))
 
-
-def _add_spellings(terms: Iterable[str], han_by_pinyin: dict[str, list[str]]) -> None:
-    """Index `terms` (Han terms of 2-5 characters) by their pinyin spellings."""
-    for token in terms:
-        if all_han(token) and 2 <= len(token) <= 5:
-            # "漯河市" is also spelled "Luohe": index the name without its place suffix too.
-            stems = {token, token[:-1]} if token[-1] in _PLACE_SUFFIXES and len(token) >= 3 else {token}
-            for key in set().union(*(pinyin_keys(stem) for stem in stems)):
-                han_by_pinyin.setdefault(key, []).append(token)
