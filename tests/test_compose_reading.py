@@ -97,6 +97,14 @@ def test_an_answer_in_another_language_is_framed_with_the_span():
     assert answer.text.startswith("据[1](英文来源, Xiamen Daily):") and answer.text.endswith("答案:11,265。")
 
 
+def test_across_languages_the_sentences_nearest_the_question_are_quoted_beside_the_readers():
+    answer = ReaderComposer(GivenSpans([("11,265", 2.5)]), NearestHas("1,262")).compose(  # type: ignore[arg-type]
+        "厦门有多少持证社工？", PASSAGES, "zh-hans")
+    assert answer.text.count("[") == 3  # the reader's sentence, then max_sentences (2) nearest the question
+    assert answer.text.index("11,265 certified") < answer.text.index("1,262 projects") < answer.text.index("威宁")
+    assert answer.short_answer == "11,265"
+
+
 def test_no_span_is_an_abstention_with_the_nearest_passages():
     answer = ReaderComposer(GivenSpans([])).compose("上海有多少社工？", PASSAGES, "zh-hans")  # type: ignore[arg-type]
     assert answer.abstained and not answer.citations and answer.short_answer == ""
