@@ -129,8 +129,8 @@ class RAG:
 
     def warm_up(self) -> None:
         """Load now what a first question would otherwise wait for (a server calls it before serving): the
-        composer's models and the keyword leg's pinyin spellings of the corpus's Han terms (English names; made
-        from the whole vocabulary, a second or more over a large corpus)."""
+        composer's models and the keyword leg's pinyin spellings of the corpus's Han terms (English names; read
+        from the index, or made from the whole vocabulary of one saved before they were)."""
         self.composer.warm_up()
         self._live().lexical.warm_up()
 
@@ -151,6 +151,7 @@ class RAG:
         if not has_words(question):  # "？？？", emoji, invisible marks: nothing to search for, nothing to cite
             return Answer(question=question, text=abstain_text(language), citations=[], abstained=True,
                           language=language, notes=["the question holds no words to search for"])
+        self.composer.prefetch()  # the reader's graph loads while the passages are retrieved
         query = Query.of(rewrite_followup(question, list(history)), self.settings.max_question_chars) \
             if history else asked
         result = self._retrieve(query, k, filters, mode)

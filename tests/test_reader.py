@@ -114,3 +114,17 @@ def test_the_optimised_graph_is_cached_per_machine_and_a_damaged_copy_is_made_ag
     cached.write_bytes(b"not a graph")
     assert Reader.load().read(question, [WEINING], k=1) == first
     assert cached.stat().st_size > 1_000_000  # written again, whole
+
+
+def test_prefetch_loads_the_graph_in_a_thread_once_and_a_read_after_it_answers_the_same():
+    question = "威宁县有多少持证社工？"
+    expected = Reader.load().read(question, [WEINING], k=1)
+    reader = Reader.load()
+    reader.prefetch()
+    started = reader._prefetching
+    assert started is not None
+    reader.prefetch()  # still loading or loaded: no second thread
+    assert reader._prefetching is started
+    assert reader.read(question, [WEINING], k=1) == expected  # waits for the graph, if it is still loading
+    started.join(timeout=60)
+    assert "_session" in reader.__dict__

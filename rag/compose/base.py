@@ -20,3 +20,8 @@ class Composer(Protocol):
         """Load now what the first answer would load (models, taggers), so that it is not the slow one: a server
         calls this before it takes questions."""
         ...
+
+    def prefetch(self) -> None:
+        """Start loading, in the background, what `compose` will need and can load while the passages are retrieved
+        (`RAG.ask` calls it first); nothing where no such load is worth a thread."""
+        ...

@@ -132,6 +132,9 @@ class ExtractiveComposer:
     def warm_up(self) -> None:
         tagger()  # jieba's part-of-speech tagger: the question's analysis and the citation check use it
 
+    def prefetch(self) -> None:
+        """Nothing: the tagger loads in Python, which a thread would only interleave with the retrieval."""
+
     def compose(self, question: str, passages: list[Passage], language: str,
                 query_vector: np.ndarray | None = None) -> Answer:
         """`query_vector`: the question's e5 query embedding, if the caller already has it."""

@@ -75,6 +75,9 @@ class OpenAIComposer:
     def warm_up(self) -> None:
         self.extractive.warm_up()  # the endpoint is the server's to warm
 
+    def prefetch(self) -> None:
+        self.extractive.prefetch()
+
     def compose(self, question: str, passages: list[Passage], language: str,
                 query_vector: np.ndarray | None = None) -> Answer:
         started = time.perf_counter()

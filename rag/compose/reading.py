@@ -76,6 +76,9 @@ class ReaderComposer:
         if self.fallback is not None:
             self.fallback.warm_up()
 
+    def prefetch(self) -> None:
+        self.reader.prefetch()
+
     def compose(self, question: str, passages: list[Passage], language: str,
                 query_vector: np.ndarray | None = None) -> Answer:
         started = time.perf_counter()

@@ -135,6 +135,7 @@ class Reader:
         self.model_dir = model_dir
         self.config = config
         self._lock = threading.Lock()
+        self._prefetching: threading.Thread | None = None
 
     @classmethod
     def load(cls, model_dir: str | Path | None = None) -> Reader:
@@ -194,6 +195,22 @@ class Reader:
             self._session, self._embeddings  # noqa: B018 - loaded by being read
             tokenizer = self._tokenizer
         tokenizer.warm_up()
+
+    def prefetch(self) -> None:
+        """Start loading the graph in a thread, once: onnxruntime builds a session without holding the GIL, so it
+        loads while the caller retrieves the passages (a tenth of a second of a cold `rag ask`); `read` waits for
+        it. A failure is left for `read` to meet and report."""
+        if self._prefetching is None and "_session" not in self.__dict__:
+            # Not a daemon: the interpreter waits for it at exit rather than stopping it inside onnxruntime.
+            self._prefetching = threading.Thread(target=self._load_session, name="reader-graph")
+            self._prefetching.start()
+
+    def _load_session(self) -> None:
+        try:
+            with self._lock:
+                self._session  # noqa: B018 - loaded by being read
+        except Exception as exc:  # noqa: BLE001 - `read` loads it again and raises
+            log.debug("could not load the reader's graph in the background (%s)", exc)
 
     def read(self, question: str, contexts: list[str], k: int = 1, floor: float = 0.0,
              translate: bool = True) -> list[Span]:
