@@ -3,15 +3,18 @@
 In: the environment (`XDG_CACHE_HOME`) and where this package lies. Out: `cache_root()` (the one cache root:
 embeddings, the parsed dictionary, the rebuilt engine), `project_root()` (the source checkout, or None for an
 installed package), `default_corpus()` and `default_index()` (what `ask()` answers over), and `file_key()`, a file's
-identity inside an index; `write_aside()`, how a cached file is replaced, and `cpu_signature()`, what makes a cached
-file machine-specific.
+identity inside an index; `write_aside()`, how a cached file is replaced, `content_key()` and `write_cached()`, how
+a cached file made from installed files is named by their content and its stale siblings pruned, and
+`cpu_signature()`, what makes a cached file machine-specific.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
+import re
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -64,6 +67,65 @@ def write_aside(path: Path, save: Callable[[Path], object]) -> None:
         os.replace(part, path)
     finally:
         part.unlink(missing_ok=True)
+
+
+CACHE_KEEP = 2  # sources whose files are kept per kind: two installs with different models do not evict each other
+
+
+def content_key(*sources: Path) -> str:
+    """What names a cached file made from installed `sources`: their size and a digest of each one's first and last
+    MiB, not their time. Keyed by time, each fresh install of the same files (a new venv, a CI run) found no file of
+    its own and wrote another (the reader's cache: 788 MB after a week)."""
+    stats = [source.stat() for source in sources]
+    return _content_key(tuple(sources), tuple((s.st_size, s.st_mtime_ns) for s in stats))
+
+
+@lru_cache(maxsize=16)
+def _content_key(sources: tuple[Path, ...], stats: tuple[tuple[int, int], ...]) -> str:  # stats key the memo only
+    digest = hashlib.blake2b(digest_size=8)
+    for source, (size, _) in zip(sources, stats, strict=True):
+        with source.open("rb") as fh:
+            digest.update(fh.read(1 << 20))
+            fh.seek(max(size - (1 << 20), 0))
+            digest.update(fh.read())
+    return f"{sum(size for size, _ in stats)}-{digest.hexdigest()}"
+
+
+# A cached file's name: its kind, then the content key of the sources it was made from, then its suffixes. Before
+# content keys, the key was the source's size and time in seconds; no version writes such names any more.
+_CACHED_NAME = re.compile(r"(?P<kind>.+)-(?P<key>\d+-[0-9a-f]+)\.[^-]+")
+_CONTENT_KEY = re.compile(r"\d+-[0-9a-f]{16}")
+
+
+def write_cached(path: Path, save: Callable[[Path], object]) -> None:
+    """`write_aside(path, save)` for a file named `<kind>-<content_key>.<suffix>`, then `prune_cache(path)`. Raises
+    OSError."""
+    write_aside(path, save)
+    prune_cache(path)
+
+
+def prune_cache(written: Path) -> None:
+    """Remove the files of `written`'s kind that other sources made, but the newest (`CACHE_KEEP` sources in all,
+    `written`'s among them), and the files of any kind named before content keys. Files other processes are writing
+    (`.*.part`) are not touched."""
+    kind, mine = _CACHED_NAME.fullmatch(written.name).group("kind", "key")
+    groups: dict[str, list[Path]] = {}
+    for path in written.parent.iterdir():
+        name = _CACHED_NAME.fullmatch(path.name)
+        if name is None or path.name.startswith("."):
+            continue
+        if not _CONTENT_KEY.fullmatch(name["key"]):
+            path.unlink(missing_ok=True)
+        elif name["kind"] == kind:
+            groups.setdefault(name["key"], []).append(path)
+
+    def newest(key: str) -> float:
+        return max((p.stat().st_mtime for p in groups[key] if p.exists()), default=0.0)
+
+    others = sorted((key for key in groups if key != mine), key=newest, reverse=True)
+    for key in others[CACHE_KEEP - 1:]:
+        for path in groups[key]:
+            path.unlink(missing_ok=True)
 
 
 @lru_cache(maxsize=1)

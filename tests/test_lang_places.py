@@ -66,3 +66,24 @@ def test_the_division_table_is_cached_and_a_damaged_copy_is_made_again(tmp_path,
         assert cached.read_text(encoding="utf-8").startswith("{\"divisions\"")
     finally:
         places._tables.cache_clear()  # the next test reads the table from the real cache again
+
+
+def test_the_division_table_is_cached_by_its_content_so_a_reinstall_reuses_it(tmp_path, monkeypatch):
+    import os
+    import shutil
+
+    tables = tmp_path / "cpca-resources"
+    shutil.copytree(places._table_dir(), tables)
+    monkeypatch.setattr(places, "_table_dir", lambda: tables)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = tmp_path / "cache" / "rag" / "places"
+    folder.mkdir(parents=True)
+    (folder / "divisions-1-154776-1796661149-538-1796661149-0.55.0.json").write_text("{}")  # keyed by install time
+    places._tables.cache_clear()
+    first = places.divisions()
+    [cached] = folder.iterdir()  # the old one pruned
+    for name in ("adcodes.csv", "56_nations.csv"):  # installed again: same files, a new time
+        os.utime(tables / name, (1_900_000_000, 1_900_000_000))
+    places._tables.cache_clear()
+    assert places.divisions() == first and list(folder.iterdir()) == [cached]
+    places._tables.cache_clear()

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from rag.lang.pinyin import pinyin_keys
+from rag.lang.pinyin import pinyin_keys, readings_version
 from rag.lang.text import fold
 from rag.lang.words import word_tags
-from rag.paths import cache_root, write_aside
+from rag.paths import cache_root, content_key, write_cached
 
 log = logging.getLogger(__name__)
 
@@ -75,19 +75,17 @@ def _index() -> dict[str, tuple[Division, ...]]:
 @lru_cache(maxsize=1)
 def _tables() -> tuple[tuple[Division, ...], dict[str, tuple[Division, ...]]]:
     """The divisions and their lookup index, from the cache: made once per machine (reading cpca's table and
-    spelling 3,200 names in pinyin takes a tenth of a second, reading the copy a hundredth)."""
-    import importlib.metadata
-
+    spelling 3,200 names in pinyin takes a tenth of a second, reading the copy a hundredth), named by the content of
+    cpca's tables (not their install time, which made a copy per fresh install) and pypinyin's version."""
     folder = _table_dir()
-    stamp = "-".join(f"{f.stat().st_size}-{int(f.stat().st_mtime)}" for f in (folder / "adcodes.csv",
-                                                                             folder / "56_nations.csv"))
-    cached = cache_root() / "places" / f"divisions-1-{stamp}-{importlib.metadata.version('pypinyin')}.json"
+    key = content_key(folder / "adcodes.csv", folder / "56_nations.csv")
+    cached = cache_root() / "places" / f"divisions-2-{readings_version()}-{key}.json"
     try:
         table = json.loads(cached.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         table = _read_tables(folder)
         try:
-            write_aside(cached, lambda part: part.write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8"))
+            write_cached(cached, lambda part: part.write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8"))
         except OSError as exc:  # a read-only cache: made again by the next process
             log.info("could not cache the division table in %s (%s)", cached.parent, exc)
     found = tuple(Division(*row) for row in table["divisions"])

@@ -35,8 +35,8 @@ import numpy as np
 
 from rag.lang.question_translation import in_chinese, in_english
 from rag.lang.text import detect_language, is_chinese, to_simplified, to_traditional
-from rag.paths import cpu_signature
-from rag.reader.tokenizer import ReaderTokenizer, Window, cache_file, write_cached
+from rag.paths import cpu_signature, write_cached
+from rag.reader.tokenizer import ReaderTokenizer, Window, cache_file
 
 log = logging.getLogger(__name__)
 

