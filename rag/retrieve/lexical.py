@@ -185,4 +185,3 @@ class LexicalIndex:
         if (directory / LEXICAL_FOLDER).is_dir():
             return cls(BM25Index.load(directory / LEXICAL_FOLDER), saved_spellings=directory / LEXICAL_FOLDER)
         return cls.build(read_jsonl(directory / LEGACY_TOKENS_FILE))
-
