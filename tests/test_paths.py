@@ -1,4 +1,5 @@
-"""Where things live: a file's identity in an index and the default index do not depend on the working directory."""
+"""Where things live: a file's identity in an index and the default index do not depend on the working directory;
+cached files named by content, their stale siblings pruned."""
 
 from __future__ import annotations
 
@@ -119,3 +120,23 @@ def test_a_file_written_aside_replaces_the_old_one_whole_or_not_at_all(tmp_path:
         paths.write_aside(target, broken)
     assert target.read_text(encoding="utf-8") == "one"
     assert [p.name for p in target.parent.iterdir()] == ["table.json"]  # no part file left behind
+
+
+def test_files_other_models_made_are_pruned_but_the_newest_and_names_from_before_content_keys_go(
+        tmp_path: Path) -> None:
+    keys = ["300-" + "9" * 16, "200-" + "a" * 16, "100-" + "b" * 16, "400-" + "c" * 16]  # newest first
+    for age, key in enumerate(keys):
+        for name in (f"tokenizer-han-{key}.json", f"tokenizer-han-{key}.ids.npy"):
+            (tmp_path / name).write_text("x")
+            os.utime(tmp_path / name, (10_000 - age, 10_000 - age))
+    # Named by the model file's size and time, as before content keys: of the written kind and of others.
+    old_names = ["tokenizer-han-71622400-1796645486.json", "tokenizer-71622400-1796601774.json",
+                 "reader-2a3ca85c0c7f-22150490-1796645406.onnx", "facts-71622400-1796648947.json"]
+    untouched = [f"tokenizer-ascii-400-{'c' * 16}.json", f".tokenizer-han-1-{'f' * 16}.json.123.part"]
+    for name in [*old_names, *untouched]:
+        (tmp_path / name).write_text("x")
+    paths.write_cached(tmp_path / f"tokenizer-han-{keys[2]}.json", lambda part: part.write_text("new"))
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == sorted([*untouched, *(f"tokenizer-han-{key}.{suffix}" for key in keys[::2]
+                                         for suffix in ("json", "ids.npy"))])
+    assert (tmp_path / f"tokenizer-han-{keys[2]}.json").read_text() == "new"

