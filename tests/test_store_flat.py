@@ -32,6 +32,14 @@ def test_search_ranks_every_allowed_row_by_inner_product_and_pads_with_minus_one
             assert (found[len(expected):] == -1).all()
 
 
+def test_rows_tied_at_the_kth_score_are_taken_in_row_order():
+    rng = np.random.default_rng(5)
+    distinct = unit(rng.standard_normal((4, 16)))
+    vectors = distinct[rng.integers(0, 4, 400)]  # 100-odd copies of each: duplicated articles score alike
+    _, rows = FlatIndex(vectors).search(distinct[:1], 7)
+    assert rows[0].tolist() == np.flatnonzero((vectors == distinct[0]).all(axis=1))[:7].tolist()
+
+
 def test_remove_closes_the_gaps_and_add_appends():
     vectors = unit(np.random.default_rng(2).standard_normal((20, 8)))
     index = FlatIndex(vectors.copy())

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.ranking import best_first
+
 K1 = 1.5
 B = 0.75
 TERMS_FILE = "terms.json"
@@ -218,13 +220,8 @@ class BM25Index:
             found = np.flatnonzero(sums > 0)  # (a boolean array: np.flatnonzero reads one ~8x faster than float64)
             sums = sums[found]
         scores = sums.astype(np.float32)  # ranked as float32, as they are returned
-        if len(found) > k:  # the k best; of rows tied at the k-th score, the first (`found` is ascending)
-            kth = np.partition(scores, len(scores) - k)[len(scores) - k]
-            best = scores > kth
-            best[np.flatnonzero(scores == kth)[: k - int(best.sum())]] = True
-            found, scores = found[best], scores[best]
-        order = np.lexsort((found, -scores))
-        return found[order], scores[order]
+        best = best_first(scores, k)  # `found` is ascending: ties in row order
+        return found[best], scores[best]
 
     def _postings(self, tokens: Sequence[str], allowed: np.ndarray | None = None
                   ) -> tuple[np.ndarray, np.ndarray] | None:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.ranking import best_first
+
 
 class FlatIndex:
     """`FlatIndex(vectors)`; `.add(x)`, `.remove(rows)`, `.search(queries, k, allowed)`, `.save(path)`, `load`."""
@@ -40,16 +42,9 @@ class FlatIndex:
         scores = np.einsum("qd,nd->qn", queries, self.vectors)
         if allowed is not None:
             scores[:, ~allowed] = -np.inf
-        k = min(k, self.ntotal)
-        if k <= 0:
-            return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
-        if k < self.ntotal:
-            best = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        else:
-            best = np.broadcast_to(np.arange(self.ntotal), scores.shape)
-        top = np.take_along_axis(scores, best, axis=1)
-        order = np.lexsort((best, -top), axis=1)
-        rows, top = np.take_along_axis(best, order, axis=1), np.take_along_axis(top, order, axis=1)
+        k = max(0, min(k, self.ntotal))
+        rows = np.array([best_first(row, k) for row in scores], dtype=np.int64).reshape(len(queries), k)
+        top = np.take_along_axis(scores, rows, axis=1)
         return top, np.where(np.isneginf(top), -1, rows)
 
     def save(self, path: Path) -> None:
