@@ -30,6 +30,7 @@ from pathlib import Path
 
 from rag.api import RAG
 from rag.evaluation.metrics import contains_any
+from rag.lang.text import is_chinese
 from rag.settings import Settings
 from training.train_reader import DATA, heldout
 
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             hit = can and (contains_any(answer.text, q["answers"])
                            or any(contains_any(c.text, q["answers"]) for c in answer.citations))
             rows.append((q.get("lang", ""), can, hit, answer.confidence, answer.abstained))
-        across = [(q.get("lang", ""), rag.ask(q["question"], filters={"langs": [_other(q["lang"])]}).abstained)
+        across = [(q["lang"], rag.ask(q["question"], filters={"langs": [_other(q["lang"])]}).abstained)
                   for q, _ in asked] if args.as_configured and args.dataset == "qa-train" else []
 
     print(f"{args.dataset}: {len(corpus)} paragraphs, {len(held_out)} of {len(articles)} articles held out")
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _other(lang: str) -> str:
-    return "en" if lang.startswith("zh") else "zh-hans"
+    return "en" if is_chinese(lang) else "zh-hans"
 
 
 def _share(rows: list[tuple], test) -> str:

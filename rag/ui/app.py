@@ -388,6 +388,6 @@ def serve(
     from rag.api import RAG
 
     rag = RAG.open(index_dir, settings) if index_dir else RAG.open_default(settings)
-    rag.warm_up()  # the reader, the taggers and the pinyin table load now, not on the first user's question
+    rag.warm_up()  # the reader, the taggers and the name spellings load now, not on the first user's question
     access = Access.new(host or rag.settings.host, port or rag.settings.port, rag.settings.ui_token)
     launch(build_app(rag, access), rag.settings, access, block=True)
