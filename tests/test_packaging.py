@@ -18,8 +18,9 @@ from tests.conftest import ROOT
 
 def test_every_package_folder_is_listed_for_the_wheel():
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
-    folders = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "rag").rglob("*.py")}
-    folders |= {"rag.data", "rag.seeds"}
+    folders = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "rag").rglob("*")
+               if p.is_file() and "__pycache__" not in p.parts}
+    folders |= {"rag.seeds"}
     assert folders == listed
 
 
