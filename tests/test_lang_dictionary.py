@@ -3,6 +3,7 @@
 
 from rag.lang import dictionary as bilingual
 from rag.lang.dictionary import chinese_to_english, english_to_chinese, english_word_forms
+from rag.lang.text import has_han
 from rag.retrieve.lexical import STOPWORDS, LexicalIndex, tokenize
 
 
@@ -17,6 +18,16 @@ def test_english_phrases_translate_longest_first():
 def test_chinese_words_translate_to_their_first_glosses():
     glosses = dict(chinese_to_english(["社工", "不在词典里的词"]))
     assert set(glosses) == {"社工"} and "social worker" in glosses["社工"]
+
+
+def test_glosses_hold_no_chinese_and_pointers_to_other_words_are_not_translations():
+    # CC-CEDICT writes "united kingdom 聯合王國|联合王国" and "same as 租金": the English translates, the rest points.
+    lexicon = bilingual.lexicon()
+    assert not any(has_han(s) for senses in lexicon.chinese_to_english.values() for s in senses)
+    assert not any(has_han(gloss) for gloss in lexicon.english_to_chinese)
+    assert bilingual.english_senses("英国")[0] == "united kingdom"
+    assert bilingual.english_senses("租钱") == ("rent",)
+    assert "英国" in dict(english_to_chinese("When did the United Kingdom sign it?", STOPWORDS))["united kingdom"]
 
 
 def test_a_word_takes_the_translations_of_the_glosses_that_share_its_stem():

@@ -34,6 +34,8 @@ def test_a_gloss_that_says_where_a_name_is_still_matches_the_name():
     assert entity_in("洛杉矶", TextView("The Greater Los Angeles Area is home to 18 million people.")) is True
     assert entity_in("丹佛", TextView("Denver took a 24-10 lead.")) is True
     assert entity_in("丹佛", TextView("Carolina took a 24-10 lead.")) is False
+    # ... and 英国 as "United Kingdom 聯合王國|联合王国": the Chinese it names in passing is not part of the name.
+    assert entity_in("英国", TextView("The United Kingdom signed the Social Policy Agreement.")) is True
 
 
 def test_ten_thousand_is_found_as_wan():

@@ -30,10 +30,11 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from rag.lang.text import HAN, has_han
 from rag.paths import cache_root
 
 MAX_PHRASE_WORDS = 4
-PARSE_VERSION = 1  # part of the cached copy's name: change it when `_parse` changes what it makes
+PARSE_VERSION = 2  # part of the cached copy's name: change it when `_parse` changes what it makes
 GLOSSES_PER_WORD = 2  # the first glosses are the common senses; later ones are rare or figurative
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,13 @@ _NOT_A_TRANSLATION = re.compile(
     re.IGNORECASE,
 )
 _BRACKETED = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+# Chinese words a gloss names in passing, Traditional|Simplified ("united kingdom 聯合王國|联合王国",
+# "zagreb, capital of croatia 克羅地亞|克罗地亚"): not English, so a name's translation would never be found in an
+# English text.
+_HAN_REFERENCE = re.compile(rf"[{HAN}][{HAN}|]*")
+# What is left of a gloss that only pointed to other Chinese words ("same as 租金", "japanese variant of 營|营",
+# "mandarin equivalent: 什麼|什么"): no translation.
+_POINTER_LEFT = re.compile(r"(?:^|\s)(?:of|as|to|for|in|with|see|cf\.?|written|equivalent)\W*$")
 _LEADING_FUNCTION_WORD = re.compile(r"^(?:to|a|an|the)\s+")
 _COUNTRY_SUFFIX = re.compile(r" (?:of|in) (?:the )?(?:prc|china|people's republic of china)$")
 ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
@@ -110,7 +118,12 @@ def _parse(source: bytes) -> Lexicon:
             for gloss in glosses.split("/"):
                 if not gloss or _NOT_A_TRANSLATION.match(gloss):
                     continue
-                gloss = re.sub(r"\s+", " ", _LEADING_FUNCTION_WORD.sub("", _BRACKETED.sub(" ", gloss).lower()))
+                gloss = _BRACKETED.sub(" ", gloss)
+                if has_han(gloss):
+                    gloss = _HAN_REFERENCE.sub(" ", gloss).strip()
+                    if not gloss or _POINTER_LEFT.search(gloss):
+                        continue
+                gloss = re.sub(r"\s+", " ", _LEADING_FUNCTION_WORD.sub("", gloss.lower()))
                 gloss = gloss.strip(" ,.;")
                 if not gloss:
                     continue
