@@ -198,6 +198,18 @@ def test_across_languages_a_span_in_the_best_ranked_story_answers_without_the_fa
     assert off_topic.abstained, "the story does not name 秘鲁"
 
 
+def test_across_languages_the_best_ranked_story_naming_what_was_asked_answers_wherever_the_readers_best_span_lay():
+    """Across languages the reader's scores do not rank stories: its best span lies in the second story, but the
+    first names the county asked about, so the first story's own best span answers."""
+    elsewhere = passage("全市建成社工站35个,持证社工800人。", "elsewhere", "zh-hans", "某市日报")
+    spans = GivenSpans([("800人", -0.5), ("125人", -3.0)])
+    composer = ReaderComposer(spans, fallback=fallback_answer(True))  # type: ignore[arg-type]
+    answer = composer.compose("How many certified social workers does Weining have?", [PASSAGES[0], elsewhere], "en")
+    assert not answer.abstained and answer.short_answer == "125人" and spans.reads[-1] == [WEINING]
+    unnamed = composer.compose("How many certified social workers does Peru have?", [PASSAGES[0], elsewhere], "en")
+    assert unnamed.abstained, "the first story does not name Peru: the fallback decides"
+
+
 def test_an_answer_in_the_question_language_needs_a_passage_that_stands_out_from_generic_text():
     weak = [replace(p, score=3.0) for p in PASSAGES]
     composer = ReaderComposer(GivenSpans([("125人", 3.0)]), min_retrieval=6.5)  # type: ignore[arg-type]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.query.analyze import Query, analyze, asked_for, asked_kind, is_chinese_place
+from rag.query.analyze import Query, analyze, asked_for, asked_kind, is_chinese_place, names_en
 
 
 @pytest.mark.parametrize(("question", "kind"), [
@@ -76,3 +76,10 @@ def test_a_query_is_cleaned_and_its_language_found_once():
     assert query.asked is query.asked  # found on first use, then kept
     with pytest.raises(ValueError, match="empty"):
         Query.of(" \x00 ", max_chars=200)
+
+
+def test_a_function_word_capitalised_by_its_place_is_not_a_name():
+    assert names_en("As technology advances, what is another higher bit rate?") == []
+    assert names_en("To what school of Hindu philosophy is yoga aligned?") == ["Hindu"]
+    assert names_en("For how long may a caretaker manage a Premier League team?") == ["Premier League"]
+    assert analyze("By using a central government, Ptolemy ran his country.", "en").entities == ["Ptolemy"]

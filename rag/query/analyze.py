@@ -341,7 +341,10 @@ def names_en(text: str) -> list[str]:
     """Capitalised word runs that look like names ("Xiamen", "Li Chu", "Fujian Province" -> "Fujian")."""
     names: list[str] = []
     for m in CAPITALISED_RUN.finditer(text):
-        words = [w for w in re.split(r"[ -]", _POSSESSIVE.sub("", m.group())) if w.lower() not in EN_NOT_NAMES]
+        # A function word is capitalised by its place ("As technology advances, ...", "To what school ..."), never
+        # a name.
+        words = [w for w in re.split(r"[ -]", _POSSESSIVE.sub("", m.group()))
+                 if w.lower() not in EN_NOT_NAMES and w.lower() not in EN_STOPWORDS]
         name = " ".join(words)
         if name and name not in names:
             names.append(name)
