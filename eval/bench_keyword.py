@@ -5,13 +5,14 @@ servers >= 2.5); prints a Markdown table and, with --json, writes the numbers.
     python -m eval.bench_keyword [--sizes 100000] [--questions 60]
 
 The corpus is eval/bench.py's synthetic one (chunks of seed and dataset sentences, Chinese and English), the
-questions those of our gold set. Both legs score the same tokens (rag.retrieve.lexical.tokenize): milvus-lite 3.2's
-analyzers are `standard` and `jieba` only (no whitespace tokenizer; its jieba would cut words otherwise and not fold
-scripts), so each token is stored as its vocabulary id written as a word (`t1234`), which the standard analyzer keeps
-whole. Both run BM25 with k1 = 1.5, b = 0.75, and each query keeps to one language family (a filter on `lang`), as
-the keyword leg asks. Reported per size: build seconds (postings; Milvus: insert, flush and load), query p50 / p95
-(one thread, second pass over the questions), and how far the two agree (the same best row; overlap of the top 10;
-Milvus's scores are (k1 + 1) times ours, Lucene's older form, so the rankings can agree exactly).
+questions those of our gold set, k the retriever's `candidates`. Both legs score the same tokens
+(rag.retrieve.lexical.tokenize): milvus-lite 3.2's analyzers are `standard` and `jieba` only (no whitespace
+tokenizer; its jieba would cut words otherwise and not fold scripts), so each token is stored as its vocabulary id
+written as a word (`t1234`), which the standard analyzer keeps whole. Both run BM25 with k1 = 1.5, b = 0.75, and
+each query keeps to one language family (a filter on `lang`), as the keyword leg asks. Reported per size: build
+seconds (postings; Milvus: insert, flush and load), query p50 / p95 (one thread, second pass over the questions),
+and how far the two agree (the same best row; overlap of the top 10; Milvus's scores are (k1 + 1) times ours,
+Lucene's older form, so the rankings can agree exactly).
 """
 
 from __future__ import annotations
@@ -31,10 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from eval.bench import DATASETS, SEEDS, gold_questions, sentence_pool, synthetic_corpus  # noqa: E402
 from rag.retrieve.bm25 import K1, B, BM25Index  # noqa: E402
+from rag.retrieve.corpus import language_family  # noqa: E402
 from rag.retrieve.lexical import tokenize, tokenize_all  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
-K = 50  # rows per query: the retriever's `candidates`
 INSERT_BATCH = 2000
 FAMILY = "zh"  # the gold questions are Chinese: their same-language query keeps to the Chinese chunks
 
@@ -111,16 +112,18 @@ def agreement(found: list[list[int]], reference: list[list[int]]) -> tuple[float
 
 
 def measure(size: int, questions: list[str], pool: dict[str, list[str]], work: Path) -> list[KeywordRow]:
-    _, chunks = synthetic_corpus(size, pool, Settings().chunk_size)
+    settings = Settings()
+    k = settings.candidates  # rows per query, as many as the retriever asks the keyword leg for
+    _, chunks = synthetic_corpus(size, pool, settings.chunk_size)
     token_lists = tokenize_all([c.text for c in chunks])
-    families = ["zh" if c.lang.startswith("zh") else "en" for c in chunks]
+    families = [language_family(c.lang) for c in chunks]
     queries = [tokenize(q) for q in questions]
 
     started = time.perf_counter()
     postings = BM25Index.build(token_lists)
     postings_s = time.perf_counter() - started
     in_family = np.array([f == FAMILY for f in families])
-    local, p50, p95 = timed(lambda tokens: postings.top(tokens, K, in_family)[0].tolist(), queries)
+    local, p50, p95 = timed(lambda tokens: postings.top(tokens, k, in_family)[0].tolist(), queries)
     rows = [KeywordRow(size, "postings", round(postings_s, 1), p50, p95, 1.0, 1.0)]
 
     def token_ids(tokens: Sequence[str]) -> str:
@@ -131,7 +134,7 @@ def measure(size: int, questions: list[str], pool: dict[str, list[str]], work: P
         started = time.perf_counter()
         milvus.add(families, token_lists)
         milvus_s = time.perf_counter() - started
-        found, p50, p95 = timed(lambda tokens: milvus.top(tokens, K, FAMILY), queries)
+        found, p50, p95 = timed(lambda tokens: milvus.top(tokens, k, FAMILY), queries)
     finally:
         milvus.close()
     rows.append(KeywordRow(size, "milvus-lite", round(milvus_s, 1), p50, p95, *agreement(found, local)))

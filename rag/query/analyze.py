@@ -44,6 +44,9 @@ _KIND_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 
 ZH_STOPWORDS = word_list("zh_question_stopwords")
 EN_STOPWORDS = word_list("en_question_stopwords")
+# Capitalised words that are neither names nor what a measure is of: the not-names list and the question's function
+# words ("As technology advances, ...", "To what school ...": capitalised by their place).
+_EN_NOT_NAMES_OR_STOPWORDS = EN_NOT_NAMES | EN_STOPWORDS
 
 # Provinces by their one-character abbreviations ("闽省" is 福建), as headlines and paraphrases use them.
 _PROVINCE_ABBREVIATIONS = {
@@ -222,7 +225,7 @@ def _measure_en(question: str) -> list[str]:
     if not m:
         return []
     words = _EN_TOKEN.findall(m.group(1) or m.group(2))
-    return [_en_term(w) for w in words if w.lower() not in EN_STOPWORDS | EN_NOT_NAMES and len(w) >= 3]
+    return [_en_term(w) for w in words if w.lower() not in _EN_NOT_NAMES_OR_STOPWORDS and len(w) >= 3]
 
 
 def is_chinese_place(name: str) -> bool:
@@ -341,10 +344,8 @@ def names_en(text: str) -> list[str]:
     """Capitalised word runs that look like names ("Xiamen", "Li Chu", "Fujian Province" -> "Fujian")."""
     names: list[str] = []
     for m in CAPITALISED_RUN.finditer(text):
-        # A function word is capitalised by its place ("As technology advances, ...", "To what school ..."), never
-        # a name.
         words = [w for w in re.split(r"[ -]", _POSSESSIVE.sub("", m.group()))
-                 if w.lower() not in EN_NOT_NAMES and w.lower() not in EN_STOPWORDS]
+                 if w.lower() not in _EN_NOT_NAMES_OR_STOPWORDS]
         name = " ".join(words)
         if name and name not in names:
             names.append(name)
