@@ -9,7 +9,9 @@ Out: OUT/checkpoint.pt (every few minutes and at the end: trainable weights, opt
 
 Examples: every CMRC example (a third of them converted to Traditional Chinese with OpenCC, where the answer keeps its
 offset), SQuAD 1.1 / SQuADShifts / SQuAD 2.0 English examples up to --english, and unanswerable ones made by pairing a
-question with a neighbouring paragraph of the same file that does not hold its answer (--impossible of all). A
+question with a neighbouring paragraph of the same file that does not hold its answer (--impossible of all), and
+--across of all with the question put word by word into the other language (training/cross_lingual.py: no QA data
+pairs an English question with a Chinese paragraph without being a test set; each held-out example is copied so). A
 context's hash decides the held-out 4% of every source, so no held-out paragraph is trained on. Each example is one
 window of --max-len tokens around its answer (a random one when there is none); a no-answer is labelled at <s>, as in
 SQuAD 2.0 BERT models. The embeddings and the lowest --frozen-layers layers stay frozen (the word embeddings are
@@ -30,7 +32,7 @@ import hashlib
 import json
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,7 +88,18 @@ def unanswerable(rows: list[Example], i: int, rng: random.Random) -> Example | N
     return None
 
 
-def build_examples(english: int, impossible: float, seed: int) -> tuple[list[Example], list[Example]]:
+def asked_across(example: Example) -> Example:
+    """The example with its question put into the other language (training/cross_lingual.py); `lang` names the
+    context's language, then the question's: "zh-hans<en"."""
+    from training.cross_lingual import to_chinese, to_english
+
+    if example.lang.startswith("zh"):
+        return replace(example, question=to_english(example.question, example.context), lang=f"{example.lang}<en")
+    return replace(example, question=to_chinese(example.question, example.context), lang="en<zh-hans")
+
+
+def build_examples(english: int, impossible: float, seed: int,
+                   across: float = 0.0) -> tuple[list[Example], list[Example]]:
     import opencc
 
     rng = random.Random(seed)
@@ -109,6 +122,9 @@ def build_examples(english: int, impossible: float, seed: int) -> tuple[list[Exa
     rng.shuffle(english_rows)
     train += english_rows[:english]
     rng.shuffle(train)
+    if across:
+        train = [asked_across(e) if rng.random() < across else e for e in train]
+        held += [asked_across(e) for e in held]
     return train, held
 
 
@@ -189,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--examples-per-second", type=float, default=10.0, help="to plan the schedule for the budget")
     parser.add_argument("--english", type=int, default=40_000)
     parser.add_argument("--impossible", type=float, default=0.15)
+    parser.add_argument("--across", type=float, default=0.0,
+                        help="share of questions put into the other language (and every held-out one copied so)")
     parser.add_argument("--max-len", type=int, default=192)
     parser.add_argument("--frozen-layers", type=int, default=3, help="lowest encoder layers kept as they are")
     parser.add_argument("--dropout", type=float, default=0.0,
@@ -222,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         layer.requires_grad_(False)
     if args.init and not args.resume:
         print(f"{start_from_export(model, args.init, args.frozen_layers)} tensors from {args.init}", flush=True)
-    train, held = build_examples(args.english, args.impossible, args.seed)
+    train, held = build_examples(args.english, args.impossible, args.seed, args.across)
     with (args.out / "heldout.jsonl").open("w", encoding="utf-8") as fh:
         for e in held:
             fh.write(json.dumps(asdict(e), ensure_ascii=False) + "\n")
@@ -240,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         optimizer.load_state_dict(state["optimizer"])
         schedule.load_state_dict(state["schedule"])
         step, seconds, planned = state["step"], state["seconds"], state["planned"]
-    record = {**{k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+    record = {**{k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}, "encoder": str(encoder),
               "train_examples": len(train), "heldout_examples": len(held), "planned_steps": planned,
               "torch": torch.__version__, "threads": torch.get_num_threads()}
     (args.out / "train.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
