@@ -1,16 +1,17 @@
 """Questions asked across languages, for training: a Chinese question put into English, an English one into Chinese.
 
 In: a question and the paragraph it was written about. Out: the question word by word in the other language, from
-the dictionary the package ships (CC-CEDICT, rag/lang/dictionary.py): "1994年，罗伯特·萧完成了什么？" -> "what 1994 year
-Robert Shaw complete?"; "When did Beyonce start becoming popular?" -> "Beyonce 开始 成为 流行 什么时候？".
+the dictionary the package ships (CC-CEDICT, rag/lang/dictionary.py): "谁企图掌握整个帝国？" -> "who attempt grasp whole
+empire?"; "What political philosophy did Gaddafi adhere to?" -> "政治哲学 Gaddafi 循什么？".
 
 Why: the reader learnt questions and paragraphs in one language, yet users ask an English question of a Chinese
 article (and the other way round), and no question-answering data pairs the two languages without being a test set.
 Translated word by word, a question keeps what a reader needs across languages (its content words and its question
-word) and teaches the model to match them against the other language's words; its no-answer score across languages
-can then be calibrated on held-out translated questions. Of a word's translations, one the paragraph itself uses is
-taken where there is one (as a fluent translator would echo the article's terms), else the dictionary's first; a
-Chinese word the dictionary lacks (mostly a name) is spelled in pinyin, an English one is kept as it is.
+word) and teaches the model to match them against the other language's words. Of a word's translations, one the
+paragraph itself uses is taken where there is one (as a fluent translator would echo the article's terms), else the
+first short English sense, or the commonest Chinese word by jieba's frequencies (CC-CEDICT often lists an archaic one
+first); a Chinese word the dictionary lacks is read by its parts, else (mostly a name) spelled in pinyin; an English
+one the dictionary lacks is kept as written when capitalised or a number (a name, a figure) and dropped otherwise.
 """
 
 from __future__ import annotations

@@ -13,8 +13,7 @@ SQuADShifts, and, from a run with `--across`, their questions put into the other
 pair), each also asked of another paragraph in its language that lacks its answer; the threshold is the margin of best
 span over no-answer that keeps 96% of the answerable ones in their paragraph's language answered, and the report
 gives F1 and abstention on both, per language pair (an unanswerable example scores 1 when the reader returns
-nothing). Nothing from ../shared/datasets/xquad-* or
-cmrc-trial is read."""
+nothing). Nothing from ../shared/datasets/xquad-* or cmrc-trial is read."""
 
 from __future__ import annotations
 
@@ -30,6 +29,7 @@ import numpy as np
 
 from rag.evaluation.metrics import f1_score
 from rag.reader import CONFIG_FILE, MODEL_FILE, Reader, ReaderConfig
+from training.train_reader import context_language
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSWERABLE_ABSTAIN = 0.04
@@ -69,16 +69,6 @@ def export_onnx(run: Path, encoder: Path, out: Path) -> None:
         quantize_dynamic(str(plain), str(out / MODEL_FILE), weight_type=QuantType.QInt8)
 
 
-def context_language(lang: str) -> str:
-    """The context's language of a held-out example: "zh-hans<en" (an English question on a Simplified paragraph,
-    `train_reader --across`) -> "zh-hans"."""
-    return lang.split("<")[0]
-
-
-def across(lang: str) -> bool:
-    return "<" in lang
-
-
 def calibration_set(run: Path, n: int, seed: int) -> list[dict]:
     """n held-out examples spread over the sources, plus each one's question on another paragraph in the same
     language (unanswerable)."""
@@ -115,7 +105,7 @@ def calibrate(reader: Reader, examples: list[dict]) -> dict:
     seconds = time.perf_counter() - started
     margins_a, f1_a = np.array(margins), np.array(f1s)
     answerable = np.array([bool(e["answer"]) for e in examples])
-    within = np.array([not across(e["lang"]) for e in examples])
+    within = np.array([context_language(e["lang"]) == e["lang"] for e in examples])
 
     # The answer must not be lost for the sake of abstaining: the threshold lets through all but the weakest
     # ANSWERABLE_ABSTAIN of the answerable examples (the target is <= 5% answerable abstain), and the held-out

@@ -89,13 +89,20 @@ def unanswerable(rows: list[Example], i: int, rng: random.Random) -> Example | N
 
 
 def asked_across(example: Example) -> Example:
-    """The example with its question put into the other language (training/cross_lingual.py); `lang` names the
-    context's language, then the question's: "zh-hans<en"."""
+    """The example with its question put into the other language (training/cross_lingual.py); its `lang` names the
+    context's language, then the question's ("zh-hans<en"; `context_language` reads the first back)."""
     from training.cross_lingual import to_chinese, to_english
 
     if example.lang.startswith("zh"):
-        return replace(example, question=to_english(example.question, example.context), lang=f"{example.lang}<en")
-    return replace(example, question=to_chinese(example.question, example.context), lang="en<zh-hans")
+        question, asked_in = to_english(example.question, example.context), "en"
+    else:
+        question, asked_in = to_chinese(example.question, example.context), "zh-hans"
+    return replace(example, question=question, lang=f"{example.lang}<{asked_in}")
+
+
+def context_language(lang: str) -> str:
+    """The context's language of an example's `lang`: "zh-hans<en" -> "zh-hans", "en" -> "en"."""
+    return lang.split("<")[0]
 
 
 def build_examples(english: int, impossible: float, seed: int,
